@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+OUTPUT ?= $(abspath .output)
+APP := tcpconnlat
+VERSION := 0.1.0
+
+CC ?= gcc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+prefix ?= /usr/local
+DESTDIR ?=
+
+# The kernel's name for the architecture: selects vmlinux/<arch>/vmlinux.h and the
+# __TARGET_ARCH_ define that bpf_tracing.h needs for PT_REGS.
+HOSTARCH := $(shell uname -m)
+ARCH ?= $(shell echo $(HOSTARCH) | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
+SUPPORTED_ARCHS := x86
+ifeq ($(filter $(ARCH),$(SUPPORTED_ARCHS)),)
+$(error unsupported architecture '$(ARCH)': only $(SUPPORTED_ARCHS) has a vmlinux/<arch>/vmlinux.h; generate one on such a machine with 'make vmlinux ARCH=$(ARCH)' and add it to SUPPORTED_ARCHS)
+endif
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(abspath .)/%,%,$(2))";
+MAKEFLAGS += --no-print-directory
+endif
+
+include libbpf/libbpf.mk
+include bpftool/bpftool.mk
+
+DEPFLAGS = -MMD -MP
+WARNINGS := -Wall -Wextra -Werror
+CFLAGS ?= -g -O2
+USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc $(LIBBPF_CFLAGS) \
+	-DTCPCONNLAT_VERSION='"$(VERSION)"'
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc \
+	$(LIBBPF_CFLAGS) -Wall -Werror
+
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+# Static libelf pulls in its own compression libraries.
+LDLIBS := $(LIBBPF_LIB) -lelf -lz $(shell pkg-config --static --libs-only-l libelf 2>/dev/null | sed 's/-lelf//;s/-lz//')
+else
+LDLIBS := $(LIBBPF_LIB) -lelf -lz
+endif
+
+# User-space modules; everything but main.o is linked into the unit tests too.
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o output.o backend.o)
+APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
+BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
+SKEL := $(OUTPUT)/$(APP).skel.h
+
+.PHONY: all
+all: $(APP)
+
+$(OUTPUT) $(OUTPUT)/libbpf $(OUTPUT)/bpftool:
+	$(call msg,MKDIR,$@)
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): src/$(APP).bpf.c $(VMLINUX_H) $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(SKEL): $(BPF_OBJ) $(BPFTOOL_DEP)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(APP)_bpf > $@.tmp && mv $@.tmp $@
+
+# backend.c is the only user of the skeleton; naming it here makes sure it exists
+# before the first compile, and -MMD records it for rebuilds afterwards.
+$(OUTPUT)/backend.o: $(SKEL)
+
+$(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(APP): $(APP_OBJS) $(LIBBPF_DEP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(LDLIBS) -o $@
+
+# vmlinux.h is committed so that building needs no BTF; this regenerates it from the
+# running kernel (or VMLINUX_BTF=/path/to/btf).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+.PHONY: vmlinux
+vmlinux: $(BPFTOOL_DEP)
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && \
+		mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+.PHONY: install
+install: $(APP)
+	$(call msg,INSTALL,$(DESTDIR)$(prefix)/sbin/$(APP))
+	$(Q)install -D -m 0755 $(APP) $(DESTDIR)$(prefix)/sbin/$(APP)
+
+.PHONY: uninstall
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(prefix)/sbin/$(APP)
+
+.PHONY: clean
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) $(APP)
+
+# Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
+# missing, so it is a no-op (no apt-get at all) on a machine that has everything.
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps
+define apt_install
+	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: deps test-deps
+deps:
+	$(call apt_install,$(DEPS))
+test-deps:
+	$(call apt_install,$(DEPS) $(TEST_DEPS))
+
+.PHONY: info
+info:
+	@echo "arch: $(ARCH)  libbpf: $(LIBBPF_ORIGIN)  bpftool: $(BPFTOOL)"
+
+include tests/tests.mk
+
+-include $(wildcard $(OUTPUT)/*.d)
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "args.h"
+
+#ifndef TCPCONNLAT_VERSION
+#define TCPCONNLAT_VERSION "dev"
+#endif
+
+enum {
+	OPT_BACKEND = 0x100,
+	OPT_BTF,
+};
+
+static const char doc[] =
+	"Trace TCP active connects and show how long the handshake took (connect() to SYN-ACK).\n"
+	"\v"
+	"MIN_MS: show only connects that took at least this many milliseconds (e.g. 0.1).\n"
+	"\n"
+	"Examples:\n"
+	"  tcpconnlat              # every connect, with its latency\n"
+	"  tcpconnlat 1            # only connects slower than 1 ms\n"
+	"  tcpconnlat 0.1          # only connects slower than 100 us\n"
+	"  tcpconnlat -p 181       # only connects made by process 181\n"
+	"  tcpconnlat -t -L        # add a timestamp and the local port\n"
+	"  tcpconnlat -6           # IPv6 connects only\n"
+	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n";
+
+static const struct argp_option options[] = {
+	{"pid", 'p', "PID", 0, "Trace this process only", 0},
+	{"timestamp", 't', NULL, 0, "Include a TIME(s) column: seconds since the first event", 0},
+	{"lport", 'L', NULL, 0, "Include the local port (LPORT column)", 0},
+	{"ipv4", '4', NULL, 0, "Trace IPv4 connects only", 0},
+	{"ipv6", '6', NULL, 0, "Trace IPv6 connects only", 0},
+	{"backend", OPT_BACKEND, "NAME", 0,
+	 "How to attach: auto (default: fentry, then kprobe, then tracepoint), fentry, kprobe "
+	 "or tracepoint",
+	 0},
+	{"btf", OPT_BTF, "FILE", 0,
+	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux (kernels without built-in BTF)", 0},
+	{"verbose", 'v', NULL, 0, "Say which backend runs; show libbpf's debug log", 0},
+	{"help", 'h', NULL, 0, "Show this help", 0},
+	{"version", 'V', NULL, 0, "Show the version", 0},
+	{},
+};
+
+struct parse_state {
+	struct config *cfg;
+	FILE *out, *err;
+	int npos;
+	unsigned int seen; /* bit i: options[i], which takes a value, was given */
+	bool exit_now;
+	bool reported; /* an error line was printed already */
+};
+
+static const char *const backend_names[] = {
+	[BACKEND_AUTO] = "auto",
+	[BACKEND_FENTRY] = "fentry",
+	[BACKEND_KPROBE] = "kprobe",
+	[BACKEND_TRACEPOINT] = "tracepoint",
+};
+
+const char *backend_name(enum backend b)
+{
+	return b <= BACKEND_TRACEPOINT ? backend_names[b] : "?";
+}
+
+/* Digits only: no sign, no space, no base prefix; bounded by max. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Plain decimal milliseconds ("1", "0.1", ".5"): no exponent, inf, nan or hex. */
+static int parse_ms(const char *s, uint64_t *out_us)
+{
+	size_t digits = strspn(s, "0123456789"), frac = 0;
+	double ms;
+
+	if (s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789") + 1;
+	if (digits + frac == 0 || (digits == 0 && frac == 1) || s[digits + frac])
+		return -EINVAL;
+	ms = strtod(s, NULL);
+	if (!isfinite(ms) || ms > MIN_MS_MAX)
+		return -ERANGE;
+	*out_us = (uint64_t)(ms * 1000.0 + 0.5);
+	return 0;
+}
+
+static error_t usage_error(struct parse_state *st, const char *fmt, const char *value)
+{
+	fprintf(st->err, "tcpconnlat: ");
+	fprintf(st->err, fmt, value);
+	fprintf(st->err, " (try 'tcpconnlat --help')\n");
+	st->reported = true;
+	return EINVAL;
+}
+
+static int option_index(int key)
+{
+	int i;
+
+	for (i = 0; options[i].name; i++)
+		if (options[i].key == key)
+			break;
+	return i;
+}
+
+static const char *option_label(int key)
+{
+	const struct argp_option *o = &options[option_index(key)];
+	static char label[32];
+
+	if (key < 0x100)
+		snprintf(label, sizeof(label), "-%c/--%s", key, o->name);
+	else
+		snprintf(label, sizeof(label), "--%s", o->name);
+	return label;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *st = state->input;
+	struct config *cfg = st->cfg;
+	uint64_t v;
+	int err;
+
+	if (arg && key != ARGP_KEY_ARG) {
+		unsigned int bit = 1u << option_index(key);
+
+		if (st->seen & bit)
+			return usage_error(st, "option %s given twice", option_label(key));
+		st->seen |= bit;
+	}
+
+	switch (key) {
+	case 'p':
+		err = parse_uint(arg, 1, PID_MAX, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "PID '%s' out of range (1..4194304)", arg);
+		if (err)
+			return usage_error(st, "invalid PID '%s': expected a number", arg);
+		cfg->pid = v;
+		break;
+	case 't':
+		cfg->timestamp = true;
+		break;
+	case 'L':
+		cfg->lport = true;
+		break;
+	case '4':
+	case '6':
+		if (cfg->af)
+			return usage_error(st, "options -4 and -6 exclude each other%s", "");
+		cfg->af = key == '4' ? AF_INET : AF_INET6;
+		break;
+	case 'v':
+		cfg->verbose = true;
+		break;
+	case OPT_BACKEND:
+		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
+			if (!strcmp(arg, backend_names[v]))
+				break;
+		if (v > BACKEND_TRACEPOINT)
+			return usage_error(st,
+					   "invalid backend '%s': expected auto, fentry, kprobe or "
+					   "tracepoint",
+					   arg);
+		cfg->backend = v;
+		break;
+	case OPT_BTF:
+		if (!*arg)
+			return usage_error(st, "empty --btf path%s", "");
+		cfg->btf_path = arg;
+		break;
+	case 'h':
+		/* argp_state_help() prints nothing under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, st->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK,
+			  "tcpconnlat");
+		st->exit_now = true;
+		break;
+	case 'V':
+		fprintf(st->out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
+		st->exit_now = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (st->npos++)
+			return usage_error(st, "unexpected argument '%s': only one MIN_MS is taken",
+					   arg);
+		err = parse_ms(arg, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "MIN_MS '%s' out of range (0..3600000)", arg);
+		if (err)
+			return usage_error(
+				st, "invalid MIN_MS '%s': expected milliseconds, e.g. 0.5", arg);
+		cfg->min_us = v;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Like getopt_long(): an exact name or an unambiguous prefix; *matches counts prefixes. */
+static const struct argp_option *find_long(const char *name, size_t len, int *matches)
+{
+	const struct argp_option *o, *found = NULL;
+
+	*matches = 0;
+	for (o = options; o->name; o++) {
+		if (strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len) {
+			*matches = 1;
+			return o;
+		}
+		found = o;
+		(*matches)++;
+	}
+	return *matches == 1 ? found : NULL;
+}
+
+static const struct argp_option *find_short(char c)
+{
+	const struct argp_option *o;
+
+	for (o = options; o->name; o++)
+		if (o->key == (unsigned char)c)
+			return o;
+	return NULL;
+}
+
+/*
+ * argp (with ARGP_NO_ERRS) reports an unknown option or a missing value only as EINVAL; find
+ * the token it stumbled on, so that the one error line can name it.
+ */
+static void report_bad_option(struct parse_state *st, int argc, char **argv)
+{
+	const struct argp_option *o;
+	char opt[3] = "-?";
+	int i, matches;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strncmp(a, "--", 2)) {
+			const char *eq = strchr(a, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+			o = find_long(a + 2, len, &matches);
+			if (matches > 1) {
+				usage_error(st, "ambiguous option '%s'", a);
+				return;
+			}
+			if (!o) {
+				usage_error(st, "unrecognized option '%s'", a);
+				return;
+			}
+			if (o->arg && !eq && i + 1 >= argc) {
+				usage_error(st, "option '%s' needs a value", a);
+				return;
+			}
+			if (!o->arg && eq) {
+				usage_error(st, "option '%s' takes no value", a);
+				return;
+			}
+			i += o->arg && !eq;
+			continue;
+		}
+		if (a[0] != '-' || !a[1])
+			continue;
+		for (a++; *a; a++) {
+			opt[1] = *a;
+			o = find_short(*a);
+			if (!o) {
+				usage_error(st, "unrecognized option '%s'", opt);
+				return;
+			}
+			if (!o->arg)
+				continue;
+			if (!a[1] && i + 1 >= argc) {
+				usage_error(st, "option '%s' needs a value", opt);
+				return;
+			}
+			i += !a[1];
+			break;
+		}
+	}
+	usage_error(st, "invalid arguments%s", "");
+}
+
+enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
+{
+	static const struct argp argp = {options, parse_opt, "[MIN_MS]", doc, NULL, NULL, NULL};
+	struct parse_state st = {.cfg = cfg, .out = out, .err = err};
+	error_t e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
+	if (e && !st.reported)
+		report_bad_option(&st, argc, argv);
+	if (e)
+		return PARSE_USAGE;
+	return st.exit_now ? PARSE_EXIT : PARSE_RUN;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Command-line parsing: argv in, a validated struct config out. No BPF here. */
+#ifndef TCPCONNLAT_ARGS_H
+#define TCPCONNLAT_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
+#define PID_MAX 4194304
+/* One hour; a handshake never takes longer (SYN retries give up after about 2 min). */
+#define MIN_MS_MAX 3600000.0
+
+enum backend {
+	BACKEND_AUTO,
+	BACKEND_FENTRY,
+	BACKEND_KPROBE,
+	BACKEND_TRACEPOINT,
+};
+
+struct config {
+	uint32_t pid;	 /* 0: every process */
+	uint64_t min_us; /* report connects at least this slow */
+	int af;		 /* 0, AF_INET or AF_INET6 */
+	bool timestamp;
+	bool lport;
+	bool verbose;
+	enum backend backend;
+	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
+};
+
+enum parse_result {
+	PARSE_RUN,  /* trace with the config */
+	PARSE_EXIT, /* --help or --version printed; exit 0 */
+	PARSE_USAGE /* a usage error was printed to err; exit 2 */
+};
+
+/* Help and version go to out, errors (one line each) to err. */
+enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
+
+const char *backend_name(enum backend b);
+
+#endif

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "backend.h"
+#include "tcpconnlat.skel.h"
+
+/* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel-internal "operation not supported" */
+#endif
+
+struct tracer {
+	struct tcpconnlat_bpf *skel;
+	enum backend backend;
+};
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int preflight(const struct config *cfg, FILE *err)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {};
+	const char *path = cfg->btf_path ? cfg->btf_path : SYSFS_BTF;
+	struct btf *btf;
+
+	if (syscall(SYS_capget, &hdr, data) ||
+	    !(has_cap(data, CAP_SYS_ADMIN) ||
+	      (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))) {
+		fprintf(err, "tcpconnlat: not enough privileges: run as root (needs CAP_BPF and "
+			     "CAP_PERFMON, or CAP_SYS_ADMIN)\n");
+		return 1;
+	}
+	if (!cfg->btf_path && access(path, R_OK)) {
+		fprintf(err,
+			"tcpconnlat: no kernel BTF: %s is missing (kernel built without "
+			"CONFIG_DEBUG_INFO_BTF=y); pass this kernel's BTF with --btf FILE\n",
+			path);
+		return 1;
+	}
+	if (cfg->btf_path) {
+		btf = btf__parse(path, NULL);
+		if (!btf) {
+			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
+				errno == ENOENT || errno == EACCES
+					? strerror(errno)
+					: "not a BTF or ELF file with BTF");
+			return 1;
+		}
+		btf__free(btf);
+	}
+	return 0;
+}
+
+int backend_candidates(enum backend requested, enum backend out[3])
+{
+	if (requested != BACKEND_AUTO) {
+		out[0] = requested;
+		return 1;
+	}
+	/* Cheapest first: fentry is a direct call, kprobe a breakpoint or ftrace hop. */
+	out[0] = BACKEND_FENTRY;
+	out[1] = BACKEND_KPROBE;
+	out[2] = BACKEND_TRACEPOINT;
+	return 3;
+}
+
+const char *backend_failure(enum backend b, enum load_stage stage, int err)
+{
+	static char why[256];
+	int e = err < 0 ? -err : err;
+
+	if (stage == STAGE_OPEN) {
+		snprintf(why, sizeof(why), "cannot open the BPF object: %s", strerror(e));
+		return why;
+	}
+	switch (b) {
+	case BACKEND_FENTRY:
+		if (stage == STAGE_LOAD && (e == EPERM || e == EACCES))
+			return "the kernel refused to load fentry programs (EPERM: kernel lockdown "
+			       "or a kernel that restricts tracing programs)";
+		if (stage == STAGE_LOAD && (e == ENOTSUPP || e == EOPNOTSUPP || e == EINVAL))
+			return "this kernel cannot run fentry programs (needs Linux 5.5+ with BTF "
+			       "and CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)";
+		if (stage == STAGE_LOAD && (e == ESRCH || e == ENOENT))
+			return "tcp_v4_connect, tcp_v6_connect or tcp_rcv_state_process is not in "
+			       "the kernel's BTF (inlined or renamed)";
+		break;
+	case BACKEND_KPROBE:
+		if (stage == STAGE_ATTACH && (e == ENOENT || e == EOPNOTSUPP || e == ENOTSUPP))
+			return "kprobes are not available (kernel built without CONFIG_KPROBES, or "
+			       "tcp_v4_connect cannot be probed)";
+		if (e == EPERM || e == EACCES)
+			return "the kernel refused kprobes (EPERM: kernel lockdown or "
+			       "kernel.perf_event_paranoid)";
+		break;
+	case BACKEND_TRACEPOINT:
+		if (stage == STAGE_ATTACH && (e == ENOENT || e == EINVAL))
+			return "tracepoint sock:inet_sock_set_state or tcp:tcp_destroy_sock not "
+			       "found (needs Linux 4.16+)";
+		if (e == EPERM || e == EACCES)
+			return "the kernel refused the raw tracepoint programs (EPERM)";
+		break;
+	case BACKEND_AUTO:
+		break;
+	}
+	snprintf(why, sizeof(why), "%s failed: %s",
+		 stage == STAGE_LOAD ? "loading the programs" : "attaching the programs",
+		 strerror(e));
+	return why;
+}
+
+static void set_backend_programs(struct tcpconnlat_bpf *skel, enum backend b)
+{
+	bool fentry = b == BACKEND_FENTRY, kprobe = b == BACKEND_KPROBE;
+
+	bpf_program__set_autoload(skel->progs.fentry_v4_connect, fentry);
+	bpf_program__set_autoload(skel->progs.fentry_v6_connect, fentry);
+	bpf_program__set_autoload(skel->progs.fentry_rcv_state, fentry);
+	bpf_program__set_autoload(skel->progs.kprobe_v4_connect, kprobe);
+	bpf_program__set_autoload(skel->progs.kprobe_v6_connect, kprobe);
+	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
+	bpf_program__set_autoload(skel->progs.tp_set_state, b == BACKEND_TRACEPOINT);
+	/* tp_destroy_sock runs with every backend: it frees entries of abandoned connects. */
+}
+
+static int try_backend(const struct config *cfg, enum backend b, struct tcpconnlat_bpf **out,
+		       enum load_stage *stage)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	struct tcpconnlat_bpf *skel;
+	int err;
+
+	*stage = STAGE_OPEN;
+	skel = tcpconnlat_bpf__open_opts(&opts);
+	if (!skel)
+		return -errno;
+
+	skel->rodata->targ_tgid = cfg->pid;
+	skel->rodata->targ_min_us = cfg->min_us;
+	skel->rodata->targ_af = cfg->af;
+	set_backend_programs(skel, b);
+
+	*stage = STAGE_LOAD;
+	err = tcpconnlat_bpf__load(skel);
+	if (err)
+		goto cleanup;
+	*stage = STAGE_ATTACH;
+	err = tcpconnlat_bpf__attach(skel);
+	if (err)
+		goto cleanup;
+	*out = skel;
+	return 0;
+
+cleanup:
+	tcpconnlat_bpf__destroy(skel);
+	return err < 0 ? err : -EINVAL;
+}
+
+struct tracer *tracer_start(const struct config *cfg, FILE *err)
+{
+	enum backend cand[3];
+	const char *why[3];
+	struct tracer *t;
+	int n, i, e;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		fprintf(err, "tcpconnlat: out of memory\n");
+		return NULL;
+	}
+	n = backend_candidates(cfg->backend, cand);
+	for (i = 0; i < n; i++) {
+		enum load_stage stage;
+
+		e = try_backend(cfg, cand[i], &t->skel, &stage);
+		if (!e) {
+			t->backend = cand[i];
+			return t;
+		}
+		why[i] = strdup(backend_failure(cand[i], stage, e));
+		if (cfg->verbose)
+			fprintf(err, "tcpconnlat: %s backend failed: %s\n", backend_name(cand[i]),
+				why[i] ? why[i] : "?");
+	}
+	if (n == 1)
+		fprintf(err, "tcpconnlat: the %s backend cannot run here: %s\n",
+			backend_name(cand[0]), why[0] ? why[0] : "?");
+	else
+		fprintf(err, "tcpconnlat: no backend could attach:\n");
+	for (i = 0; n > 1 && i < n; i++)
+		fprintf(err, "  %-10s %s\n", backend_name(cand[i]), why[i] ? why[i] : "?");
+	for (i = 0; i < n; i++)
+		free((char *)why[i]);
+	free(t);
+	return NULL;
+}
+
+enum backend tracer_backend(const struct tracer *t)
+{
+	return t->backend;
+}
+
+int tracer_events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+void tracer_stop(struct tracer *t)
+{
+	if (!t)
+		return;
+	tcpconnlat_bpf__destroy(t->skel);
+	free(t);
+}

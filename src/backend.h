@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Checks the machine, picks the attach backend and loads the BPF object. */
+#ifndef TCPCONNLAT_BACKEND_H
+#define TCPCONNLAT_BACKEND_H
+
+#include <stdio.h>
+#include "args.h"
+
+#define SYSFS_BTF "/sys/kernel/btf/vmlinux"
+
+enum load_stage {
+	STAGE_OPEN,
+	STAGE_LOAD,
+	STAGE_ATTACH,
+};
+
+struct tracer;
+
+/*
+ * What must hold before any BPF is loaded: the privileges and a kernel BTF. Prints one line
+ * naming the cause to err and returns non-zero when something is missing.
+ */
+int preflight(const struct config *cfg, FILE *err);
+
+/* The backends to try, in order, for a requested one; returns how many. */
+int backend_candidates(enum backend requested, enum backend out[3]);
+
+/* Why a backend failed, in words: the stage and the negative errno libbpf gave. */
+const char *backend_failure(enum backend b, enum load_stage stage, int err);
+
+/*
+ * Loads and attaches the first candidate that works. On failure prints why each candidate
+ * failed (one line each) to err and returns NULL.
+ */
+struct tracer *tracer_start(const struct config *cfg, FILE *err);
+enum backend tracer_backend(const struct tracer *t);
+int tracer_events_fd(const struct tracer *t);
+void tracer_stop(struct tracer *t);
+
+#endif

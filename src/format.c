@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "format.h"
+
+struct column {
+	const char *title;
+	int width; /* left-aligned, padded to this; the last column is not padded */
+	bool (*shown)(const struct formatter *f);
+	int (*cell)(char *buf, size_t len, const struct formatter *f, const struct event *e);
+};
+
+static bool always(const struct formatter *f)
+{
+	(void)f;
+	return true;
+}
+
+static bool with_timestamp(const struct formatter *f)
+{
+	return f->timestamp;
+}
+
+static bool with_lport(const struct formatter *f)
+{
+	return f->lport;
+}
+
+static int cell_time(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	/* Signed: events from different CPUs may arrive slightly out of order. */
+	return snprintf(buf, len, "%.3f", (int64_t)(e->ts_us - f->first_ts_us) / 1e6);
+}
+
+static int cell_pid(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%u", e->tgid);
+}
+
+static int cell_comm(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	/* A process may rename itself to ""; keep the column count for awk. */
+	if (!e->comm[0])
+		return snprintf(buf, len, "-");
+	return escape_comm(e->comm, buf, len);
+}
+
+static int cell_ip(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%s", e->af == AF_INET ? "4" : e->af == AF_INET6 ? "6" : "?");
+}
+
+static int cell_addr(char *buf, size_t len, const struct event *e, const __u8 *addr)
+{
+	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
+		return snprintf(buf, len, "?");
+	return strlen(buf);
+}
+
+static int cell_saddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return cell_addr(buf, len, e, e->saddr);
+}
+
+static int cell_daddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return cell_addr(buf, len, e, e->daddr);
+}
+
+static int cell_lport(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%u", e->lport);
+}
+
+static int cell_dport(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%u", e->dport);
+}
+
+static int cell_lat(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%.2f", e->delta_us / 1000.0);
+}
+
+/* Titles and widths are BCC tcpconnlat's, so existing scripts keep working. */
+static const struct column columns[] = {
+	{"TIME(s)", 9, with_timestamp, cell_time}, {"PID", 6, always, cell_pid},
+	{"COMM", 12, always, cell_comm},	   {"IP", 2, always, cell_ip},
+	{"SADDR", 16, always, cell_saddr},	   {"LPORT", 6, with_lport, cell_lport},
+	{"DADDR", 16, always, cell_daddr},	   {"DPORT", 5, always, cell_dport},
+	{"LAT(ms)", 0, always, cell_lat},
+};
+
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+void fmt_init(struct formatter *f, bool timestamp, bool lport)
+{
+	memset(f, 0, sizeof(*f));
+	f->timestamp = timestamp;
+	f->lport = lport;
+}
+
+/* Lays the columns out into buf; e == NULL gives the header. */
+static size_t fmt_line(const struct formatter *f, const struct event *e, char *buf, size_t len)
+{
+	char cell[COMM_ESC_MAX + 1];
+	size_t pos = 0, i;
+	int n;
+
+	for (i = 0; i < NCOLUMNS && pos < len; i++) {
+		const struct column *c = &columns[i];
+
+		if (!c->shown(f))
+			continue;
+		if (e)
+			c->cell(cell, sizeof(cell), f, e);
+		else
+			snprintf(cell, sizeof(cell), "%s", c->title);
+		n = snprintf(buf + pos, len - pos, "%s%-*s", pos ? " " : "",
+			     i + 1 < NCOLUMNS ? c->width : 0, cell);
+		pos += n > 0 ? (size_t)n : 0;
+	}
+	if (pos >= len - 1)
+		pos = len - 2;
+	buf[pos++] = '\n';
+	buf[pos] = '\0';
+	return pos;
+}
+
+size_t fmt_header(const struct formatter *f, char *buf, size_t len)
+{
+	return fmt_line(f, NULL, buf, len);
+}
+
+size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t len)
+{
+	if (!f->have_first) {
+		f->have_first = true;
+		f->first_ts_us = e->ts_us;
+	}
+	return fmt_line(f, e, buf, len);
+}
+
+size_t escape_comm(const char *comm, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, pos = 0;
+
+	for (i = 0; i < TASK_COMM_LEN && comm[i] && pos + 5 <= len; i++) {
+		unsigned char c = comm[i];
+
+		if (c > ' ' && c < 0x7f && c != '\\') {
+			out[pos++] = c;
+			continue;
+		}
+		out[pos++] = '\\';
+		out[pos++] = 'x';
+		out[pos++] = hex[c >> 4];
+		out[pos++] = hex[c & 0xf];
+	}
+	if (len)
+		out[pos] = '\0';
+	return pos;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Turns events into text lines. Header and rows come from one table of columns. */
+#ifndef TCPCONNLAT_FORMAT_H
+#define TCPCONNLAT_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpconnlat.h"
+
+/* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM). */
+#define FMT_LINE_MAX 256
+/* Each COMM byte becomes at most 4 ("\xHH"). */
+#define COMM_ESC_MAX (TASK_COMM_LEN * 4)
+
+struct formatter {
+	bool timestamp; /* TIME(s) column first */
+	bool lport;	/* LPORT column after SADDR */
+	bool have_first;
+	uint64_t first_ts_us; /* TIME(s) counts from the first event */
+};
+
+void fmt_init(struct formatter *f, bool timestamp, bool lport);
+
+/* Both write one '\n'-terminated line into buf and return its length. */
+size_t fmt_header(const struct formatter *f, char *buf, size_t len);
+size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t len);
+
+/*
+ * Copies a kernel COMM (at most TASK_COMM_LEN bytes, NUL-terminated or not) so that it is
+ * one printable, whitespace-free word: bytes outside '!'..'~' and the backslash become
+ * "\xHH". Any process can name itself, terminal escapes and spaces included.
+ */
+size_t escape_comm(const char *comm, char *out, size_t len);
+
+#endif

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+/* tcpconnlat: the main loop. Parsing, backends, formatting and output live in their modules. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "args.h"
+#include "backend.h"
+#include "format.h"
+#include "output.h"
+
+/* Per-CPU perf buffer size in pages (256 KiB with 4 KiB pages). */
+#define PERF_BUFFER_PAGES 64
+#define POLL_TIMEOUT_MS	  100
+
+static volatile sig_atomic_t exiting;
+
+struct run {
+	struct formatter fmt;
+	struct output out;
+	unsigned long long lost;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static bool verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	/* Without -v the tool reports each failure itself, in one line. */
+	if (!verbose)
+		return 0;
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void handle_event(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct run *r = ctx;
+	char line[FMT_LINE_MAX];
+	size_t n;
+
+	(void)cpu;
+	if (size < sizeof(struct event))
+		return;
+	n = fmt_event(&r->fmt, data, line, sizeof(line));
+	out_line(&r->out, line, n);
+}
+
+static void handle_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct run *r = ctx;
+
+	r->lost += cnt;
+	fprintf(stderr, "tcpconnlat: lost %llu events on CPU %d (output not read fast enough)\n",
+		(unsigned long long)cnt, cpu);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	/* No SA_RESTART: the signal must interrupt the poll at once. */
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	/* A closed reader shows up as EPIPE from the flush, handled as a quiet exit. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_buffer *pb = NULL;
+	struct tracer *t = NULL;
+	struct config cfg;
+	struct run r = {};
+	char line[FMT_LINE_MAX];
+	int err = 0, n;
+
+	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
+	case PARSE_RUN:
+		break;
+	case PARSE_EXIT:
+		return 0;
+	case PARSE_USAGE:
+		return 2;
+	}
+	verbose = cfg.verbose;
+	libbpf_set_print(libbpf_log);
+
+	/* Before anything slow: a signal during start-up must end the run, not be lost. */
+	err = install_signals();
+	if (err) {
+		fprintf(stderr, "tcpconnlat: cannot install signal handlers: %s\n", strerror(-err));
+		return 1;
+	}
+	err = preflight(&cfg, stderr);
+	if (err)
+		goto cleanup;
+	if (out_init(&r.out, stdout)) {
+		fprintf(stderr, "tcpconnlat: cannot set up output buffering\n");
+		err = 1;
+		goto cleanup;
+	}
+	fmt_init(&r.fmt, cfg.timestamp, cfg.lport);
+
+	t = tracer_start(&cfg, stderr);
+	if (!t) {
+		err = 1;
+		goto cleanup;
+	}
+	if (cfg.verbose)
+		fprintf(stderr, "tcpconnlat: using the %s backend\n",
+			backend_name(tracer_backend(t)));
+
+	pb = perf_buffer__new(tracer_events_fd(t), PERF_BUFFER_PAGES, handle_event, handle_lost, &r,
+			      NULL);
+	if (!pb) {
+		fprintf(stderr, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(errno));
+		err = 1;
+		goto cleanup;
+	}
+
+	/* The header goes out at once: it tells a reader that tracing has started. */
+	n = fmt_header(&r.fmt, line, sizeof(line));
+	out_line(&r.out, line, n);
+	out_flush(&r.out);
+
+	while (!exiting && !r.out.err) {
+		n = perf_buffer__poll(pb, POLL_TIMEOUT_MS);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
+				strerror(-n));
+			err = 1;
+			break;
+		}
+		if (n > 0)
+			out_flush(&r.out);
+		if (out_reader_gone(&r.out))
+			break;
+	}
+	/* EPIPE means the reader left (| head -1): not an error. */
+	if (r.out.err && r.out.err != EPIPE) {
+		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r.out.err));
+		err = 1;
+	}
+
+cleanup:
+	perf_buffer__free(pb);
+	tracer_stop(t);
+	if (r.lost)
+		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Writes lines to stdout: buffered, flushed once per batch, and noticing a reader that left. */
+#ifndef TCPCONNLAT_OUTPUT_H
+#define TCPCONNLAT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct output {
+	FILE *fp;
+	int fd;
+	bool pipe; /* a pipe or FIFO: its reader can go away */
+	int err;   /* first write error (positive errno), sticky */
+};
+
+int out_init(struct output *o, FILE *fp);
+void out_line(struct output *o, const char *line, size_t len);
+/* Returns 0 or the first write error (EPIPE when the reader closed). */
+int out_flush(struct output *o);
+/* True when stdout is a pipe whose reader has closed it, even if nothing was written. */
+bool out_reader_gone(const struct output *o);
+
+#endif
