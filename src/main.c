@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	err = install_signals();
 	if (err) {
 		fprintf(stderr, "tcpconnlat: cannot install signal handlers: %s\n", strerror(-err));
-		return 1;
+		goto cleanup;
 	}
 	err = preflight(&cfg, stderr);
 	if (err)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the unit tests (cmocka, TAP output) and the integration tests (TAP-style lines),
+# and ends with one summary line: "N passed, N failed[, N skipped]".
+#   tests/run.sh [PATTERN]   only tests whose file name contains PATTERN
+# Under CI=true a skipped test counts as failed: CI never skips silently.
+set -u
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-$PWD/.output}
+export TCPCONNLAT=${TCPCONNLAT:-$PWD/tcpconnlat}
+export TEST_BIN=$OUTPUT/tests
+export CI=${CI:-}
+pattern=${1:-}
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Runs one test program, shows its lines and adds them to the totals.
+run_one() {
+	local name=$1 rc p f s
+	shift
+	echo "# $name"
+	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -Ec '^ok ' "$log")
+	s=$(grep -Ec '^ok .*# (SKIP|skip)' "$log")
+	f=$(grep -Ec '^not ok ' "$log")
+	p=$((p - s))
+	if [ "$CI" = true ] && [ "$s" -gt 0 ]; then
+		echo "not ok - $name: $s test(s) skipped under CI, counted as failed"
+		f=$((f + s))
+		s=0
+	fi
+	# A crash or a timeout loses the lines after it: count it as a failure of its own.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+for t in "$TEST_BIN"/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *"$pattern"*) ;; *) continue ;; esac
+	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	case "$t" in *"$pattern"*) ;; *) continue ;; esac
+	run_one "integration/$(basename "$t")" bash "$t"
+done
+
+if [ $((passed + failed + skipped)) -eq 0 ]; then
+	echo "no test was executed"
+	echo "0 passed, 0 failed"
+	exit 1
+fi
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ]
