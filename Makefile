@@ -29,6 +29,10 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(abspath .)/%,%,$(2))";
 MAKEFLAGS += --no-print-directory
 endif
 
+# The first goal, before the fragments below add rules of their own.
+.PHONY: all
+all: $(APP)
+
 include libbpf/libbpf.mk
 include bpftool/bpftool.mk
 
@@ -53,9 +57,6 @@ LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o output.o backend.o)
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h
-
-.PHONY: all
-all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/libbpf $(OUTPUT)/bpftool:
 	$(call msg,MKDIR,$@)
@@ -103,7 +104,7 @@ uninstall:
 
 .PHONY: clean
 clean:
-	$(call msg,CLEAN)
+	$(call msg,CLEAN,$(OUTPUT) $(APP))
 	$(Q)rm -rf $(OUTPUT) $(APP)
 
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
