@@ -22,7 +22,7 @@ LIBBPF_CFLAGS :=
 LIBBPF_DEP :=
 LIBBPF_ORIGIN := package ($(LIBBPF_LIB))
 ifeq ($(LIBBPF_LIB),libbpf.a)
-ifeq ($(filter clean deps help,$(MAKECMDGOALS)),)
+ifeq ($(filter clean deps test-deps check info,$(MAKECMDGOALS)),)
 $(error libbpf.a not found: install Debian's libbpf-dev (make deps) or check out libbpf in libbpf/src)
 endif
 endif
