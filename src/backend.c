@@ -111,7 +111,7 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err)
 	case BACKEND_TRACEPOINT:
 		if (stage == STAGE_ATTACH && (e == ENOENT || e == EINVAL))
 			return "tracepoint sock:inet_sock_set_state or tcp:tcp_destroy_sock not "
-			       "found (needs Linux 4.16+)";
+			       "found in this kernel";
 		if (e == EPERM || e == EACCES)
 			return "the kernel refused the raw tracepoint programs (EPERM)";
 		break;
