@@ -186,7 +186,7 @@ int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	/* sk_protocol was an 8-bit bitfield before Linux 5.6 (commit bf9765145b85). */
+	/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a 16-bit value"). */
 	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
