@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The build system: the architecture guard, header dependencies that really rebuild,
+# install with DESTDIR/prefix, and clean. Works on a copy of the tree in a temporary dir.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1 # $2"; }
+
+# The files make needs, as they are in the working tree.
+(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool tests/tests.mk) | tar -xf - -C "$work"
+cd "$work" || exit 1
+
+out=$(make ARCH=arm64 2>&1)
+if [ $? -ne 0 ] && grep -q "unsupported architecture 'arm64'" <<<"$out"; then
+	ok "make refuses an unsupported architecture by name"
+else
+	not_ok "make refuses an unsupported architecture by name" "got: $out"
+fi
+
+if ! make -j2 >build.log 2>&1 || [ ! -x tcpconnlat ]; then
+	not_ok "make builds the tool" "$(tail -3 build.log | tr '\n' ' ')"
+	exit 1
+fi
+ok "make builds the tool"
+
+out=$(make 2>&1)
+if grep -q "Nothing to be done" <<<"$out"; then
+	ok "a second make does nothing"
+else
+	not_ok "a second make does nothing" "rebuilt: $out"
+fi
+
+# The shared event header: both the BPF object (and so the skeleton) and the user-space
+# modules that include it must rebuild.
+sleep 1
+touch src/tcpconnlat.h
+out=$(make 2>&1)
+missing=""
+for want in tcpconnlat.bpf.o tcpconnlat.skel.h format.o backend.o main.o "BINARY"; do
+	grep -q "$want" <<<"$out" || missing="$missing $want"
+done
+if [ -z "$missing" ]; then
+	ok "touching src/tcpconnlat.h rebuilds the BPF object, skeleton and its users"
+else
+	not_ok "touching src/tcpconnlat.h rebuilds the BPF object, skeleton and its users" \
+		"not rebuilt:$missing"
+fi
+
+sleep 1
+touch src/format.h
+out=$(make 2>&1)
+if grep -q "format.o" <<<"$out" && grep -q "main.o" <<<"$out" &&
+	! grep -q "args.o\|bpf.o" <<<"$out"; then
+	ok "touching src/format.h rebuilds exactly its users"
+else
+	not_ok "touching src/format.h rebuilds exactly its users" "got: $(tr '\n' ' ' <<<"$out")"
+fi
+
+make install DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1
+if [ -x "$work/dest/opt/t/sbin/tcpconnlat" ] && "$work/dest/opt/t/sbin/tcpconnlat" -V | grep -q '^tcpconnlat '; then
+	ok "make install honours DESTDIR and prefix"
+else
+	not_ok "make install honours DESTDIR and prefix" "no runnable dest/opt/t/sbin/tcpconnlat"
+fi
+
+make clean >/dev/null 2>&1
+if [ ! -e .output ] && [ ! -e tcpconnlat ]; then
+	ok "make clean removes the build"
+else
+	not_ok "make clean removes the build" "left: $(ls -d .output tcpconnlat 2>/dev/null)"
+fi
