@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+/* Unit tests for args.c: parse_args() and backend_name(). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include "args.h"
+
+#define MAX_ARGS 16
+
+/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
+#define fail_because(fmt, ...)                             \
+	do {                                               \
+		print_message("# " fmt "\n", __VA_ARGS__); \
+		fail();                                    \
+	} while (0)
+
+/* One parse_args() call: what it returned and what it printed. */
+struct parsed {
+	enum parse_result res;
+	struct config cfg;
+	char *argv[MAX_ARGS + 2];
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+};
+
+static struct parsed P;
+
+static void parsed_free(void)
+{
+	free(P.out);
+	free(P.err);
+	P.out = P.err = NULL;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	parsed_free();
+	return 0;
+}
+
+/* Parses "tcpconnlat" followed by the NULL-terminated args into P. */
+static void parse_list(const char *const *args)
+{
+	FILE *out, *err;
+	int argc = 0;
+
+	parsed_free();
+	P.argv[argc++] = "tcpconnlat";
+	for (; *args; args++) {
+		assert_true(argc <= MAX_ARGS);
+		P.argv[argc++] = (char *)*args;
+	}
+	P.argv[argc] = NULL;
+	out = open_memstream(&P.out, &P.out_len);
+	err = open_memstream(&P.err, &P.err_len);
+	assert_non_null(out);
+	assert_non_null(err);
+	P.res = parse_args(argc, P.argv, &P.cfg, out, err);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(fclose(err), 0);
+}
+
+#define PARSE(...) parse_list((const char *const[]){__VA_ARGS__, NULL})
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* s with its newlines shown as "\\n", for a one-line diagnostic. */
+static const char *one_line(const char *s)
+{
+	static char buf[1024];
+	size_t pos = 0;
+
+	for (; *s && pos + 3 < sizeof(buf); s++) {
+		if (*s == '\n') {
+			buf[pos++] = '\\';
+			buf[pos++] = 'n';
+		} else {
+			buf[pos++] = *s;
+		}
+	}
+	buf[pos] = '\0';
+	return buf;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_because("\"%s\" does not contain \"%s\"", one_line(haystack), needle);
+}
+
+/* A successful parse: PARSE_RUN and nothing printed anywhere. */
+static void assert_run(void)
+{
+	assert_string_equal(P.err, "");
+	assert_string_equal(P.out, "");
+	assert_int_equal(P.res, PARSE_RUN);
+}
+
+/* A usage error: exactly one line on err that contains needle, nothing on out. */
+static void assert_usage(const char *needle)
+{
+	assert_int_equal(P.res, PARSE_USAGE);
+	assert_string_equal(P.out, "");
+	assert_true(P.err_len > 0);
+	if (count_char(P.err, '\n') != 1 || P.err[P.err_len - 1] != '\n')
+		fail_because("expected exactly one error line, got %d: \"%s\"",
+			     count_char(P.err, '\n'), one_line(P.err));
+	assert_contains(P.err, needle);
+}
+
+/* Like assert_usage(), for a value or an option that the line must quote: 'value'. */
+static void assert_usage_quoted(const char *value)
+{
+	char quoted[128];
+
+	snprintf(quoted, sizeof(quoted), "'%s'", value);
+	assert_usage(quoted);
+}
+
+static void assert_default_config(const struct config *c)
+{
+	assert_int_equal(c->pid, 0);
+	assert_int_equal(c->min_us, 0);
+	assert_int_equal(c->af, 0);
+	assert_false(c->timestamp);
+	assert_false(c->lport);
+	assert_false(c->verbose);
+	assert_int_equal(c->backend, BACKEND_AUTO);
+	assert_null(c->btf_path);
+}
+
+/* ---- no options ---- */
+
+static void test_no_args_defaults(void **state)
+{
+	(void)state;
+	parse_list((const char *const[]){NULL});
+	assert_run();
+	assert_default_config(&P.cfg);
+}
+
+static void test_config_is_reset(void **state)
+{
+	(void)state;
+	/* Whatever the caller's struct held before, unset options get their defaults. */
+	memset(&P.cfg, 0xa5, sizeof(P.cfg));
+	parse_list((const char *const[]){NULL});
+	assert_run();
+	assert_default_config(&P.cfg);
+}
+
+/* ---- MIN_MS ---- */
+
+static void check_min_ms(const char *arg, uint64_t want_us)
+{
+	PARSE(arg);
+	if (P.res != PARSE_RUN)
+		fail_because("MIN_MS '%s' refused: %s", arg, P.err);
+	assert_run();
+	if (P.cfg.min_us != want_us)
+		fail_because("MIN_MS '%s': min_us %llu, want %llu", arg,
+			     (unsigned long long)P.cfg.min_us, (unsigned long long)want_us);
+	assert_int_equal(P.cfg.pid, 0);
+}
+
+static void test_min_ms_integer(void **state)
+{
+	(void)state;
+	check_min_ms("1", 1000);
+	check_min_ms("0", 0);
+	check_min_ms("10", 10000);
+	check_min_ms("007", 7000);
+	check_min_ms("250", 250000);
+}
+
+static void test_min_ms_decimal(void **state)
+{
+	(void)state;
+	check_min_ms("0.1", 100);
+	check_min_ms("1.5", 1500);
+	check_min_ms(".5", 500);
+	check_min_ms("5.", 5000);
+	check_min_ms("0.001", 1);
+	check_min_ms("2.75", 2750);
+	check_min_ms("0.0", 0);
+}
+
+static void test_min_ms_rounds_to_us(void **state)
+{
+	(void)state;
+	check_min_ms("0.0004", 0);
+	check_min_ms("0.0006", 1);
+	check_min_ms("1.2344", 1234);
+	check_min_ms("1.2346", 1235);
+	check_min_ms("0.9999", 1000);
+	check_min_ms("0.00001", 0);
+}
+
+static void test_min_ms_range(void **state)
+{
+	(void)state;
+	check_min_ms("3600000", 3600000000ULL);
+	check_min_ms("3600000.0", 3600000000ULL);
+	check_min_ms("3599999.999", 3599999999ULL);
+}
+
+static void check_min_ms_refused(const char *arg)
+{
+	PARSE(arg);
+	assert_usage_quoted(arg);
+}
+
+static void test_min_ms_out_of_range(void **state)
+{
+	(void)state;
+	check_min_ms_refused("3600001");
+	check_min_ms_refused("3600000.1");
+	check_min_ms_refused("99999999999999999999");
+	check_min_ms_refused("100000000000000000000000000000000000000000000");
+}
+
+static void test_min_ms_not_a_number(void **state)
+{
+	(void)state;
+	check_min_ms_refused("abc");
+	check_min_ms_refused("1ms");
+	check_min_ms_refused("");
+	check_min_ms_refused(".");
+	check_min_ms_refused("1.2.3");
+	check_min_ms_refused("1,5");
+	check_min_ms_refused("..5");
+}
+
+static void test_min_ms_no_exponent_inf_nan_hex(void **state)
+{
+	(void)state;
+	check_min_ms_refused("1e3");
+	check_min_ms_refused("1E3");
+	check_min_ms_refused("1.5e-1");
+	check_min_ms_refused("inf");
+	check_min_ms_refused("INF");
+	check_min_ms_refused("infinity");
+	check_min_ms_refused("nan");
+	check_min_ms_refused("NAN");
+	check_min_ms_refused("0x10");
+	check_min_ms_refused("0X1p3");
+}
+
+static void test_min_ms_no_sign_or_space(void **state)
+{
+	(void)state;
+	check_min_ms_refused("+1");
+	check_min_ms_refused(" 1");
+	check_min_ms_refused("1 ");
+	check_min_ms_refused("\t1");
+	/* "-1" looks like an option to getopt: either way it is refused and named. */
+	check_min_ms_refused("-1");
+}
+
+/* The one error line stays one line even when the offending value holds a newline. */
+static void test_error_line_value_with_newline(void **state)
+{
+	(void)state;
+	PARSE("1\n");
+	assert_usage("'1");
+	PARSE("-p", "5\n");
+	assert_usage("'5");
+	PARSE("--backend=kprobe\nx");
+	assert_usage("'kprobe");
+}
+
+static void test_min_ms_after_double_dash(void **state)
+{
+	(void)state;
+	PARSE("--", "5");
+	assert_run();
+	assert_int_equal(P.cfg.min_us, 5000);
+}
+
+static void test_second_positional(void **state)
+{
+	(void)state;
+	PARSE("1", "2");
+	assert_usage_quoted("2");
+	PARSE("1", "-t", "abc");
+	assert_usage_quoted("abc");
+}
+
+/* ---- -p/--pid ---- */
+
+static void test_pid_forms(void **state)
+{
+	(void)state;
+	PARSE("-p", "181");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 181);
+
+	PARSE("-p181");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 181);
+
+	PARSE("--pid", "42");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 42);
+
+	PARSE("--pid=4242");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 4242);
+	assert_int_equal(P.cfg.min_us, 0);
+}
+
+static void test_pid_bounds(void **state)
+{
+	(void)state;
+	PARSE("-p", "1");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 1);
+
+	PARSE("-p", "4194304");
+	assert_run();
+	assert_int_equal(P.cfg.pid, 4194304);
+
+	PARSE("-p", "0");
+	assert_usage_quoted("0");
+	PARSE("-p", "4194305");
+	assert_usage_quoted("4194305");
+	PARSE("--pid=4294967296");
+	assert_usage_quoted("4294967296");
+	PARSE("-p", "99999999999999999999999");
+	assert_usage_quoted("99999999999999999999999");
+}
+
+static void test_pid_digits_only(void **state)
+{
+	static const char *const bad[] = {"abc", "+5", " 5",  "5 ", "0x10",
+					  "1.5", "5a", "1e3", "-5"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE("-p", bad[i]);
+		assert_usage_quoted(bad[i]);
+		assert_int_equal(P.cfg.pid, 0);
+	}
+	PARSE("--pid=");
+	assert_usage_quoted("");
+}
+
+/* ---- flags ---- */
+
+static void test_flags_short(void **state)
+{
+	(void)state;
+	PARSE("-t");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_false(P.cfg.lport);
+	assert_false(P.cfg.verbose);
+
+	PARSE("-L");
+	assert_run();
+	assert_true(P.cfg.lport);
+	assert_false(P.cfg.timestamp);
+
+	PARSE("-v");
+	assert_run();
+	assert_true(P.cfg.verbose);
+	assert_false(P.cfg.lport);
+
+	PARSE("-4");
+	assert_run();
+	assert_int_equal(P.cfg.af, AF_INET);
+
+	PARSE("-6");
+	assert_run();
+	assert_int_equal(P.cfg.af, AF_INET6);
+}
+
+static void test_flags_long(void **state)
+{
+	(void)state;
+	PARSE("--timestamp", "--lport", "--verbose", "--ipv6");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_true(P.cfg.verbose);
+	assert_int_equal(P.cfg.af, AF_INET6);
+
+	PARSE("--ipv4");
+	assert_run();
+	assert_int_equal(P.cfg.af, AF_INET);
+}
+
+static void test_flags_clustered(void **state)
+{
+	(void)state;
+	PARSE("-tL4v");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_true(P.cfg.verbose);
+	assert_int_equal(P.cfg.af, AF_INET);
+
+	PARSE("-tp", "77");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_int_equal(P.cfg.pid, 77);
+}
+
+static void test_ipv4_and_ipv6_exclusive(void **state)
+{
+	(void)state;
+	PARSE("-4", "-6");
+	assert_usage("-4");
+	assert_contains(P.err, "-6");
+
+	PARSE("--ipv6", "--ipv4");
+	assert_usage("-6");
+
+	PARSE("-64");
+	assert_usage("-4");
+}
+
+/* -4 twice is the same flag twice (like -t -t), not -4 together with -6. */
+static void test_same_ip_flag_twice(void **state)
+{
+	(void)state;
+	PARSE("-4", "-4");
+	assert_run();
+	assert_int_equal(P.cfg.af, AF_INET);
+
+	PARSE("-6", "--ipv6");
+	assert_run();
+	assert_int_equal(P.cfg.af, AF_INET6);
+}
+
+/* ---- --backend, --btf ---- */
+
+static void test_backend_names(void **state)
+{
+	(void)state;
+	PARSE("--backend=auto");
+	assert_run();
+	assert_int_equal(P.cfg.backend, BACKEND_AUTO);
+
+	PARSE("--backend=fentry");
+	assert_run();
+	assert_int_equal(P.cfg.backend, BACKEND_FENTRY);
+
+	PARSE("--backend", "kprobe");
+	assert_run();
+	assert_int_equal(P.cfg.backend, BACKEND_KPROBE);
+
+	PARSE("--backend=tracepoint");
+	assert_run();
+	assert_int_equal(P.cfg.backend, BACKEND_TRACEPOINT);
+}
+
+static void test_backend_invalid(void **state)
+{
+	(void)state;
+	PARSE("--backend=bogus");
+	assert_usage_quoted("bogus");
+	PARSE("--backend=FENTRY");
+	assert_usage_quoted("FENTRY");
+	PARSE("--backend=kprobes");
+	assert_usage_quoted("kprobes");
+	PARSE("--backend=");
+	assert_usage_quoted("");
+}
+
+static void test_backend_name_strings(void **state)
+{
+	(void)state;
+	assert_string_equal(backend_name(BACKEND_AUTO), "auto");
+	assert_string_equal(backend_name(BACKEND_FENTRY), "fentry");
+	assert_string_equal(backend_name(BACKEND_KPROBE), "kprobe");
+	assert_string_equal(backend_name(BACKEND_TRACEPOINT), "tracepoint");
+	assert_string_equal(backend_name((enum backend)17), "?");
+}
+
+static void test_btf_path(void **state)
+{
+	(void)state;
+	PARSE("--btf", "/boot/vmlinux-6.1");
+	assert_run();
+	assert_non_null(P.cfg.btf_path);
+	assert_string_equal(P.cfg.btf_path, "/boot/vmlinux-6.1");
+
+	PARSE("--btf=my.btf");
+	assert_run();
+	assert_string_equal(P.cfg.btf_path, "my.btf");
+}
+
+static void test_btf_empty(void **state)
+{
+	(void)state;
+	PARSE("--btf=");
+	assert_usage("btf");
+	assert_null(P.cfg.btf_path);
+
+	PARSE("--btf", "");
+	assert_usage("btf");
+}
+
+/* ---- help and version ---- */
+
+static void check_help(const char *opt)
+{
+	PARSE(opt);
+	assert_int_equal(P.res, PARSE_EXIT);
+	assert_string_equal(P.err, "");
+	assert_contains(P.out, "Usage: tcpconnlat");
+	assert_contains(P.out, "[MIN_MS]");
+	assert_contains(P.out, "--pid");
+	assert_contains(P.out, "--timestamp");
+	assert_contains(P.out, "--lport");
+	assert_contains(P.out, "--ipv4");
+	assert_contains(P.out, "--ipv6");
+	assert_contains(P.out, "--backend");
+	assert_contains(P.out, "--btf");
+	assert_contains(P.out, "--verbose");
+	assert_contains(P.out, "--version");
+	assert_contains(P.out, "Examples:");
+	assert_contains(P.out, "tcpconnlat 0.1 ");
+	assert_contains(P.out, "tcpconnlat -p 181");
+	assert_contains(P.out, "tcpconnlat --backend=tracepoint -v");
+	assert_true(P.out_len > 0 && P.out[P.out_len - 1] == '\n');
+}
+
+static void test_help(void **state)
+{
+	(void)state;
+	check_help("-h");
+	check_help("--help");
+	check_help("--he");
+}
+
+static void check_version(const char *opt)
+{
+	PARSE(opt);
+	assert_int_equal(P.res, PARSE_EXIT);
+	assert_string_equal(P.err, "");
+	assert_int_equal(strncmp(P.out, "tcpconnlat ", 11), 0);
+	assert_true(P.out_len > 11);
+	assert_int_equal(count_char(P.out, '\n'), 1);
+	assert_int_equal(P.out[P.out_len - 1], '\n');
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	check_version("-V");
+	check_version("--version");
+	check_version("--vers");
+}
+
+/* ---- errors ---- */
+
+static void test_value_given_twice(void **state)
+{
+	(void)state;
+	PARSE("-p", "1", "-p", "2");
+	assert_usage("pid");
+	PARSE("--pid=5", "-p5");
+	assert_usage("pid");
+	PARSE("-p", "7", "--pid", "7");
+	assert_usage("pid");
+	PARSE("--backend=kprobe", "--backend", "kprobe");
+	assert_usage("backend");
+	PARSE("--backend=fentry", "--backend=tracepoint");
+	assert_usage("backend");
+	PARSE("--btf", "a", "--btf", "b");
+	assert_usage("btf");
+}
+
+static void test_flag_twice_allowed(void **state)
+{
+	(void)state;
+	PARSE("-t", "-t", "-L", "--lport", "-v", "-v");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_true(P.cfg.verbose);
+}
+
+static void test_unknown_short_option(void **state)
+{
+	(void)state;
+	PARSE("-x");
+	assert_usage_quoted("-x");
+	PARSE("-t", "-x", "5");
+	assert_usage_quoted("-x");
+	PARSE("-tx");
+	assert_usage_quoted("-x");
+	PARSE("5", "-Z");
+	assert_usage_quoted("-Z");
+}
+
+static void test_unknown_long_option(void **state)
+{
+	(void)state;
+	PARSE("--bogus");
+	assert_usage_quoted("--bogus");
+	PARSE("-t", "--bogus", "-L");
+	assert_usage_quoted("--bogus");
+	PARSE("--usage");
+	assert_usage_quoted("--usage");
+	PARSE("--pidx", "5");
+	assert_usage_quoted("--pidx");
+}
+
+static void test_ambiguous_prefix(void **state)
+{
+	(void)state;
+	PARSE("--ver");
+	assert_usage_quoted("--ver");
+	PARSE("--ipv");
+	assert_usage_quoted("--ipv");
+	PARSE("--b", "x");
+	assert_usage_quoted("--b");
+}
+
+static void test_missing_value(void **state)
+{
+	(void)state;
+	PARSE("-p");
+	assert_usage_quoted("-p");
+	PARSE("-t", "-p");
+	assert_usage_quoted("-p");
+	PARSE("-tp");
+	assert_usage_quoted("-p");
+	PARSE("--pid");
+	assert_usage_quoted("--pid");
+	PARSE("--backend");
+	assert_usage_quoted("--backend");
+	PARSE("--btf");
+	assert_usage_quoted("--btf");
+}
+
+static void test_flag_with_value(void **state)
+{
+	(void)state;
+	PARSE("--timestamp=1");
+	assert_usage("'--timestamp");
+	PARSE("--lport=yes");
+	assert_usage("'--lport");
+	PARSE("--ipv4=1");
+	assert_usage("'--ipv4");
+	PARSE("--verbose=");
+	assert_usage("'--verbose");
+	/* A prefix names the option as it was written. */
+	PARSE("--time=2");
+	assert_usage("'--time");
+}
+
+/* ---- prefixes and permutation ---- */
+
+static void test_long_prefixes(void **state)
+{
+	(void)state;
+	PARSE("--time", "--lp", "--verb", "--ipv4", "--pi", "33", "--back=kprobe", "--bt", "f.btf");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_true(P.cfg.verbose);
+	assert_int_equal(P.cfg.af, AF_INET);
+	assert_int_equal(P.cfg.pid, 33);
+	assert_int_equal(P.cfg.backend, BACKEND_KPROBE);
+	assert_string_equal(P.cfg.btf_path, "f.btf");
+}
+
+static void test_permutation(void **state)
+{
+	(void)state;
+	PARSE("5", "-p", "1");
+	assert_run();
+	assert_int_equal(P.cfg.min_us, 5000);
+	assert_int_equal(P.cfg.pid, 1);
+
+	PARSE("-t", "0.25", "-L", "--backend", "fentry");
+	assert_run();
+	assert_int_equal(P.cfg.min_us, 250);
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_int_equal(P.cfg.backend, BACKEND_FENTRY);
+}
+
+static void test_everything(void **state)
+{
+	(void)state;
+	PARSE("-t", "-L", "-6", "-v", "-p", "4194304", "--backend=tracepoint", "--btf",
+	      "/tmp/k.btf", "3600000");
+	assert_run();
+	assert_true(P.cfg.timestamp);
+	assert_true(P.cfg.lport);
+	assert_true(P.cfg.verbose);
+	assert_int_equal(P.cfg.af, AF_INET6);
+	assert_int_equal(P.cfg.pid, 4194304);
+	assert_int_equal(P.cfg.backend, BACKEND_TRACEPOINT);
+	assert_string_equal(P.cfg.btf_path, "/tmp/k.btf");
+	assert_int_equal(P.cfg.min_us, 3600000000ULL);
+}
+
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_no_args_defaults),
+		T(test_config_is_reset),
+		T(test_min_ms_integer),
+		T(test_min_ms_decimal),
+		T(test_min_ms_rounds_to_us),
+		T(test_min_ms_range),
+		T(test_min_ms_out_of_range),
+		T(test_min_ms_not_a_number),
+		T(test_min_ms_no_exponent_inf_nan_hex),
+		T(test_min_ms_no_sign_or_space),
+		T(test_error_line_value_with_newline),
+		T(test_min_ms_after_double_dash),
+		T(test_second_positional),
+		T(test_pid_forms),
+		T(test_pid_bounds),
+		T(test_pid_digits_only),
+		T(test_flags_short),
+		T(test_flags_long),
+		T(test_flags_clustered),
+		T(test_ipv4_and_ipv6_exclusive),
+		T(test_same_ip_flag_twice),
+		T(test_backend_names),
+		T(test_backend_invalid),
+		T(test_backend_name_strings),
+		T(test_btf_path),
+		T(test_btf_empty),
+		T(test_help),
+		T(test_version),
+		T(test_value_given_twice),
+		T(test_flag_twice_allowed),
+		T(test_unknown_short_option),
+		T(test_unknown_long_option),
+		T(test_ambiguous_prefix),
+		T(test_missing_value),
+		T(test_flag_with_value),
+		T(test_long_prefixes),
+		T(test_permutation),
+		T(test_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
