@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+/* Unit tests for backend.c: candidates, failure reasons and preflight (no BPF is loaded). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+#include "backend.h"
+
+/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
+#define fail_because(fmt, ...)                             \
+	do {                                               \
+		print_message("# " fmt "\n", __VA_ARGS__); \
+		fail();                                    \
+	} while (0)
+
+/* The kernel-internal errno that libbpf passes on for "not supported". */
+#define ENOTSUPP_KERNEL 524
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_because("\"%s\" does not contain \"%s\"", haystack, needle);
+}
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* ---- backend_candidates ---- */
+
+static void test_candidates_auto(void **state)
+{
+	enum backend out[3] = {99, 99, 99};
+
+	(void)state;
+	assert_int_equal(backend_candidates(BACKEND_AUTO, out), 3);
+	assert_int_equal(out[0], BACKEND_FENTRY);
+	assert_int_equal(out[1], BACKEND_KPROBE);
+	assert_int_equal(out[2], BACKEND_TRACEPOINT);
+}
+
+static void check_single(enum backend b)
+{
+	enum backend out[3] = {99, 99, 99};
+
+	assert_int_equal(backend_candidates(b, out), 1);
+	assert_int_equal(out[0], b);
+	/* Only the one slot is written. */
+	assert_int_equal(out[1], 99);
+	assert_int_equal(out[2], 99);
+}
+
+static void test_candidates_specific(void **state)
+{
+	(void)state;
+	check_single(BACKEND_FENTRY);
+	check_single(BACKEND_KPROBE);
+	check_single(BACKEND_TRACEPOINT);
+}
+
+/* ---- backend_failure ---- */
+
+/* The reason, copied: backend_failure() may hand out a static buffer. */
+static char *why(enum backend b, enum load_stage stage, int err)
+{
+	const char *s = backend_failure(b, stage, err);
+
+	assert_non_null(s);
+	assert_true(strlen(s) > 0);
+	assert_null(strchr(s, '\n'));
+	return strdup(s);
+}
+
+/* A reason says more than strerror(): it is not the errno text alone. */
+static void assert_not_errno_only(const char *reason, int e)
+{
+	if (!strcmp(reason, strerror(e)))
+		fail_because("reason \"%s\" is only the errno text", reason);
+}
+
+static void test_failure_fentry_refused(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = why(BACKEND_FENTRY, STAGE_LOAD, -EPERM);
+	assert_contains(r, "EPERM");
+	assert_contains(r, "refused");
+	assert_contains(r, "fentry");
+	assert_not_errno_only(r, EPERM);
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_LOAD, -EACCES);
+	assert_contains(r, "refused");
+	free(r);
+}
+
+static void test_failure_fentry_unsupported(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = why(BACKEND_FENTRY, STAGE_LOAD, -ENOTSUPP_KERNEL);
+	assert_contains(r, "fentry");
+	assert_contains(r, "5.5");
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_LOAD, -EOPNOTSUPP);
+	assert_contains(r, "cannot run fentry");
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_LOAD, -ESRCH);
+	assert_contains(r, "tcp_v4_connect");
+	assert_contains(r, "BTF");
+	free(r);
+}
+
+static void test_failure_kprobe_missing(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = why(BACKEND_KPROBE, STAGE_ATTACH, -ENOENT);
+	assert_contains(r, "kprobes");
+	assert_contains(r, "CONFIG_KPROBES");
+	assert_not_errno_only(r, ENOENT);
+	free(r);
+	r = why(BACKEND_KPROBE, STAGE_ATTACH, -EOPNOTSUPP);
+	assert_contains(r, "CONFIG_KPROBES");
+	free(r);
+	r = why(BACKEND_KPROBE, STAGE_LOAD, -EPERM);
+	assert_contains(r, "refused kprobes");
+	assert_contains(r, "EPERM");
+	free(r);
+}
+
+static void test_failure_tracepoint_missing(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = why(BACKEND_TRACEPOINT, STAGE_ATTACH, -ENOENT);
+	assert_contains(r, "tracepoint");
+	assert_contains(r, "sock:inet_sock_set_state");
+	assert_not_errno_only(r, ENOENT);
+	free(r);
+	r = why(BACKEND_TRACEPOINT, STAGE_ATTACH, -EPERM);
+	assert_contains(r, "refused");
+	free(r);
+}
+
+static void test_failure_reasons_distinct(void **state)
+{
+	char *r[6];
+	int i, j;
+
+	(void)state;
+	r[0] = why(BACKEND_FENTRY, STAGE_LOAD, -EPERM);
+	r[1] = why(BACKEND_KPROBE, STAGE_ATTACH, -ENOENT);
+	r[2] = why(BACKEND_TRACEPOINT, STAGE_ATTACH, -ENOENT);
+	r[3] = why(BACKEND_FENTRY, STAGE_LOAD, -EINVAL);
+	r[4] = why(BACKEND_KPROBE, STAGE_LOAD, -EPERM);
+	r[5] = why(BACKEND_TRACEPOINT, STAGE_LOAD, -EPERM);
+	for (i = 0; i < 6; i++)
+		for (j = i + 1; j < 6; j++)
+			if (!strcmp(r[i], r[j]))
+				fail_because("reasons %d and %d are both \"%s\"", i, j, r[i]);
+	for (i = 0; i < 6; i++)
+		free(r[i]);
+}
+
+static void test_failure_sign_of_errno(void **state)
+{
+	char *neg, *pos;
+
+	(void)state;
+	/* libbpf gives negative errnos; a positive one means the same. */
+	neg = why(BACKEND_KPROBE, STAGE_ATTACH, -ENOENT);
+	pos = why(BACKEND_KPROBE, STAGE_ATTACH, ENOENT);
+	assert_string_equal(neg, pos);
+	free(neg);
+	free(pos);
+	neg = why(BACKEND_KPROBE, STAGE_LOAD, -E2BIG);
+	pos = why(BACKEND_KPROBE, STAGE_LOAD, E2BIG);
+	assert_string_equal(neg, pos);
+	free(neg);
+	free(pos);
+}
+
+static void test_failure_other_errors_name_stage(void **state)
+{
+	char *r;
+
+	(void)state;
+	/* Nothing specific known: the stage and the errno text, not the errno text alone. */
+	r = why(BACKEND_KPROBE, STAGE_LOAD, -E2BIG);
+	assert_contains(r, "load");
+	assert_contains(r, "Argument list too long");
+	assert_not_errno_only(r, E2BIG);
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_ATTACH, -EBUSY);
+	assert_contains(r, "attach");
+	assert_contains(r, "Device or resource busy");
+	free(r);
+	r = why(BACKEND_TRACEPOINT, STAGE_LOAD, -ENOMEM);
+	assert_contains(r, "load");
+	assert_contains(r, "Cannot allocate memory");
+	free(r);
+	r = why(BACKEND_TRACEPOINT, STAGE_OPEN, -ENOENT);
+	assert_contains(r, "open");
+	assert_contains(r, "No such file or directory");
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_OPEN, -EINVAL);
+	assert_contains(r, "open");
+	assert_contains(r, "Invalid argument");
+	free(r);
+}
+
+/* ---- preflight ---- */
+
+struct captured {
+	int ret;
+	char *err;
+	size_t err_len;
+};
+
+static void run_preflight(const char *btf_path, struct captured *c)
+{
+	struct config cfg;
+	FILE *err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.btf_path = btf_path;
+	err = open_memstream(&c->err, &c->err_len);
+	assert_non_null(err);
+	c->ret = preflight(&cfg, err);
+	assert_int_equal(fclose(err), 0);
+}
+
+/* Non-zero, and exactly one line on err that names the file in quotes. */
+static void assert_refused_naming(const struct captured *c, const char *path)
+{
+	char quoted[512];
+
+	if (!c->ret)
+		fail_because("preflight accepted --btf %s", path);
+	if (count_char(c->err, '\n') != 1 || c->err[c->err_len - 1] != '\n')
+		fail_because("expected one line, got \"%s\"", c->err);
+	snprintf(quoted, sizeof(quoted), "'%s'", path);
+	assert_contains(c->err, quoted);
+}
+
+static void test_preflight_btf_missing(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	run_preflight("/nonexistent/tcpconnlat-test/vmlinux.btf", &c);
+	assert_refused_naming(&c, "/nonexistent/tcpconnlat-test/vmlinux.btf");
+	assert_contains(c.err, "No such file or directory");
+	free(c.err);
+}
+
+static void test_preflight_btf_not_btf(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	run_preflight("/etc/passwd", &c);
+	assert_refused_naming(&c, "/etc/passwd");
+	/* The file is there: the complaint is about its content. */
+	if (strstr(c.err, "No such file"))
+		fail_because("says missing: %.*s", (int)strcspn(c.err, "\n"), c.err);
+	assert_contains(c.err, "BTF");
+	free(c.err);
+}
+
+/* An ELF file without a .BTF section exists: it must not be reported as missing. */
+static void test_preflight_btf_elf_without_btf(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	/* This test program: an ELF built by gcc, which emits no .BTF section. */
+	run_preflight("/proc/self/exe", &c);
+	assert_refused_naming(&c, "/proc/self/exe");
+	if (strstr(c.err, "No such file"))
+		fail_because("an existing ELF file is reported as missing: %.*s",
+			     (int)strcspn(c.err, "\n"), c.err);
+	assert_contains(c.err, "BTF");
+	free(c.err);
+}
+
+static void test_preflight_btf_empty_file(void **state)
+{
+	char path[] = "/tmp/test_backend.XXXXXX";
+	struct captured c;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	run_preflight(path, &c);
+	unlink(path);
+	assert_refused_naming(&c, path);
+	assert_contains(c.err, "BTF");
+	free(c.err);
+}
+
+static void test_preflight_btf_valid_file(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	if (access(SYSFS_BTF, R_OK))
+		skip();
+	/* The kernel's own BTF is a valid --btf file (raw BTF). */
+	run_preflight(SYSFS_BTF, &c);
+	assert_string_equal(c.err, "");
+	assert_int_equal(c.ret, 0);
+	free(c.err);
+}
+
+static void test_preflight_default_btf(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	if (access(SYSFS_BTF, R_OK))
+		skip();
+	run_preflight(NULL, &c);
+	assert_string_equal(c.err, "");
+	assert_int_equal(c.ret, 0);
+	free(c.err);
+}
+
+/* libbpf's own warnings about the broken files would clutter the TAP output. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_candidates_auto),
+		cmocka_unit_test(test_candidates_specific),
+		cmocka_unit_test(test_failure_fentry_refused),
+		cmocka_unit_test(test_failure_fentry_unsupported),
+		cmocka_unit_test(test_failure_kprobe_missing),
+		cmocka_unit_test(test_failure_tracepoint_missing),
+		cmocka_unit_test(test_failure_reasons_distinct),
+		cmocka_unit_test(test_failure_sign_of_errno),
+		cmocka_unit_test(test_failure_other_errors_name_stage),
+		cmocka_unit_test(test_preflight_btf_missing),
+		cmocka_unit_test(test_preflight_btf_not_btf),
+		cmocka_unit_test(test_preflight_btf_elf_without_btf),
+		cmocka_unit_test(test_preflight_btf_empty_file),
+		cmocka_unit_test(test_preflight_btf_valid_file),
+		cmocka_unit_test(test_preflight_default_btf),
+	};
+
+	libbpf_set_print(quiet);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
