@@ -104,10 +104,29 @@ static int parse_ms(const char *s, uint64_t *out_us)
 	return 0;
 }
 
+/* The value as typed, but with control bytes as \xHH so that the error stays one line. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	for (; *s && pos + 5 < len; s++) {
+		unsigned char c = *s;
+
+		if (c < ' ' || c == 0x7f)
+			pos += snprintf(buf + pos, len - pos, "\\x%02x", c);
+		else
+			buf[pos++] = c;
+	}
+	buf[pos] = '\0';
+	return buf;
+}
+
 static error_t usage_error(struct parse_state *st, const char *fmt, const char *value)
 {
+	char buf[256];
+
 	fprintf(st->err, "tcpconnlat: ");
-	fprintf(st->err, fmt, value);
+	fprintf(st->err, fmt, printable(value, buf, sizeof(buf)));
 	fprintf(st->err, " (try 'tcpconnlat --help')\n");
 	st->reported = true;
 	return EINVAL;
@@ -167,7 +186,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case '4':
 	case '6':
-		if (cfg->af)
+		if (cfg->af && cfg->af != (key == '4' ? AF_INET : AF_INET6))
 			return usage_error(st, "options -4 and -6 exclude each other%s", "");
 		cfg->af = key == '4' ? AF_INET : AF_INET6;
 		break;

@@ -52,13 +52,16 @@ int preflight(const struct config *cfg, FILE *err)
 			path);
 		return 1;
 	}
+	if (cfg->btf_path && access(path, R_OK)) {
+		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
 	if (cfg->btf_path) {
+		/* libbpf says ENOENT for an ELF file without a .BTF section: not a missing file. */
 		btf = btf__parse(path, NULL);
 		if (!btf) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				errno == ENOENT || errno == EACCES
-					? strerror(errno)
-					: "not a BTF or ELF file with BTF");
+			fprintf(err, "tcpconnlat: cannot use BTF file '%s': it holds no BTF\n",
+				path);
 			return 1;
 		}
 		btf__free(btf);

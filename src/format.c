@@ -156,10 +156,14 @@ size_t escape_comm(const char *comm, char *out, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	size_t i, pos = 0;
 
-	for (i = 0; i < TASK_COMM_LEN && comm[i] && pos + 5 <= len; i++) {
+	for (i = 0; i < TASK_COMM_LEN && comm[i]; i++) {
 		unsigned char c = comm[i];
+		bool plain = c > ' ' && c < 0x7f && c != '\\';
 
-		if (c > ' ' && c < 0x7f && c != '\\') {
+		/* Room for this byte's text and the final NUL, or stop here. */
+		if (pos + (plain ? 1 : 4) + 1 > len)
+			break;
+		if (plain) {
 			out[pos++] = c;
 			continue;
 		}

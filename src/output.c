@@ -4,9 +4,6 @@
 #include <sys/stat.h>
 #include "output.h"
 
-/* Big enough for a poll batch of lines; flushed once per batch, not per line. */
-#define OUT_BUF_SIZE (64 * 1024)
-
 int out_init(struct output *o, FILE *fp)
 {
 	struct stat st;
@@ -16,7 +13,7 @@ int out_init(struct output *o, FILE *fp)
 	o->err = 0;
 	o->pipe = !fstat(o->fd, &st) && S_ISFIFO(st.st_mode);
 	/* Full buffering even on a terminal: out_flush() decides when lines leave. */
-	return setvbuf(fp, NULL, _IOFBF, OUT_BUF_SIZE) ? -errno : 0;
+	return setvbuf(fp, o->buf, _IOFBF, sizeof(o->buf)) ? -errno : 0;
 }
 
 void out_line(struct output *o, const char *line, size_t len)

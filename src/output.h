@@ -7,11 +7,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Big enough for a poll batch of lines; flushed once per batch, not per line. */
+#define OUT_BUF_SIZE (64 * 1024)
+
 struct output {
 	FILE *fp;
 	int fd;
 	bool pipe; /* a pipe or FIFO: its reader can go away */
 	int err;   /* first write error (positive errno), sticky */
+	/* stdio's own: glibc ignores the size given to setvbuf() without a buffer. */
+	char buf[OUT_BUF_SIZE];
 };
 
 int out_init(struct output *o, FILE *fp);

@@ -45,12 +45,12 @@ run_one() {
 
 for t in "$TEST_BIN"/test_*; do
 	[ -x "$t" ] || continue
-	case "$t" in *"$pattern"*) ;; *) continue ;; esac
+	case "unit/${t##*/}" in *"$pattern"*) ;; *) continue ;; esac
 	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
 done
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
-	case "$t" in *"$pattern"*) ;; *) continue ;; esac
+	case "integration/${t##*/}" in *"$pattern"*) ;; *) continue ;; esac
 	run_one "integration/$(basename "$t")" bash "$t"
 done
 
