@@ -110,7 +110,7 @@ clean:
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-TEST_DEPS := libcmocka-dev iproute2 util-linux procps
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \

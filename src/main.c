@@ -143,6 +143,11 @@ int main(int argc, char **argv)
 		if (out_reader_gone(&r.out))
 			break;
 	}
+	/* Connects completed before the signal are still in the buffer: print them too. */
+	if (!err && !r.out.err && !out_reader_gone(&r.out)) {
+		perf_buffer__consume(pb);
+		out_flush(&r.out);
+	}
 	/* EPIPE means the reader left (| head -1): not an error. */
 	if (r.out.err && r.out.err != EPIPE) {
 		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r.out.err));

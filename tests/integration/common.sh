@@ -1,0 +1,116 @@
+# Sourced by the integration tests. Needs TCPCONNLAT (the binary) and TEST_BIN (helpers),
+# as tests/run.sh exports them. Every case prints "ok - NAME" or "not ok - NAME # why".
+set -u
+T=${TCPCONNLAT:?TCPCONNLAT is not set: run through make test}
+B=${TEST_BIN:?TEST_BIN is not set: run through make test}
+WORK=$(mktemp -d)
+BG_PIDS=()
+
+cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1 # $2"; }
+
+# expect NAME WHY-IF-FALSE COMMAND...: one case from a command's status.
+expect() {
+	local name=$1 why=$2
+	shift 2
+	if "$@"; then ok "$name"; else not_ok "$name" "$why"; fi
+}
+
+# Root and BPF are needed; under CI=true their absence is a failure, never a skip.
+require_bpf() {
+	local why=""
+	[ "$(id -u)" = 0 ] || why="not root"
+	[ -z "$why" ] && [ ! -r /sys/kernel/btf/vmlinux ] && why="no kernel BTF"
+	[ -z "$why" ] && return 0
+	if [ "${CI:-}" = true ]; then
+		not_ok "$(basename "$0") can run" "$why: these tests need root and BPF"
+		exit 1
+	fi
+	echo "ok - $(basename "$0") # SKIP $why"
+	exit 0
+}
+
+# start_tracer NAME ARGS...: runs the tool in the background, stdout in $WORK/NAME.out and
+# stderr in $WORK/NAME.err, and waits until its header is out (tracing has started).
+# Sets TRACER_PID. Fails if the tool exits or no header comes within 10 s.
+start_tracer() {
+	local name=$1 i
+	shift
+	"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	TRACER_PID=$!
+	BG_PIDS+=("$TRACER_PID")
+	for i in $(seq 200); do
+		grep -q 'LAT(ms)$' "$WORK/$name.out" 2>/dev/null && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop_tracer PID: SIGINT, then the exit status (124 if it did not exit within 2 s).
+stop_tracer() {
+	local pid=$1 i
+	kill -INT "$pid" 2>/dev/null
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+}
+
+# conn ARGS...: one tconn run; prints its lines ("ok lport=N" / "fail lport=N errno=E").
+conn() { "$B/tconn" "$@"; }
+
+# lport_of LINE: the N of "... lport=N ...".
+lport_of() { sed -n 's/.*lport=\([0-9]*\).*/\1/p' <<<"$1"; }
+
+# row_for FILE FIELD VALUE: the tool's line whose awk field FIELD equals VALUE.
+row_for() { awk -v f="$2" -v v="$3" 'NR > 1 && $f == v' "$1"; }
+
+# Background tconn that waits for "go": sets CONN_PID; its output goes to $WORK/NAME.conn.
+start_waiting_conn() {
+	local name=$1 i
+	shift
+	mkfifo "$WORK/$name.go"
+	"$B/tconn" -w "$@" <"$WORK/$name.go" >"$WORK/$name.conn" &
+	CONN_PID=$!
+	BG_PIDS+=("$CONN_PID")
+	exec {GO_FD}>"$WORK/$name.go"
+	for i in $(seq 100); do
+		grep -q '^pid=' "$WORK/$name.conn" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# release_conn: lets the waiting tconn connect, and waits for it to finish.
+release_conn() {
+	echo go >&"$GO_FD"
+	exec {GO_FD}>&-
+	wait "$CONN_PID"
+}
+
+# Waits up to 2 s for FILE to have a line matching the awk condition COND.
+wait_line() {
+	local i
+	for i in $(seq 40); do
+		awk "NR > 1 && ($2) { found = 1 } END { exit !found }" "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Tracing real connects on this machine's kernel, with traffic the tests make themselves on
+# loopback: what is printed, what the filters keep, latency of a delayed connect.
+. "$(dirname "$0")/common.sh"
+require_bpf
+
+# check_row NAME FILE PID COMM IP SADDR LPORT DADDR DPORT MAXLAT: the -L row for LPORT has
+# exactly these fields and a latency in [0, MAXLAT) ms.
+check_row() {
+	local name=$1 file=$2 want="$3 $4 $5 $6 $7 $8 $9" max=${10} row got lat
+	row=$(row_for "$file" 5 "$7")
+	got=$(awk '{ print $1, $2, $3, $4, $5, $6, $7 }' <<<"$row")
+	lat=$(awk '{ print $8 }' <<<"$row")
+	if [ "$got" != "$want" ]; then
+		not_ok "$name" "want '$want ...', got '$row' in: $(tr '\n' '|' <"$file")"
+	elif ! awk -v l="$lat" -v m="$max" 'BEGIN { exit !(l ~ /^[0-9]+\.[0-9][0-9]$/ && l >= 0 && l < m) }'; then
+		not_ok "$name" "latency '$lat' not in [0, $max) ms"
+	else
+		ok "$name"
+	fi
+}
+
+# 1. IPv4 and IPv6 loopback connects by a process whose PID we know.
+for v in 4 6; do
+	if [ $v = 4 ]; then addr=127.0.0.1; else addr=::1; fi
+	port=$((41100 + v))
+	start_waiting_conn v$v -l "$addr" $port || not_ok "IPv$v helper starts" "no pid line"
+	pid=$(sed -n 's/^pid=//p' "$WORK/v$v.conn")
+	start_tracer v$v -L -p "$pid" || not_ok "IPv$v tracer starts" "$(cat "$WORK/v$v.err")"
+	release_conn
+	lport=$(lport_of "$(grep '^ok' "$WORK/v$v.conn")")
+	wait_line "$WORK/v$v.out" "\$5 == $lport"
+	stop_tracer "$TRACER_PID"
+	check_row "IPv$v loopback connect shows PID, COMM, addresses, ports, latency" \
+		"$WORK/v$v.out" "$pid" tconn "$v" "$addr" "$lport" "$addr" "$port" 100
+done
+
+# 2. -p keeps only that process; another process connecting meanwhile is not shown.
+start_waiting_conn pa -l 127.0.0.1 41110
+pa=$(sed -n 's/^pid=//p' "$WORK/pa.conn")
+start_tracer pfilter -L -p "$pa"
+other=$(conn -l 127.0.0.1 41111)
+release_conn
+lport=$(lport_of "$(grep '^ok' "$WORK/pa.conn")")
+wait_line "$WORK/pfilter.out" "\$5 == $lport"
+sleep 0.2
+stop_tracer "$TRACER_PID"
+rows=$(awk 'NR > 1' "$WORK/pfilter.out")
+if [ "$(wc -l <<<"$rows")" = 1 ] && [ "$(awk '{ print $1 }' <<<"$rows")" = "$pa" ] &&
+	[ -z "$(row_for "$WORK/pfilter.out" 5 "$(lport_of "$other")")" ]; then
+	ok "-p shows only the given process"
+else
+	not_ok "-p shows only the given process" "rows: $(tr '\n' '|' <<<"$rows")"
+fi
+
+# 3. MIN_MS drops fast connects (a second instance without MIN_MS sees the same connect),
+#    and -4 / -6 keep one family each. Four tracers at once: instances do not interfere.
+tracers=()
+for args in "all -L" "slow -L 500" "only4 -L -4" "only6 -L -6"; do
+	# shellcheck disable=SC2086 # word splitting intended
+	start_tracer $args
+	tracers+=("$TRACER_PID")
+done
+c4=$(lport_of "$(conn -l 127.0.0.1 41120)")
+c6=$(lport_of "$(conn -l ::1 41121)")
+wait_line "$WORK/all.out" "\$5 == $c4" && wait_line "$WORK/all.out" "\$5 == $c6"
+wait_line "$WORK/only4.out" "\$5 == $c4"
+wait_line "$WORK/only6.out" "\$5 == $c6"
+sleep 0.2
+wait_all_rc=0
+for p in "${tracers[@]}"; do stop_tracer "$p" || wait_all_rc=$?; done
+has() { [ -n "$(row_for "$WORK/$1.out" 5 "$2")" ]; }
+expect "without MIN_MS both fast connects are shown" "$(tr '\n' '|' <"$WORK/all.out")" \
+	eval 'has all $c4 && has all $c6'
+expect "MIN_MS 500 drops fast connects" "$(tr '\n' '|' <"$WORK/slow.out")" \
+	eval '! has slow $c4 && ! has slow $c6'
+expect "-4 shows IPv4 only" "$(tr '\n' '|' <"$WORK/only4.out")" \
+	eval 'has only4 $c4 && ! has only4 $c6'
+expect "-6 shows IPv6 only" "$(tr '\n' '|' <"$WORK/only6.out")" \
+	eval 'has only6 $c6 && ! has only6 $c4'
+expect "four tracers at once all exit 0 on SIGINT" "exit status $wait_all_rc" \
+	test "$wait_all_rc" = 0
+
+# 4. A refused connect (closed port) is not a connect with a latency.
+start_waiting_conn refused 127.0.0.1 41130
+pid=$(sed -n 's/^pid=//p' "$WORK/refused.conn")
+start_tracer refused -L -p "$pid"
+release_conn
+sleep 0.3
+stop_tracer "$TRACER_PID"
+expect "the refused connect really was refused" "$(cat "$WORK/refused.conn")" \
+	grep -q 'errno=ECONNREFUSED' "$WORK/refused.conn"
+expect "a refused connect is not printed" "$(tr '\n' '|' <"$WORK/refused.out")" \
+	test "$(awk 'NR > 1' "$WORK/refused.out" | wc -l)" = 0
+
+# 5. A connect whose first SYN is dropped takes one initial RTO (1 s, RFC 6298): reported at
+#    900..1500 ms (the upper margin covers a loaded 2-core machine), and kept by MIN_MS 500.
+"$B/dropsyn" 41140 >"$WORK/dropsyn.out" 2>&1 &
+drop_pid=$!
+BG_PIDS+=("$drop_pid")
+for i in $(seq 100); do grep -q ready "$WORK/dropsyn.out" && break; sleep 0.05; done
+start_waiting_conn delayed -l 127.0.0.1 41140
+pid=$(sed -n 's/^pid=//p' "$WORK/delayed.conn")
+start_tracer delayed -L -p "$pid" 500
+release_conn
+lport=$(lport_of "$(grep '^ok' "$WORK/delayed.conn")")
+wait_line "$WORK/delayed.out" "\$5 == $lport"
+stop_tracer "$TRACER_PID"
+kill -TERM "$drop_pid"
+wait "$drop_pid"
+expect "dropsyn dropped exactly one SYN" "$(cat "$WORK/dropsyn.out")" \
+	grep -qx 'dropped=1' "$WORK/dropsyn.out"
+lat=$(row_for "$WORK/delayed.out" 5 "$lport" | awk '{ print $8 }')
+expect "a connect with its first SYN dropped is reported at about 1000 ms" \
+	"latency '$lat' (rows: $(tr '\n' '|' <"$WORK/delayed.out"))" \
+	awk -v l="$lat" 'BEGIN { exit !(l != "" && l >= 900 && l <= 1500) }'
+expect "no clsact qdisc is left on lo" "$(tc qdisc show dev lo)" \
+	eval '! tc qdisc show dev lo | grep -q clsact'
+
+# 6. -t and -L on real events: TIME(s) first and counted from the first event, LPORT added.
+start_waiting_conn tl -n 2 -l 127.0.0.1 41150
+pid=$(sed -n 's/^pid=//p' "$WORK/tl.conn")
+start_tracer tl -t -L -p "$pid"
+release_conn
+wait_line "$WORK/tl.out" "NR == 3"
+stop_tracer "$TRACER_PID"
+expect "-t -L header" "$(head -1 "$WORK/tl.out")" test "$(head -1 "$WORK/tl.out")" = \
+	"TIME(s)   PID    COMM         IP SADDR            LPORT  DADDR            DPORT LAT(ms)"
+expect "-t -L rows: 9 fields, TIME(s) from 0.000 and rising, the helper's ports" \
+	"$(tr '\n' '|' <"$WORK/tl.out")" awk -v p1="$(lport_of "$(sed -n 2p "$WORK/tl.conn")")" \
+	-v p2="$(lport_of "$(sed -n 3p "$WORK/tl.conn")")" -v pid="$pid" '
+	NR == 2 { ok = NF == 9 && $1 == "0.000" && $2 == pid && $6 == p1 && $8 == 41150 }
+	NR == 3 { ok = ok && NF == 9 && $1 >= 0 && $1 < 5 && $6 == p2 && $1 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ }
+	END { exit !(ok && NR == 3) }' "$WORK/tl.out"
+
+# 7. A process named with a space, a tab, ESC and a backslash prints as one escaped word.
+start_waiting_conn hostile -c $'a b\t\x1b[31m\\' -l 127.0.0.1 41160
+pid=$(sed -n 's/^pid=//p' "$WORK/hostile.conn")
+start_tracer hostile -p "$pid"
+release_conn
+wait_line "$WORK/hostile.out" "\$1 == $pid"
+stop_tracer "$TRACER_PID"
+row=$(awk -v p="$pid" 'NR > 1 && $1 == p' "$WORK/hostile.out")
+expect "a hostile COMM is escaped into one word, columns intact" "row: '$row'" \
+	test "$(awk '{ print NF, $2 }' <<<"$row")" = '7 a\x20b\x09\x1b[31m\x5c'
+expect "no raw escape byte reaches the output" "output has ESC" \
+	eval "! grep -q $'\x1b' '$WORK/hostile.out'"
