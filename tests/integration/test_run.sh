@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Running the tool: pipes, signals, backend choice, and every start-up failure's message.
+. "$(dirname "$0")/common.sh"
+require_bpf
+
+# Programs of ours that are loaded now (bpftool names are cut to 15 characters).
+our_progs() {
+	bpftool prog show 2>/dev/null | grep -cE ' name (fentry_v[46]_conn|fentry_rcv_stat|kprobe_v[46]_conn|kprobe_rcv_stat|tp_set_state|tp_destroy_sock) '
+}
+progs_before=$(our_progs)
+
+# 1. A line reaches a pipe within 1 s of the connect (flushed per poll batch, not at exit).
+start_waiting_conn pipe -l 127.0.0.1 41200
+pid=$(sed -n 's/^pid=//p' "$WORK/pipe.conn")
+"$T" -p "$pid" | while IFS= read -r line; do
+	echo "$(date +%s.%N) $line"
+done >"$WORK/pipe.out" &
+BG_PIDS+=($!)
+for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/pipe.out" && break; sleep 0.05; done
+t0=$(date +%s.%N)
+release_conn
+for i in $(seq 60); do [ "$(wc -l <"$WORK/pipe.out")" -ge 2 ] && break; sleep 0.05; done
+t1=$(awk 'NR == 2 { print $1 }' "$WORK/pipe.out")
+pkill -INT -f "^$T -p $pid\$"
+expect "a line reaches a pipe within 1 s" "arrived at '$t1', connect at $t0" \
+	awk -v a="$t1" -v b="$t0" 'BEGIN { exit !(a != "" && a - b < 1.0) }'
+
+# 2. SIGINT and SIGTERM: exit status 0 within 1 s, nothing printed on stderr.
+for sig in INT TERM; do
+	start_tracer sig$sig
+	s=$(date +%s%N)
+	kill -$sig "$TRACER_PID"
+	rc=0
+	wait "$TRACER_PID" || rc=$?
+	ms=$((($(date +%s%N) - s) / 1000000))
+	expect "SIG$sig: exit status 0 within 1 s" "status $rc after $ms ms" \
+		test "$rc" = 0 -a "$ms" -lt 1000
+done
+
+# 3. A reader that goes away (| head -1 takes the header and leaves) ends the tool quietly,
+#    even with no event to write.
+s=$(date +%s%N)
+timeout 5 bash -c "'$T' 2>'$WORK/head.err' | head -1 >'$WORK/head.out'; exit \${PIPESTATUS[0]}"
+rc=$?
+ms=$((($(date +%s%N) - s) / 1000000))
+expect "a closed reader ends the tool: exit 0, no error text, within 1 s" \
+	"status $rc after $ms ms, stderr: $(cat "$WORK/head.err")" \
+	test "$rc" = 0 -a ! -s "$WORK/head.err" -a "$ms" -lt 1000
+
+# 4. Backends. auto says which one runs; one that cannot run here fails with its reason in
+#    one line and exit 1; one that can must trace a connect.
+start_tracer auto -v
+stop_tracer "$TRACER_PID"
+running=$(sed -n 's/^tcpconnlat: using the \([a-z]*\) backend$/\1/p' "$WORK/auto.err")
+expect "--backend=auto -v says which backend runs" "stderr: $(cat "$WORK/auto.err")" \
+	test -n "$running"
+
+kprobes_off=false
+zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_KPROBES is not set' && kprobes_off=true
+for b in fentry kprobe tracepoint; do
+	if start_tracer be$b -L --backend=$b; then
+		lport=$(lport_of "$(conn -l 127.0.0.1 41210)")
+		wait_line "$WORK/be$b.out" "\$5 == $lport"
+		stop_tracer "$TRACER_PID"
+		expect "--backend=$b runs here and traces a connect" \
+			"$(tr '\n' '|' <"$WORK/be$b.out")" test -n "$(row_for "$WORK/be$b.out" 5 "$lport")"
+	else
+		wait "$TRACER_PID"
+		rc=$?
+		msg=$(cat "$WORK/be$b.err")
+		expect "--backend=$b cannot run here: exit 1, one line naming the backend and why" \
+			"status $rc, stderr: $msg" eval "test $rc = 1 && test \"\$(wc -l <'$WORK/be$b.err')\" = 1 &&
+			grep -q '^tcpconnlat: the $b backend cannot run here: [a-z]' '$WORK/be$b.err'"
+	fi
+done
+if $kprobes_off; then
+	expect "without CONFIG_KPROBES the kprobe backend says so" "$(cat "$WORK/bekprobe.err")" \
+		grep -q 'kprobes are not available (kernel built without CONFIG_KPROBES' \
+		"$WORK/bekprobe.err"
+fi
+if grep -q 'fentry backend failed' "$WORK/auto.err"; then
+	expect "auto -v gives the fentry backend's reason in one line" "$(cat "$WORK/auto.err")" \
+		grep -q '^tcpconnlat: fentry backend failed: .*fentry' "$WORK/auto.err"
+fi
+
+# 5. Missing privileges, BTF: exit 1 and one line naming the cause.
+# run_fail NAME PATTERN COMMAND...: exit 1 and exactly one stderr line matching PATTERN.
+run_fail() {
+	local name=$1 pat=$2 rc
+	shift 2
+	"$@" >"$WORK/fail.out" 2>"$WORK/fail.err"
+	rc=$?
+	if [ "$rc" = 1 ] && [ "$(wc -l <"$WORK/fail.err")" = 1 ] &&
+		grep -qF -- "$pat" "$WORK/fail.err"; then
+		ok "$name"
+	else
+		not_ok "$name" "status $rc, stderr: $(cat "$WORK/fail.err")"
+	fi
+}
+run_fail "not root: exit 1 naming the privileges" "not enough privileges: run as root" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$T"
+run_fail "root without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN: exit 1 naming them" \
+	"needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN" \
+	setpriv --inh-caps=-all --bounding-set=-bpf,-perfmon,-sys_admin "$T"
+run_fail "no kernel BTF: exit 1 naming it" \
+	"no kernel BTF: /sys/kernel/btf/vmlinux is missing" \
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$0"' "$T"
+run_fail "--btf with a missing file: exit 1 naming the file" \
+	"cannot use BTF file '$WORK/nope'" "$T" --btf "$WORK/nope"
+run_fail "--btf with a file that holds no BTF: exit 1 naming the file" \
+	"cannot use BTF file '/etc/hostname': it holds no BTF" "$T" --btf /etc/hostname
+
+# 6. --btf with the kernel's own BTF as a file works like the default.
+cp /sys/kernel/btf/vmlinux "$WORK/vmlinux.btf"
+if start_tracer btf -L --btf "$WORK/vmlinux.btf"; then
+	lport=$(lport_of "$(conn -l 127.0.0.1 41220)")
+	wait_line "$WORK/btf.out" "\$5 == $lport"
+	stop_tracer "$TRACER_PID"
+fi
+expect "--btf FILE with a valid BTF traces" "$(cat "$WORK/btf.out" "$WORK/btf.err")" \
+	test -n "$(row_for "$WORK/btf.out" 5 "${lport:-x}")"
+
+# 7. Usage errors: exit 2, one line naming the value, and no bpf() call at all.
+for args in "-p abc" "-p 0" "1.5x" "-4 -6" "--backend=magic" "1 2"; do
+	# shellcheck disable=SC2086 # word splitting intended
+	strace -f -qq -e trace=bpf -o "$WORK/strace" "$T" $args >/dev/null 2>"$WORK/usage.err"
+	rc=$?
+	expect "usage error '$args': exit 2, one line, no BPF loaded" \
+		"status $rc, stderr: $(cat "$WORK/usage.err"), bpf calls: $(grep -c 'bpf(' "$WORK/strace")" \
+		eval "test $rc = 2 && test \"\$(wc -l <'$WORK/usage.err')\" = 1 &&
+		! grep -q 'bpf(' '$WORK/strace'"
+done
+
+# 8. Nothing of ours stays loaded once every run above has ended.
+sleep 0.2
+expect "no tcpconnlat BPF program is left loaded" "before: $progs_before, after: $(our_progs)" \
+	test "$(our_progs)" = "$progs_before"
