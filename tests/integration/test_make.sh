@@ -2,6 +2,8 @@
 # The build system: the architecture guard, header dependencies that really rebuild,
 # install with DESTDIR/prefix, and clean. Works on a copy of the tree in a temporary dir.
 set -u
+# The copy builds into its own .output: nothing from the calling make may leak in.
+unset OUTPUT MAKEFLAGS MAKELEVEL MFLAGS
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
