@@ -46,8 +46,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc
 
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-# Static libelf pulls in its own compression libraries.
-LDLIBS := $(LIBBPF_LIB) -lelf -lz $(shell pkg-config --static --libs-only-l libelf 2>/dev/null | sed 's/-lelf//;s/-lz//')
+# A static libelf needs its own compression libraries; pkg-config knows which.
+LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
 else
 LDLIBS := $(LIBBPF_LIB) -lelf -lz
 endif
