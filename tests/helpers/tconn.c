@@ -3,8 +3,9 @@
  * Test traffic for the integration tests: makes blocking TCP connects and reports the local
  * port of each, so a test can match the tracer's lines to connects it made itself.
  *
- *   tconn [-l] [-w] [-n COUNT] [-c COMM] ADDR PORT
+ *   tconn [-l] [-s] [-w] [-n COUNT] [-c COMM] ADDR PORT
  *     -l        listen on ADDR:PORT first (the connects succeed; each is accepted and closed)
+ *     -s        only serve: listen on ADDR:PORT, print "listening", accept and close forever
  *     -w        print "pid=N", then wait for a line on stdin before connecting
  *     -n COUNT  connects to make (default 1)
  *     -c COMM   set the process name first (prctl PR_SET_NAME; any bytes)
@@ -58,16 +59,19 @@ static int local_port(int fd)
 int main(int argc, char **argv)
 {
 	int opt, count = 1, listen_fd = -1, fd = -1, af, i, one = 1, err = 1;
-	bool do_listen = false, wait_go = false;
+	bool do_listen = false, serve = false, wait_go = false;
 	struct sockaddr_storage ss;
 	const char *comm = NULL;
 	socklen_t len;
 	char line[16];
 
-	while ((opt = getopt(argc, argv, "lwn:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "lswn:c:")) != -1) {
 		switch (opt) {
 		case 'l':
 			do_listen = true;
+			break;
+		case 's':
+			do_listen = serve = true;
 			break;
 		case 'w':
 			wait_go = true;
@@ -100,6 +104,15 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (serve) {
+		printf("listening\n");
+		fflush(stdout);
+		for (;;) {
+			fd = accept(listen_fd, NULL, NULL);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
 	if (wait_go) {
 		printf("pid=%d\n", getpid());
 		fflush(stdout);
@@ -130,7 +143,7 @@ int main(int argc, char **argv)
 	err = 0;
 	goto cleanup;
 usage:
-	fprintf(stderr, "usage: tconn [-l] [-w] [-n COUNT] [-c COMM] ADDR PORT\n");
+	fprintf(stderr, "usage: tconn [-l] [-s] [-w] [-n COUNT] [-c COMM] ADDR PORT\n");
 	err = 2;
 cleanup:
 	if (fd >= 0)
