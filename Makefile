@@ -44,10 +44,11 @@ USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc \
 	$(LIBBPF_CFLAGS) -Wall -Werror
 
+# A static libelf needs its own compression libraries; pkg-config knows which.
+STATIC_LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-# A static libelf needs its own compression libraries; pkg-config knows which.
-LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
+LDLIBS := $(STATIC_LDLIBS)
 else
 LDLIBS := $(LIBBPF_LIB) -lelf -lz
 endif
@@ -110,7 +111,8 @@ clean:
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace kmod xz-utils zstd \
+	qemu-system-x86 busybox-static cpio libbpf-tools
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
