@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-$PWD/.output}
 export TCPCONNLAT=${TCPCONNLAT:-$PWD/tcpconnlat}
 export TEST_BIN=$OUTPUT/tests
+export VM_DIR=$OUTPUT/vm
 export CI=${CI:-}
 pattern=${1:-}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
@@ -52,6 +53,12 @@ for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	case "integration/${t##*/}" in *"$pattern"*) ;; *) continue ;; esac
 	run_one "integration/$(basename "$t")" bash "$t"
+done
+
+for t in tests/vm/test_*.sh; do
+	[ -f "$t" ] || continue
+	case "vm/${t##*/}" in *"$pattern"*) ;; *) continue ;; esac
+	run_one "vm/$(basename "$t")" bash "$t"
 done
 
 if [ $((passed + failed + skipped)) -eq 0 ]; then

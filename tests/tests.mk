@@ -39,12 +39,21 @@ $(HELPERS): $(TEST_OUT)/%: $(TEST_OUT)/helper_%.o
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-.PHONY: test-build test check
+include tests/vm/vm.mk
+
+.PHONY: test-build test test-vm check
 test-build: $(APP) $(UNIT_TESTS) $(HELPERS)
 
-# TESTS=pattern runs only the tests whose file name matches.
+# TESTS=pattern runs only the tests whose name (unit/..., integration/..., vm/...) matches.
+# The VM artifacts are built only when the VM tests are among them; if that fails (no
+# network for the kernels, say), the VM tests report it and the other tests still run.
+WANT_VM := $(if $(TESTS),$(findstring vm,$(TESTS)),yes)
 test: test-build
+	$(if $(WANT_VM),$(Q)$(MAKE) vm-build || echo "make vm-build failed: the VM tests will fail" >&2)
 	$(Q)OUTPUT=$(OUTPUT) TCPCONNLAT=$(abspath $(APP)) tests/run.sh $(TESTS)
+
+test-vm:
+	$(Q)$(MAKE) test TESTS=vm/
 
 # What CI and the README's test line run: install what is missing, build, test.
 check: test-deps
