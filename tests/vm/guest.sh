@@ -166,7 +166,7 @@ run_backend() {
 	mkfifo "$d/go"
 	ip netns exec cli tconn -w -n 3 10.200.0.2 8001 <>"$d/go" >"$d/v4" &
 	conn=$!
-	while ! grep -q '^pid=' "$d/v4"; do sleep 0.05; done
+	while ! grep -qs '^pid=' "$d/v4" && kill -0 $conn 2>/dev/null; do sleep 0.05; done
 	pid=$(sed -n 's/^pid=//p' "$d/v4")
 	tcpconnlat -L --backend="$b" -p "$pid" >"$d/pid" 2>&1 &
 	pidt=$!
