@@ -28,6 +28,8 @@ static const char doc[] =
 	"  tcpconnlat -p 181       # only connects made by process 181\n"
 	"  tcpconnlat -t -L        # add a timestamp and the local port\n"
 	"  tcpconnlat -6           # IPv6 connects only\n"
+	"  tcpconnlat -x -r        # failed connects too, and SYN retransmissions\n"
+	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
 	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n";
 
 static const struct argp_option options[] = {
@@ -36,6 +38,13 @@ static const struct argp_option options[] = {
 	{"lport", 'L', NULL, 0, "Include the local port (LPORT column)", 0},
 	{"ipv4", '4', NULL, 0, "Trace IPv4 connects only", 0},
 	{"ipv6", '6', NULL, 0, "Trace IPv6 connects only", 0},
+	{"failed", 'x', NULL, 0,
+	 "Show failed connects too (LAT: time until the failure), with a RESULT column: ok, "
+	 "refused, timeout, unreach, aborted or error:ERRNO",
+	 0},
+	{"retrans", 'r', NULL, 0, "Include SYNRTX: SYNs retransmitted before the outcome", 0},
+	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
+	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
 	 "How to attach: auto (default: fentry, then kprobe, then tracepoint), fentry, kprobe "
 	 "or tracepoint",
@@ -192,6 +201,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		cfg->verbose = true;
+		break;
+	case 'x':
+		cfg->failed = true;
+		break;
+	case 'r':
+		cfg->retrans = true;
+		break;
+	case 'c':
+		err = parse_uint(arg, 1, COUNT_MAX, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "count '%s' out of range (1..1000000000)", arg);
+		if (err)
+			return usage_error(st, "invalid count '%s': expected a number", arg);
+		cfg->count = v;
+		break;
+	case 'd':
+		err = parse_uint(arg, 1, DURATION_MAX, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "duration '%s' out of range (1..604800 seconds)",
+					   arg);
+		if (err)
+			return usage_error(st, "invalid duration '%s': expected whole seconds",
+					   arg);
+		cfg->duration = v;
 		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)

@@ -11,6 +11,9 @@
 #define PID_MAX 4194304
 /* One hour; a handshake never takes longer (SYN retries give up after about 2 min). */
 #define MIN_MS_MAX 3600000.0
+/* -c: connects to print before exiting; -d: seconds to run (a week). */
+#define COUNT_MAX    1000000000
+#define DURATION_MAX 604800
 
 enum backend {
 	BACKEND_AUTO,
@@ -26,6 +29,10 @@ struct config {
 	bool timestamp;
 	bool lport;
 	bool verbose;
+	bool failed;	   /* -x: failed connects too, and a RESULT column */
+	bool retrans;	   /* -r: SYNRTX column */
+	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
+	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 };

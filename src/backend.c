@@ -31,6 +31,27 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
+/*
+ * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
+ * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
+ */
+static bool syscall_tracepoints_missing(FILE *err)
+{
+	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", dirs[i]);
+		if (!access(path, F_OK))
+			return false;
+	}
+	fprintf(err, "tcpconnlat: -x/--failed needs the syscalls:sys_enter_connect and "
+		     "sys_exit_connect trace events: not found (mount tracefs: mount -t tracefs "
+		     "tracefs /sys/kernel/tracing; the kernel needs CONFIG_FTRACE_SYSCALLS)\n");
+	return true;
+}
+
 int preflight(const struct config *cfg, FILE *err)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -56,6 +77,8 @@ int preflight(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
 		return 1;
 	}
+	if (cfg->failed && syscall_tracepoints_missing(err))
+		return 1;
 	if (cfg->btf_path) {
 		/* libbpf says ENOENT for an ELF file without a .BTF section: not a missing file. */
 		btf = btf__parse(path, NULL);
@@ -127,9 +150,11 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err)
 	return why;
 }
 
-static void set_backend_programs(struct tcpconnlat_bpf *skel, enum backend b)
+static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct config *cfg,
+				 enum backend b)
 {
 	bool fentry = b == BACKEND_FENTRY, kprobe = b == BACKEND_KPROBE;
+	bool tp = b == BACKEND_TRACEPOINT;
 
 	bpf_program__set_autoload(skel->progs.fentry_v4_connect, fentry);
 	bpf_program__set_autoload(skel->progs.fentry_v6_connect, fentry);
@@ -137,8 +162,14 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, enum backend b)
 	bpf_program__set_autoload(skel->progs.kprobe_v4_connect, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_v6_connect, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
-	bpf_program__set_autoload(skel->progs.tp_set_state, b == BACKEND_TRACEPOINT);
+	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
+	bpf_program__set_autoload(skel->progs.tp_set_state, tp || cfg->failed);
+	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
+	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
+	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans);
 	/* tp_destroy_sock runs with every backend: it frees entries of abandoned connects. */
+	skel->rodata->targ_state_timing = tp;
+	skel->rodata->targ_failed = cfg->failed;
 }
 
 static int try_backend(const struct config *cfg, enum backend b, struct tcpconnlat_bpf **out,
@@ -156,7 +187,7 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	skel->rodata->targ_tgid = cfg->pid;
 	skel->rodata->targ_min_us = cfg->min_us;
 	skel->rodata->targ_af = cfg->af;
-	set_backend_programs(skel, b);
+	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;
 	err = tcpconnlat_bpf__load(skel);

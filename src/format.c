@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,16 @@ static bool with_timestamp(const struct formatter *f)
 static bool with_lport(const struct formatter *f)
 {
 	return f->lport;
+}
+
+static bool with_synrtx(const struct formatter *f)
+{
+	return f->synrtx;
+}
+
+static bool with_result(const struct formatter *f)
+{
+	return f->result;
 }
 
 static int cell_time(char *buf, size_t len, const struct formatter *f, const struct event *e)
@@ -92,13 +103,29 @@ static int cell_lat(char *buf, size_t len, const struct formatter *f, const stru
 	return snprintf(buf, len, "%.2f", e->delta_us / 1000.0);
 }
 
-/* Titles and widths are BCC tcpconnlat's, so existing scripts keep working. */
+static int cell_synrtx(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return snprintf(buf, len, "%u", e->syn_retrans);
+}
+
+static int cell_result(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)f;
+	return fmt_result(e, buf, len);
+}
+
+/*
+ * Titles and widths up to LAT(ms) are BCC tcpconnlat's, so existing scripts keep working;
+ * the optional columns come after it.
+ */
 static const struct column columns[] = {
 	{"TIME(s)", 9, with_timestamp, cell_time}, {"PID", 6, always, cell_pid},
 	{"COMM", 12, always, cell_comm},	   {"IP", 2, always, cell_ip},
 	{"SADDR", 16, always, cell_saddr},	   {"LPORT", 6, with_lport, cell_lport},
 	{"DADDR", 16, always, cell_daddr},	   {"DPORT", 5, always, cell_dport},
-	{"LAT(ms)", 0, always, cell_lat},
+	{"LAT(ms)", 7, always, cell_lat},	   {"SYNRTX", 6, with_synrtx, cell_synrtx},
+	{"RESULT", 0, with_result, cell_result},
 };
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
@@ -114,9 +141,13 @@ void fmt_init(struct formatter *f, bool timestamp, bool lport)
 static size_t fmt_line(const struct formatter *f, const struct event *e, char *buf, size_t len)
 {
 	char cell[COMM_ESC_MAX + 1];
-	size_t pos = 0, i;
+	size_t pos = 0, i, last = 0;
 	int n;
 
+	/* The last column shown is not padded: no trailing blanks. */
+	for (i = 0; i < NCOLUMNS; i++)
+		if (columns[i].shown(f))
+			last = i;
 	for (i = 0; i < NCOLUMNS && pos < len; i++) {
 		const struct column *c = &columns[i];
 
@@ -127,7 +158,7 @@ static size_t fmt_line(const struct formatter *f, const struct event *e, char *b
 		else
 			snprintf(cell, sizeof(cell), "%s", c->title);
 		n = snprintf(buf + pos, len - pos, "%s%-*s", pos ? " " : "",
-			     i + 1 < NCOLUMNS ? c->width : 0, cell);
+			     i < last ? c->width : 0, cell);
 		pos += n > 0 ? (size_t)n : 0;
 	}
 	if (pos >= len - 1)
@@ -175,4 +206,30 @@ size_t escape_comm(const char *comm, char *out, size_t len)
 	if (len)
 		out[pos] = '\0';
 	return pos;
+}
+
+size_t fmt_result(const struct event *e, char *buf, size_t len)
+{
+	const char *name;
+	int n;
+
+	if (!e->failed)
+		name = "ok";
+	else if (e->err == 0)
+		name = "aborted"; /* closed (or shut down) by its owner while connecting */
+	else if (e->err == ECONNREFUSED)
+		name = "refused";
+	else if (e->err == ETIMEDOUT)
+		name = "timeout";
+	else if (e->err == EHOSTUNREACH || e->err == ENETUNREACH)
+		name = "unreach";
+	else
+		name = NULL;
+	if (name)
+		n = snprintf(buf, len, "%s", name);
+	else if ((name = strerrorname_np(e->err)))
+		n = snprintf(buf, len, "error:%s", name);
+	else
+		n = snprintf(buf, len, "error:%u", e->err);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }

@@ -16,6 +16,8 @@
 struct formatter {
 	bool timestamp; /* TIME(s) column first */
 	bool lport;	/* LPORT column after SADDR */
+	bool synrtx;	/* SYNRTX column after LAT(ms) */
+	bool result;	/* RESULT column, last */
 	bool have_first;
 	uint64_t first_ts_us; /* TIME(s) counts from the first event */
 };
@@ -32,5 +34,9 @@ size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t l
  * "\xHH". Any process can name itself, terminal escapes and spaces included.
  */
 size_t escape_comm(const char *comm, char *out, size_t len);
+
+/* How a connect ended, as the RESULT column and JSON say it: "ok", "refused", "timeout",
+ * "unreach", "aborted" or "error:ENAME". Writes at most len bytes, NUL included. */
+size_t fmt_result(const struct event *e, char *buf, size_t len);
 
 #endif

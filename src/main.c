@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "backend.h"
@@ -19,6 +20,8 @@ struct run {
 	struct formatter fmt;
 	struct output out;
 	unsigned long long lost;
+	uint64_t printed;
+	uint64_t count; /* -c: stop after this many; 0: no limit */
 };
 
 static void on_signal(int sig)
@@ -47,8 +50,28 @@ static void handle_event(void *ctx, int cpu, void *data, __u32 size)
 	(void)cpu;
 	if (size < sizeof(struct event))
 		return;
+	/* Events already in the buffer past the -c limit are not printed. */
+	if (r->count && r->printed >= r->count)
+		return;
 	n = fmt_event(&r->fmt, data, line, sizeof(line));
 	out_line(&r->out, line, n);
+	r->printed++;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/* -c and -d: a bounded run ends by itself, like an interrupted one. */
+static bool run_done(const struct run *r, const struct config *cfg, uint64_t start_ms)
+{
+	if (r->count && r->printed >= r->count)
+		return true;
+	return cfg->duration && now_ms() - start_ms >= cfg->duration * 1000;
 }
 
 static void handle_lost(void *ctx, int cpu, __u64 cnt)
@@ -79,6 +102,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct run r = {};
 	char line[FMT_LINE_MAX];
+	uint64_t start_ms;
 	int err = 0, n;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
@@ -107,6 +131,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	fmt_init(&r.fmt, cfg.timestamp, cfg.lport);
+	r.fmt.synrtx = cfg.retrans;
+	r.fmt.result = cfg.failed;
+	r.count = cfg.count;
 
 	t = tracer_start(&cfg, stderr);
 	if (!t) {
@@ -130,7 +157,8 @@ int main(int argc, char **argv)
 	out_line(&r.out, line, n);
 	out_flush(&r.out);
 
-	while (!exiting && !r.out.err) {
+	start_ms = now_ms();
+	while (!exiting && !r.out.err && !run_done(&r, &cfg, start_ms)) {
 		n = perf_buffer__poll(pb, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",

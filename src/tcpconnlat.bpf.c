@@ -7,7 +7,11 @@
  *   kprobe:     the same functions through kprobes
  *   tracepoint: raw tracepoint sock:inet_sock_set_state (4.16+); raw, so tracefs need
  *               not be mounted and no trace record is formatted per state change
- * Every backend also clears the in-flight map on tcp:tcp_destroy_sock.
+ * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
+ *   -x: raw tracepoint sock:inet_sock_set_state with fentry/kprobe too (a socket leaving
+ *       SYN_SENT for CLOSE failed), and syscalls:sys_{enter,exit}_connect (the errno of a
+ *       connect() that fails before or while its SYN is out)
+ *   -r: raw tracepoint tcp:tcp_retransmit_skb (counts retransmitted SYNs)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,16 +26,42 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT	2
 #define TCP_CLOSE	7
+#define EINTR		4
+#define EALREADY	114
+#define EINPROGRESS	115
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
 
 /* Set by user space between open and load; zero means "no filter". */
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 targ_min_us = 0;
 const volatile __u16 targ_af = 0;
+/* -x: report failed connects too. */
+const volatile bool targ_failed = false;
+/* The tracepoint backend times connects with the state changes; the others only clean up. */
+const volatile bool targ_state_timing = false;
 
 struct start_info {
 	__u64 ts_ns;
 	__u32 tgid;
+	__u32 tid; /* the thread in connect(): matches a pending entry */
 	char comm[TASK_COMM_LEN];
+	__u8 syn_retrans;
+};
+
+/*
+ * -x: a thread inside connect() on a TCP socket. A failure seen while the thread is still
+ * in the call is left to sys_exit_connect, which knows the errno connect() returns.
+ */
+struct pending {
+	__u64 sk;
+	__u64 ts_ns;	  /* connect() entered */
+	__u64 uaddr;	  /* the sockaddr argument (user memory) */
+	__u64 fail_ts_ns; /* when the socket left SYN_SENT for CLOSE, if it did */
+	__u16 fail_err;
+	__u8 failed;
+	/* The addresses at the failure: connect() clears them on its way out. */
+	struct event ev;
 };
 
 /* LRU: a burst of handshakes past capacity evicts the oldest instead of failing inserts. */
@@ -48,58 +78,117 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_PENDING);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
 static __always_inline int connect_start(const struct sock *sk)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct start_info s = {};
-	__u64 key = (__u64)sk;
 
-	if (targ_tgid && tgid != targ_tgid)
+	if (targ_tgid && id >> 32 != targ_tgid)
 		return 0;
 	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
 		return 0;
 	s.ts_ns = bpf_ktime_get_ns();
-	s.tgid = tgid;
+	s.tgid = id >> 32;
+	s.tid = id;
 	bpf_get_current_comm(s.comm, sizeof(s.comm));
 	bpf_map_update_elem(&start, &key, &s, BPF_ANY);
 	return 0;
 }
 
-static __always_inline void connect_failed(const struct sock *sk)
+static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
+{
+	e->af = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* A failing socket may have given its port back already; inet_sport stays longer. */
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!e->lport)
+		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->af == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* Sends e unless MIN_MS filters it out; delta and timestamp from start_ns to now_ns. */
+static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
+{
+	e->delta_us = (now_ns - start_ns) / 1000;
+	if (e->delta_us < targ_min_us)
+		return;
+	e->ts_us = now_ns / 1000;
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e));
+}
+
+static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
+					    const struct start_info *s, __u64 now_ns, bool failed,
+					    __u16 err)
+{
+	struct event e = {};
+
+	e.tgid = s->tgid;
+	__builtin_memcpy(e.comm, s->comm, sizeof(e.comm));
+	e.syn_retrans = s->syn_retrans;
+	e.failed = failed;
+	e.err = err;
+	fill_addrs(&e, sk);
+	emit(ctx, &e, s->ts_ns, now_ns);
+}
+
+static __always_inline void connect_forget(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
 	bpf_map_delete_elem(&start, &key);
+}
+
+/* The socket left SYN_SENT for CLOSE: refused, timed out, unreachable, or closed. */
+static __always_inline void connect_failed(void *ctx, const struct sock *sk)
+{
+	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
+	struct start_info *s;
+	struct pending *p;
+	__u32 tid;
+
+	if (!targ_failed)
+		goto out;
+	s = bpf_map_lookup_elem(&start, &key);
+	if (!s)
+		return;
+	tid = s->tid;
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (p && p->sk == key) {
+		/* Still inside connect(): sys_exit_connect reports it, with its errno. */
+		p->failed = 1;
+		p->fail_err = BPF_CORE_READ(sk, sk_err);
+		p->fail_ts_ns = now;
+		fill_addrs(&p->ev, sk);
+		return;
+	}
+	emit_from_start(ctx, sk, s, now, true, BPF_CORE_READ(sk, sk_err));
+out:
+	connect_forget(sk);
 }
 
 static __always_inline int connect_done(void *ctx, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	struct start_info *s;
-	struct event e = {};
 
 	s = bpf_map_lookup_elem(&start, &key);
 	if (!s)
 		return 0;
-	e.delta_us = (now - s->ts_ns) / 1000;
-	if (e.delta_us < targ_min_us)
-		goto out;
-	e.ts_us = now / 1000;
-	e.tgid = s->tgid;
-	__builtin_memcpy(e.comm, s->comm, sizeof(e.comm));
-	e.af = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e.af == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)e.saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e.daddr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO(&e.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof(e));
-out:
-	bpf_map_delete_elem(&start, &key);
+	emit_from_start(ctx, sk, s, now, false, 0);
+	connect_forget(sk);
 	return 0;
 }
 
@@ -134,8 +223,10 @@ static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff 
 	if (!seq_after(ack, BPF_CORE_READ(tp, snd_una)) ||
 	    seq_after(ack, BPF_CORE_READ(tp, snd_nxt)))
 		return 0;
+	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
 	if (th.rst) {
-		connect_failed(sk);
+		if (!targ_failed)
+			connect_forget(sk);
 		return 0;
 	}
 	if (!th.syn)
@@ -181,7 +272,8 @@ int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
 
 /*
  * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
- * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect().
+ * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
+ * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
  */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
@@ -189,20 +281,150 @@ int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 	/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a 16-bit value"). */
 	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
+	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
 		return connect_start(sk);
 	if (oldstate != TCP_SYN_SENT)
 		return 0;
-	if (newstate == TCP_ESTABLISHED)
+	if (targ_state_timing && newstate == TCP_ESTABLISHED)
 		return connect_done(ctx, sk);
-	connect_failed(sk);
+	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
+	if (newstate == TCP_CLOSE)
+		connect_failed(ctx, sk);
 	return 0;
 }
 
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(tp_destroy_sock, struct sock *sk)
 {
-	connect_failed(sk);
+	connect_forget(sk);
+	return 0;
+}
+
+/* The kernel retransmits a SYN like any segment; only sockets still connecting count. */
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct start_info *s;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	s = bpf_map_lookup_elem(&start, &key);
+	if (s && s->syn_retrans < 255)
+		s->syn_retrans++;
+	return 0;
+}
+
+/* The TCP socket behind a file descriptor of the current process, or NULL. */
+static __always_inline struct sock *tcp_sock_of_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	struct socket *so;
+	struct sock *sk;
+	int family;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	return sk;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending p = {};
+	struct sock *sk;
+	__u32 tid = id;
+
+	if (targ_tgid && id >> 32 != targ_tgid)
+		return 0;
+	sk = tcp_sock_of_fd(ctx->args[0]);
+	/* A connect() on a socket already connecting or connected starts nothing. */
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return 0;
+	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
+		return 0;
+	p.sk = (__u64)sk;
+	p.ts_ns = bpf_ktime_get_ns();
+	p.uaddr = ctx->args[1];
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+/* The destination connect() was given, from its sockaddr argument. */
+static __always_inline void fill_daddr_from_user(struct event *e, __u64 uaddr)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr) &&
+	    bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), (void *)uaddr))
+		return;
+	if (sa.sin6_family != e->af)
+		return;
+	e->dport = bpf_ntohs(sa.sin6_port);
+	if (e->af == AF_INET)
+		__builtin_memcpy(e->daddr, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+	else
+		__builtin_memcpy(e->daddr, &sa.sin6_addr, 16);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start_ns;
+	long ret = ctx->ret;
+	struct start_info *s;
+	struct pending *pp, p;
+	struct event e = {};
+	struct sock *sk;
+	__u32 tid = id;
+
+	pp = bpf_map_lookup_elem(&pending, &tid);
+	if (!pp)
+		return 0;
+	p = *pp;
+	bpf_map_delete_elem(&pending, &tid);
+	/* Still connecting (non-blocking, or interrupted): the outcome comes later. */
+	if (!p.failed && (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EINTR))
+		return 0;
+	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
+	e.failed = 1;
+	e.err = ret < 0 && ret != -EINPROGRESS && ret != -EINTR ? -ret : p.fail_err;
+	if (p.failed)
+		now = p.fail_ts_ns;
+	sk = (struct sock *)p.sk;
+	s = bpf_map_lookup_elem(&start, &p.sk);
+	start_ns = s ? s->ts_ns : p.ts_ns;
+	e.syn_retrans = s ? s->syn_retrans : 0;
+	e.tgid = id >> 32;
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	if (p.failed) {
+		e.af = p.ev.af;
+		e.lport = p.ev.lport;
+		e.dport = p.ev.dport;
+		__builtin_memcpy(e.saddr, p.ev.saddr, sizeof(e.saddr));
+		__builtin_memcpy(e.daddr, p.ev.daddr, sizeof(e.daddr));
+	} else {
+		fill_addrs(&e, sk);
+	}
+	/* Failed before the socket had a peer (no route, say): what connect() was given. */
+	if (!e.dport)
+		fill_daddr_from_user(&e, p.uaddr);
+	emit(ctx, &e, start_ns, now);
+	bpf_map_delete_elem(&start, &p.sk);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 
 /* Capacity of the in-flight map (an LRU: past it the oldest handshake is forgotten). */
 #define MAX_INFLIGHT 16384
+/* Threads inside connect() at once, tracked for -x (an LRU too). */
+#define MAX_PENDING 4096
 
 struct event {
 	__u8 saddr[16]; /* IPv4: first 4 bytes, network order */
@@ -22,7 +24,10 @@ struct event {
 	__u16 lport; /* host order */
 	__u16 dport; /* host order */
 	__u16 af;    /* AF_INET or AF_INET6 */
-	__u16 pad[3];
+	__u16 err;   /* failed: the socket's or connect()'s errno; 0: closed while connecting */
+	__u8 failed; /* 0: completed by a SYN-ACK (delta_us is the latency); 1: failed */
+	__u8 syn_retrans; /* SYNs retransmitted before the outcome (saturates at 255) */
+	__u16 pad;
 };
 
 #endif /* TCPCONNLAT_H */
