@@ -3,14 +3,16 @@
  * Test traffic for the integration tests: makes blocking TCP connects and reports the local
  * port of each, so a test can match the tracer's lines to connects it made itself.
  *
- *   tconn [-l] [-s] [-w] [-n COUNT] [-c COMM] ADDR PORT
+ *   tconn [-l] [-s] [-w] [-F] [-a MS] [-n COUNT] [-c COMM] ADDR PORT
  *     -l        listen on ADDR:PORT first (the connects succeed; each is accepted and closed)
  *     -s        only serve: listen on ADDR:PORT, print "listening", accept and close forever
  *     -w        print "pid=N", then wait for a line on stdin before connecting
  *     -n COUNT  connects to make (default 1)
  *     -c COMM   set the process name first (prctl PR_SET_NAME; any bytes)
+ *     -a MS     abort: connect without blocking, close the socket after MS ms
+ *     -F        pass the address with the other family's tag (connect() fails at once)
  *
- * Prints one line per connect: "ok lport=N" or "fail lport=N errno=E".
+ * Prints one line per connect: "ok lport=N", "fail lport=N errno=E" or "closed lport=N".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,14 +61,14 @@ static int local_port(int fd)
 
 int main(int argc, char **argv)
 {
-	int opt, count = 1, listen_fd = -1, fd = -1, af, i, one = 1, err = 1;
-	bool do_listen = false, serve = false, wait_go = false;
+	int opt, count = 1, listen_fd = -1, fd = -1, af, i, one = 1, err = 1, abort_ms = -1;
+	bool do_listen = false, serve = false, wait_go = false, wrong_family = false;
 	struct sockaddr_storage ss;
 	const char *comm = NULL;
 	socklen_t len;
 	char line[16];
 
-	while ((opt = getopt(argc, argv, "lswn:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "lswFa:n:c:")) != -1) {
 		switch (opt) {
 		case 'l':
 			do_listen = true;
@@ -82,11 +85,17 @@ int main(int argc, char **argv)
 		case 'c':
 			comm = optarg;
 			break;
+		case 'a':
+			abort_ms = atoi(optarg);
+			break;
+		case 'F':
+			wrong_family = true;
+			break;
 		default:
 			goto usage;
 		}
 	}
-	if (optind + 2 != argc || count < 1)
+	if (optind + 2 != argc || count < 1 || (abort_ms < 0 && abort_ms != -1))
 		goto usage;
 	af = make_addr(argv[optind], atoi(argv[optind + 1]), &ss, &len);
 	if (af < 0)
@@ -127,10 +136,20 @@ int main(int argc, char **argv)
 			perror("tconn: socket");
 			goto cleanup;
 		}
-		if (connect(fd, (struct sockaddr *)&ss, len))
+		if (wrong_family)
+			ss.ss_family = af == AF_INET ? AF_INET6 : AF_INET;
+		if (abort_ms >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK)) {
+			perror("tconn: fcntl");
+			goto cleanup;
+		}
+		if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
 			printf("fail lport=%d errno=%s\n", local_port(fd), strerrorname_np(errno));
-		else
+		} else if (abort_ms >= 0) {
+			usleep(abort_ms * 1000);
+			printf("closed lport=%d\n", local_port(fd));
+		} else {
 			printf("ok lport=%d\n", local_port(fd));
+		}
 		fflush(stdout);
 		close(fd);
 		fd = -1;
@@ -143,7 +162,8 @@ int main(int argc, char **argv)
 	err = 0;
 	goto cleanup;
 usage:
-	fprintf(stderr, "usage: tconn [-l] [-s] [-w] [-n COUNT] [-c COMM] ADDR PORT\n");
+	fprintf(stderr,
+		"usage: tconn [-l] [-s] [-w] [-F] [-a MS] [-n COUNT] [-c COMM] ADDR PORT\n");
 	err = 2;
 cleanup:
 	if (fd >= 0)

@@ -50,7 +50,7 @@ start_tracer() {
 	TRACER_PID=$!
 	BG_PIDS+=("$TRACER_PID")
 	for i in $(seq 200); do
-		grep -q 'LAT(ms)$' "$WORK/$name.out" 2>/dev/null && return 0
+		grep -q 'LAT(ms)' "$WORK/$name.out" 2>/dev/null && return 0
 		kill -0 "$TRACER_PID" 2>/dev/null || return 1
 		sleep 0.05
 	done
@@ -83,11 +83,13 @@ lport_of() { sed -n 's/.*lport=\([0-9]*\).*/\1/p' <<<"$1"; }
 row_for() { awk -v f="$2" -v v="$3" 'NR > 1 && $f == v' "$1"; }
 
 # Background tconn that waits for "go": sets CONN_PID; its output goes to $WORK/NAME.conn.
+# With CONN_NETNS set it runs in that network namespace (ip netns exec keeps the PID).
 start_waiting_conn() {
-	local name=$1 i
+	local name=$1 i prefix=()
 	shift
+	[ -n "${CONN_NETNS:-}" ] && prefix=(ip netns exec "$CONN_NETNS")
 	mkfifo "$WORK/$name.go"
-	"$B/tconn" -w "$@" <"$WORK/$name.go" >"$WORK/$name.conn" &
+	"${prefix[@]}" "$B/tconn" -w "$@" <"$WORK/$name.go" >"$WORK/$name.conn" &
 	CONN_PID=$!
 	BG_PIDS+=("$CONN_PID")
 	exec {GO_FD}>"$WORK/$name.go"
@@ -113,4 +115,17 @@ wait_line() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# map_entries PID NAME: how many entries the BPF map NAME held by process PID has (its
+# descriptors' fdinfo names the map ids; bpftool reads them).
+map_entries() {
+	local id
+	for id in $(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null); do
+		bpftool map show id "$id" 2>/dev/null | grep -q " name $2 " || continue
+		# JSON: one "key" per entry (the plain format depends on BTF and on a terminal).
+		bpftool -j map dump id "$id" | grep -o '"key"' | wc -l
+		return
+	done
+	echo "no map $2"
 }
