@@ -109,7 +109,7 @@ check() { # BACKEND NAME DETAIL COMMAND...
 wait_header() {
 	local i=0
 	while [ $i -lt 600 ]; do
-		grep -q 'LAT(ms)$' "$1" 2>/dev/null && return 0
+		grep -q 'LAT(ms)' "$1" 2>/dev/null && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))
@@ -127,13 +127,16 @@ stop() {
 lat_of() { awk -v p="$2" 'NR > 1 && $5 == p { print $NF }' "$1"; }
 lports() { sed -n 's/.*lport=\([0-9]*\).*/\1/p' "$1"; }
 
-# Elements in our in-flight maps: the "start" maps used by our tp_destroy_sock programs.
+# Entries in our in-flight maps (the "start" maps of our tp_destroy_sock programs), or
+# "none" when no such map is found. JSON: one "key" per entry.
 inflight() {
+	local id n=none
 	for id in $(bpftool prog show name tp_destroy_sock 2>/dev/null |
 		sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' ' '); do
 		bpftool map show id "$id" | grep -q ' name start ' || continue
-		bpftool map dump id "$id" | sed -n 's/^Found \([0-9]*\) element.*/\1/p'
-	done | awk '{ n += $1 } END { print n + 0 }'
+		n=$(( ${n#none} + $(bpftool -j map dump id "$id" | grep -o '"key"' | wc -l) ))
+	done
+	echo $n
 }
 
 run_backend() {
@@ -160,6 +163,8 @@ run_backend() {
 		echo "# reference tcpconnlat did not start: $(cat "$d/ref" "$d/ref.err" | tail -3 | tr '\n' '|')"
 	tcpconnlat -L --backend="$b" 40 >"$d/min" 2>&1 &
 	min=$!
+	tcpconnlat -x -r -L --backend="$b" >"$d/fail" 2>"$d/fail.err" &
+	failt=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
 	# Opened read-write so that opening it does not wait for the writer.
@@ -171,6 +176,8 @@ run_backend() {
 	tcpconnlat -L --backend="$b" -p "$pid" >"$d/pid" 2>&1 &
 	pidt=$!
 	wait_header "$d/min" $min
+	wait_header "$d/fail" $failt ||
+		result "$b" fail "-x -r instance starts" "$(tail -2 "$d/fail.err" | tr '\n' ' ')"
 	wait_header "$d/pid" $pidt || result "$b" fail "-p instance starts"
 	mark "$b: all attached"
 	echo go >"$d/go"
@@ -179,12 +186,14 @@ run_backend() {
 	tconn -n $LOOP_N 127.0.0.1 8003 >"$d/loop"
 	ip netns exec cli tconn 10.200.0.2 8009 >"$d/refused"
 	ip netns exec cli tconn 10.201.0.2 8010 >"$d/timeout"
+	ip netns exec cli tconn 10.250.0.1 8011 >"$d/unreach"
 	sleep 1
 
 	mark "$b: connects made"
 	n_inflight=$(inflight)
 	stop $pidt
 	stop $min
+	stop $failt
 	rc=0
 	stop $ours || rc=$?
 	kill -INT $ref
@@ -232,6 +241,30 @@ run_backend() {
 	check "$b" "MIN_MS 40 keeps the veth connects and drops loopback" "$(tr '\n' '|' <"$d/min")" \
 		[ "$(awk 'NR > 1 && $7 != 8003' "$d/min" | wc -l)" = 6 -a \
 		"$(awk 'NR > 1 && $7 == 8003' "$d/min" | wc -l)" = 0 ]
+
+	# -x -r: failed connects with their RESULT; SYNRTX. Fields with -x -r -L: 8 LAT(ms),
+	# 9 SYNRTX, 10 RESULT.
+	xrow() { awk -v p="$2" 'NR > 1 && $5 == p' "$1"; }
+	okx=$(for v in v4 v6; do for p in $(lports "$d/$v"); do xrow "$d/fail" "$p"; done; done |
+		awk -v lo=$LAT_MIN -v hi=$LAT_MAX '$10 == "ok" && $9 == 0 && $8 >= lo && $8 < hi' | wc -l)
+	check "$b" "-x -r: the veth connects are 'ok' with SYNRTX 0" "$okx of 6: $(tr '\n' '|' <"$d/fail")" \
+		[ "$okx" = 6 ]
+	row=$(xrow "$d/fail" "$r")
+	check "$b" "-x: the refused connect is 'refused' after one round trip" "row: '$row'" \
+		awk -v lo=$LAT_MIN -v hi=$LAT_MAX '{ n++; ok = $6 == "10.200.0.2" && $7 == 8009 &&
+			$10 == "refused" && $8 >= lo && $8 < hi } END { exit !(n == 1 && ok) }' <<EOR
+$row
+EOR
+	row=$(xrow "$d/fail" "$t")
+	check "$b" "-x -r: the timed-out connect is 'timeout' after 2-10 s, SYNRTX at least 1" "row: '$row'" \
+		awk '{ n++; ok = $7 == 8010 && $10 == "timeout" && $9 >= 1 && $8 >= 2000 && $8 < 10000 }
+			END { exit !(n == 1 && ok) }' <<EOR
+$row
+EOR
+	check "$b" "-x: a connect without a route is 'unreach' with its destination" \
+		"$(cat "$d/unreach"); rows: $(grep 10.250.0.1 "$d/fail" | tr '\n' '|')" \
+		awk '$6 == "10.250.0.1" { n++; ok = $7 == 8011 && $10 == "unreach" } END { exit !(n == 1 && ok) }' \
+		"$d/fail"
 
 	# Side by side with the reference, connect by connect: the same successful connects, and
 	# latencies that agree (see CMP_TOL, CMP_MEDIAN_TOL).
