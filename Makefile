@@ -54,7 +54,7 @@ LDLIBS := $(LIBBPF_LIB) -lelf -lz
 endif
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o output.o backend.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o output.o backend.o)
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h
@@ -111,7 +111,7 @@ clean:
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace kmod xz-utils zstd \
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -30,6 +30,7 @@ static const char doc[] =
 	"  tcpconnlat -6           # IPv6 connects only\n"
 	"  tcpconnlat -x -r        # failed connects too, and SYN retransmissions\n"
 	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
+	"  tcpconnlat -j -x | jq 'select(.result != \"ok\")'   # failures, as JSON\n"
 	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n";
 
 static const struct argp_option options[] = {
@@ -43,6 +44,10 @@ static const struct argp_option options[] = {
 	 "refused, timeout, unreach, aborted or error:ERRNO",
 	 0},
 	{"retrans", 'r', NULL, 0, "Include SYNRTX: SYNs retransmitted before the outcome", 0},
+	{"json", 'j', NULL, 0,
+	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
+	 "dport, lat_us, result, errno, syn_retrans, backend)",
+	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
@@ -207,6 +212,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'r':
 		cfg->retrans = true;
+		break;
+	case 'j':
+		cfg->json = true;
 		break;
 	case 'c':
 		err = parse_uint(arg, 1, COUNT_MAX, &v);

@@ -31,6 +31,7 @@ struct config {
 	bool verbose;
 	bool failed;	   /* -x: failed connects too, and a RESULT column */
 	bool retrans;	   /* -r: SYNRTX column */
+	bool json;	   /* -j: NDJSON instead of columns */
 	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
 	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
 	enum backend backend;

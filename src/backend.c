@@ -166,7 +166,8 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.tp_set_state, tp || cfg->failed);
 	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
 	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
-	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans);
+	/* JSON always carries syn_retrans: count them for -j too. */
+	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json);
 	/* tp_destroy_sock runs with every backend: it frees entries of abandoned connects. */
 	skel->rodata->targ_state_timing = tp;
 	skel->rodata->targ_failed = cfg->failed;

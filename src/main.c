@@ -8,6 +8,7 @@
 #include "args.h"
 #include "backend.h"
 #include "format.h"
+#include "json.h"
 #include "output.h"
 
 /* Per-CPU perf buffer size in pages (256 KiB with 4 KiB pages). */
@@ -18,6 +19,8 @@ static volatile sig_atomic_t exiting;
 
 struct run {
 	struct formatter fmt;
+	struct json_ctx json;
+	bool use_json;
 	struct output out;
 	unsigned long long lost;
 	uint64_t printed;
@@ -44,7 +47,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ar
 static void handle_event(void *ctx, int cpu, void *data, __u32 size)
 {
 	struct run *r = ctx;
-	char line[FMT_LINE_MAX];
+	char line[JSON_LINE_MAX];
 	size_t n;
 
 	(void)cpu;
@@ -53,9 +56,22 @@ static void handle_event(void *ctx, int cpu, void *data, __u32 size)
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
-	n = fmt_event(&r->fmt, data, line, sizeof(line));
+	if (r->use_json)
+		n = json_event(&r->json, data, line, sizeof(line));
+	else
+		n = fmt_event(&r->fmt, data, line, sizeof(line));
 	out_line(&r->out, line, n);
 	r->printed++;
+}
+
+/* Events carry CLOCK_MONOTONIC (bpf_ktime_get_ns); JSON gives wall-clock time. */
+static int64_t wall_offset_us(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) * 1000000ll + (real.tv_nsec - mono.tv_nsec) / 1000;
 }
 
 static uint64_t now_ms(void)
@@ -152,10 +168,16 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	/* The header goes out at once: it tells a reader that tracing has started. */
-	n = fmt_header(&r.fmt, line, sizeof(line));
-	out_line(&r.out, line, n);
-	out_flush(&r.out);
+	/* The header goes out at once: it tells a reader that tracing has started. JSON lines
+	 * have no header; -v says on stderr when tracing has started. */
+	r.use_json = cfg.json;
+	r.json.backend = backend_name(tracer_backend(t));
+	r.json.wall_offset_us = wall_offset_us();
+	if (!r.use_json) {
+		n = fmt_header(&r.fmt, line, sizeof(line));
+		out_line(&r.out, line, n);
+		out_flush(&r.out);
+	}
 
 	start_ms = now_ms();
 	while (!exiting && !r.out.err && !run_done(&r, &cfg, start_ms)) {

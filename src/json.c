@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "format.h"
+#include "json.h"
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF are not valid UTF-8. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+size_t json_comm(const char *comm, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)comm;
+	size_t n = strnlen(comm, TASK_COMM_LEN), i = 0, pos = 0, k;
+	char esc[8];
+
+	if (len < 3) {
+		if (len)
+			out[0] = '\0';
+		return 0;
+	}
+	out[pos++] = '"';
+	while (i < n) {
+		k = utf8_len(s + i, n - i);
+		if (k == 1 && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && s[i] != 0x7f) {
+			snprintf(esc, sizeof(esc), "%c", s[i]);
+		} else if (k == 1 && (s[i] == '"' || s[i] == '\\')) {
+			snprintf(esc, sizeof(esc), "\\%c", s[i]);
+		} else if (k > 1) {
+			memcpy(esc, s + i, k);
+			esc[k] = '\0';
+		} else {
+			/* Controls, DEL, and bytes that are not UTF-8. */
+			snprintf(esc, sizeof(esc), "\\u%04x", s[i]);
+			k = 1;
+		}
+		/* Room for this piece, the closing quote and the NUL, or stop here. */
+		if (pos + strlen(esc) + 2 > len)
+			break;
+		memcpy(out + pos, esc, strlen(esc));
+		pos += strlen(esc);
+		i += k;
+	}
+	out[pos++] = '"';
+	out[pos] = '\0';
+	return pos;
+}
+
+static void addr_text(const struct event *e, const __u8 *addr, char *buf, size_t len)
+{
+	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+/* RFC 3339 in UTC with microseconds: 2026-11-25T04:55:01.123456Z. */
+static void time_text(int64_t wall_us, char *buf, size_t len)
+{
+	time_t secs = wall_us / 1000000;
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%06lldZ", (long long)(wall_us % 1000000));
+}
+
+size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, size_t len)
+{
+	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	char when[40], result[32], err[40];
+	const char *ename;
+	int n;
+
+	json_comm(e->comm, comm, sizeof(comm));
+	addr_text(e, e->saddr, saddr, sizeof(saddr));
+	addr_text(e, e->daddr, daddr, sizeof(daddr));
+	time_text((int64_t)e->ts_us + j->wall_offset_us, when, sizeof(when));
+	fmt_result(e, result, sizeof(result));
+	ename = e->err ? strerrorname_np(e->err) : NULL;
+	if (!e->failed || !e->err)
+		snprintf(err, sizeof(err), "null");
+	else if (ename)
+		snprintf(err, sizeof(err), "\"%s\"", ename);
+	else
+		snprintf(err, sizeof(err), "\"%u\"", e->err);
+	n = snprintf(buf, len,
+		     "{\"time\":\"%s\",\"pid\":%u,\"comm\":%s,\"ip\":%s,\"saddr\":\"%s\","
+		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
+		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\"}\n",
+		     when, e->tgid, comm,
+		     e->af == AF_INET	 ? "4"
+		     : e->af == AF_INET6 ? "6"
+					 : "null",
+		     saddr, e->lport, daddr, e->dport, (unsigned long long)e->delta_us, result, err,
+		     e->syn_retrans, j->backend);
+	if (n < 0 || !len)
+		return 0;
+	/* Never cut: the buffer is sized for the widest object. */
+	return (size_t)n < len ? (size_t)n : len - 1;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* -j: one JSON object per connect per line (NDJSON). The key set is stable (README). */
+#ifndef TCPCONNLAT_JSON_H
+#define TCPCONNLAT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpconnlat.h"
+
+/* Longest line: every value at its widest (IPv6 addresses, COMM all \u00XX escapes). */
+#define JSON_LINE_MAX 512
+
+struct json_ctx {
+	const char *backend;	/* the backend that runs, named in every object */
+	int64_t wall_offset_us; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for the "time" key */
+};
+
+/* Writes one '\n'-terminated object into buf and returns its length. */
+size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, size_t len);
+
+/*
+ * Writes the kernel COMM (at most TASK_COMM_LEN bytes, NUL-terminated or not) as a JSON
+ * string, quotes included. Valid UTF-8 is kept; control characters, quotes and backslashes
+ * are escaped; a byte that is not valid UTF-8 becomes \u00XX (its Latin-1 reading), so the
+ * result is valid JSON for any name.
+ */
+size_t json_comm(const char *comm, char *out, size_t len);
+
+#endif
