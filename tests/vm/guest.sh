@@ -165,6 +165,8 @@ run_backend() {
 	min=$!
 	tcpconnlat -x -r -L --backend="$b" >"$d/fail" 2>"$d/fail.err" &
 	failt=$!
+	tcpconnlat -j -x -v --backend="$b" >"$d/json" 2>"$d/json.err" &
+	jsont=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
 	# Opened read-write so that opening it does not wait for the writer.
@@ -176,6 +178,11 @@ run_backend() {
 	tcpconnlat -L --backend="$b" -p "$pid" >"$d/pid" 2>&1 &
 	pidt=$!
 	wait_header "$d/min" $min
+	i=0
+	while ! grep -q '^tcpconnlat: using the' "$d/json.err" && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	wait_header "$d/fail" $failt ||
 		result "$b" fail "-x -r instance starts" "$(tail -2 "$d/fail.err" | tr '\n' ' ')"
 	wait_header "$d/pid" $pidt || result "$b" fail "-p instance starts"
@@ -194,6 +201,7 @@ run_backend() {
 	stop $pidt
 	stop $min
 	stop $failt
+	stop $jsont
 	rc=0
 	stop $ours || rc=$?
 	kill -INT $ref
@@ -265,6 +273,19 @@ EOR
 		"$(cat "$d/unreach"); rows: $(grep 10.250.0.1 "$d/fail" | tr '\n' '|')" \
 		awk '$6 == "10.250.0.1" { n++; ok = $7 == 8011 && $10 == "unreach" } END { exit !(n == 1 && ok) }' \
 		"$d/fail"
+
+	# -j -x: the IPv4 veth connects and the refused one, by name, naming this backend.
+	# (jq 1.6's -e looks at the last input too: select the one object first.)
+	jobj() { jq -c --argjson p "$2" 'select(.lport == $p)' "$1"; }
+	jok=0
+	for p in $(lports "$d/v4"); do
+		jobj "$d/json" "$p" | jq -e --arg b "$b" '.result == "ok" and .daddr == "10.200.0.2" and
+			.dport == 8001 and .backend == $b and .lat_us >= 50000' >/dev/null && jok=$((jok + 1))
+	done
+	jobj "$d/json" "$r" | jq -e '.result == "refused" and .errno == "ECONNREFUSED"' \
+		>/dev/null && jok=$((jok + 1))
+	check "$b" "-j -x: valid JSON objects, by name, for the IPv4 and refused connects" \
+		"$jok of 4 match: $(jq -c . "$d/json" 2>&1 | head -c 300 | tr '\n' '|')" [ "$jok" = 4 ]
 
 	# Side by side with the reference, connect by connect: the same successful connects, and
 	# latencies that agree (see CMP_TOL, CMP_MEDIAN_TOL).

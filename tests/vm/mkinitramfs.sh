@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the VM tests' initramfs: busybox, the static tracer and test helper, iproute2's ip
-# and tc, bpftool and BCC's tcpconnlat (as bcc-tcpconnlat) with the libraries they load, and
+# and tc, bpftool, jq and BCC's tcpconnlat (as bcc-tcpconnlat) with the libraries they load, and
 # tests/vm/guest.sh as /init. Kernel modules come in a second archive per kernel.
 #   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN
 set -euo pipefail
@@ -31,6 +31,7 @@ add_dynamic "$(command -v ip)" ip
 add_dynamic "$(command -v tc)" tc
 add_dynamic "$(command -v bpftool)" bpftool
 add_dynamic /usr/sbin/tcpconnlat bcc-tcpconnlat
+add_dynamic "$(command -v jq)" jq
 # What stdbuf(1) preloads: the guest runs the reference line-buffered into a file.
 stdbuf_lib=/usr/libexec/coreutils/libstdbuf.so
 mkdir -p "$root$(dirname "$stdbuf_lib")"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# -j on this machine's kernel: every line is one JSON object (checked with jq), every key
+# present with the value the test knows, for successes, failures and a hostile COMM.
+. "$(dirname "$0")/common.sh"
+require_bpf
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
+	not_ok "tracefs is mounted" "mount -t tracefs failed"
+
+KEYS='["backend","comm","daddr","dport","errno","ip","lat_us","lport","pid","result","saddr","syn_retrans","time"]'
+
+# start_json NAME ARGS...: the tool with -j -v; JSON has no header, so -v's "using the ...
+# backend" line on stderr says that tracing has started.
+start_json() {
+	local name=$1 i
+	shift
+	"$T" -j -v "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	TRACER_PID=$!
+	BG_PIDS+=("$TRACER_PID")
+	for i in $(seq 200); do
+		grep -q '^tcpconnlat: using the' "$WORK/$name.err" && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# jqe ARGS...: jq -e, quietly: the status says whether the filter held.
+jqe() { jq -e "$@" >/dev/null; }
+
+# obj FILE LPORT: the object for that local port, compact.
+obj() { jq -c --argjson p "$2" 'select(.lport == $p)' "$1"; }
+
+# 1. A success and a refused connect (with -x), IPv4 and IPv6, from a process whose name
+#    holds a quote, a backslash, ESC, a byte that is not UTF-8 and an e-acute.
+comm=$'q"b\\\x1b\xff\xc3\xa9'
+start_waiting_conn j4 -c "$comm" -n 1 -l 127.0.0.1 41301
+pid4=$(sed -n 's/^pid=//p' "$WORK/j4.conn")
+start_json j -x -p "$pid4" || not_ok "-j tracer starts" "$(cat "$WORK/j.err")"
+jpid=$TRACER_PID
+release_conn
+ok4=$(lport_of "$(grep '^ok' "$WORK/j4.conn")")
+for i in $(seq 40); do [ -s "$WORK/j.out" ] && break; sleep 0.05; done
+stop_tracer "$jpid"
+start_waiting_conn j6 ::1 41302
+pid6=$(sed -n 's/^pid=//p' "$WORK/j6.conn")
+start_json j6 -x -p "$pid6" || not_ok "-j tracer starts" "$(cat "$WORK/j6.err")"
+j6pid=$TRACER_PID
+release_conn
+ref6=$(lport_of "$(grep '^fail' "$WORK/j6.conn")")
+for i in $(seq 40); do [ -s "$WORK/j6.out" ] && break; sleep 0.05; done
+stop_tracer "$j6pid"
+cat "$WORK/j6.out" >>"$WORK/j.out"
+
+expect "-j: every line is one JSON object" "$(cat "$WORK/j.out")" \
+	test "$(jq -c 'type' "$WORK/j.out" | sort -u)" = '"object"'
+expect "-j: no header line; two objects" "$(cat "$WORK/j.out")" test "$(wc -l <"$WORK/j.out")" = 2
+expect "-j: every object has exactly the documented keys" "$(jq -c 'keys' "$WORK/j.out" | sort -u)" \
+	test "$(jq -c 'keys' "$WORK/j.out" | sort -u)" = "$KEYS"
+o=$(obj "$WORK/j.out" "$ok4")
+expect "-j: the IPv4 success, field by field" "$o" jqe --argjson pid "$pid4" --argjson lp "$ok4" \
+	'.pid == $pid and .ip == 4 and .saddr == "127.0.0.1" and .lport == $lp and
+	 .daddr == "127.0.0.1" and .dport == 41301 and .result == "ok" and .errno == null and
+	 .syn_retrans == 0 and .backend == "tracepoint" and (.lat_us | type) == "number" and
+	 .lat_us >= 0 and .lat_us < 100000' <<<"$o"
+expect "-j: a hostile COMM is valid JSON and comes back byte for byte (bad byte as U+00FF)" \
+	"$(jq -r .comm <<<"$o" | od -c | head -2)" \
+	test "$(jq -j .comm <<<"$o" | od -An -tx1 | tr -d ' \n')" = "7122625c1bc3bfc3a9"
+now=$(date +%s)
+expect "-j: time is RFC 3339 UTC with microseconds, within a minute of now" "$o" \
+	jqe --argjson now "$now" '.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$")
+	and ((.[0:19] + "Z" | fromdateiso8601) - $now | fabs) < 60' <<<"$o"
+o=$(obj "$WORK/j.out" "$ref6")
+expect "-j -x: the IPv6 refused connect, field by field" "$o" jqe --argjson pid "$pid6" \
+	'.pid == $pid and .ip == 6 and .saddr == "::1" and .daddr == "::1" and .dport == 41302 and
+	 .result == "refused" and .errno == "ECONNREFUSED" and .comm == "tconn"' <<<"$o"
+
+# 2. -j with the other options: -t and -L change nothing, MIN_MS still filters, -c counts.
+start_waiting_conn jc -n 3 -l 127.0.0.1 41303
+pid=$(sed -n 's/^pid=//p' "$WORK/jc.conn")
+start_json jc -t -L -c 2 -p "$pid"
+jcpid=$TRACER_PID
+start_json jm -p "$pid" 1000
+jmpid=$TRACER_PID
+release_conn
+for i in $(seq 60); do kill -0 "$jcpid" 2>/dev/null || break; sleep 0.05; done
+stop_tracer "$jmpid"
+expect "-j -t -L -c 2: two objects with the same keys, then exit" "$(cat "$WORK/jc.out")" \
+	test "$(jq -c 'keys' "$WORK/jc.out" | sort | uniq -c | awk '{ print $1 }')" = 2
+expect "-j with MIN_MS 1000: fast loopback connects are filtered out" "$(cat "$WORK/jm.out")" \
+	test ! -s "$WORK/jm.out"
