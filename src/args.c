@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <argp.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 enum {
 	OPT_BACKEND = 0x100,
 	OPT_BTF,
+	OPT_DADDR,
+	OPT_CGROUP,
 };
 
 static const char doc[] =
@@ -48,6 +51,14 @@ static const struct argp_option options[] = {
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
 	 "dport, lat_us, result, errno, syn_retrans, backend)",
 	 0},
+	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
+	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
+	 "Only connects to this address or network, IPv4 or IPv6 (e.g. 10.0.0.0/8, 2001:db8::/32)",
+	 0},
+	{"uid", 'u', "UID", 0, "Only connects made by processes running as this user id", 0},
+	{"name", 'n', "COMM", 0, "Only connects made by processes with exactly this name", 0},
+	{"cgroup", OPT_CGROUP, "PATH", 0,
+	 "Only connects from processes in this cgroup v2 directory or below it", 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
@@ -98,6 +109,67 @@ static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+static error_t usage_error(struct parse_state *st, const char *fmt, const char *value);
+
+/* "80,443": ports 1..65535, no empty items, no repeats. */
+static int parse_dports(struct parse_state *st, const char *arg)
+{
+	struct config *cfg = st->cfg;
+	char item[32];
+	const char *p = arg;
+	uint64_t v;
+	size_t n;
+	int i;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		if (n >= sizeof(item))
+			return usage_error(st, "invalid port in '%s': expected 1..65535", arg);
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (parse_uint(item, 1, 65535, &v))
+			return usage_error(st, "invalid port in '%s': expected 1..65535", arg);
+		for (i = 0; i < cfg->ndports; i++)
+			if (cfg->dports[i] == v)
+				return usage_error(st, "port repeated in '%s'", arg);
+		if (cfg->ndports == MAX_DPORTS)
+			return usage_error(st, "too many ports in '%s' (at most 16)", arg);
+		cfg->dports[cfg->ndports++] = v;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* "10.0.0.0/8", "2001:db8::1": an address and an optional prefix length. */
+static int parse_daddr(struct parse_state *st, const char *arg)
+{
+	struct config *cfg = st->cfg;
+	const char *slash = strchr(arg, '/');
+	char addr[INET6_ADDRSTRLEN + 1];
+	size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+	uint64_t bits;
+	int af, max;
+
+	if (n >= sizeof(addr))
+		return usage_error(st, "invalid --daddr '%s': expected ADDR or ADDR/PREFIX", arg);
+	memcpy(addr, arg, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, cfg->daddr) == 1)
+		af = AF_INET, max = 32;
+	else if (inet_pton(AF_INET6, addr, cfg->daddr) == 1)
+		af = AF_INET6, max = 128;
+	else
+		return usage_error(st, "invalid --daddr '%s': expected ADDR or ADDR/PREFIX", arg);
+	bits = max;
+	if (slash && parse_uint(slash + 1, 0, max, &bits))
+		return usage_error(st, "invalid prefix length in --daddr '%s'", arg);
+	cfg->daddr_af = af;
+	cfg->daddr_bits = bits;
+	cfg->daddr_text = arg;
 	return 0;
 }
 
@@ -215,6 +287,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		cfg->json = true;
+		break;
+	case 'P':
+		return parse_dports(st, arg);
+	case OPT_DADDR:
+		return parse_daddr(st, arg);
+	case 'u':
+		/* (uid_t)-1 means "no user" to the kernel: not a user id to match. */
+		err = parse_uint(arg, 0, 4294967294u, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "UID '%s' out of range (0..4294967294)", arg);
+		if (err)
+			return usage_error(st, "invalid UID '%s': expected a number", arg);
+		cfg->filter_uid = true;
+		cfg->uid = v;
+		break;
+	case 'n':
+		if (!*arg || strlen(arg) >= TASK_COMM_LEN)
+			return usage_error(st, "invalid name '%s': process names are 1 to 15 bytes",
+					   arg);
+		cfg->comm = arg;
+		break;
+	case OPT_CGROUP:
+		if (!*arg)
+			return usage_error(st, "empty --cgroup path%s", "");
+		cfg->cgroup_path = arg;
 		break;
 	case 'c':
 		err = parse_uint(arg, 1, COUNT_MAX, &v);
@@ -378,6 +475,11 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
 	if (e && !st.reported)
 		report_bad_option(&st, argc, argv);
+	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)
+		e = usage_error(&st,
+				cfg->af == AF_INET ? "--daddr '%s' is not IPv4, but -4 was given"
+						   : "--daddr '%s' is not IPv6, but -6 was given",
+				cfg->daddr_text);
 	if (e)
 		return PARSE_USAGE;
 	return st.exit_now ? PARSE_EXIT : PARSE_RUN;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "tcpconnlat.h"
 
 /* Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
 #define PID_MAX 4194304
@@ -34,6 +35,18 @@ struct config {
 	bool json;	   /* -j: NDJSON instead of columns */
 	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
 	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
+	/* Filters; each is off unless set. */
+	uint16_t dports[MAX_DPORTS]; /* -P */
+	int ndports;
+	int daddr_af; /* --daddr: 0 (off), AF_INET or AF_INET6 */
+	uint8_t daddr[16];
+	int daddr_bits;
+	const char *daddr_text; /* as given, for messages */
+	bool filter_uid;	/* -u */
+	uint32_t uid;
+	const char *comm;	 /* -n: exact process name */
+	const char *cgroup_path; /* --cgroup: a cgroup v2 directory */
+	int cgroup_fd;		 /* its descriptor, opened by cgroup_open() (backend.h) */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 };

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -89,6 +92,30 @@ int preflight(const struct config *cfg, FILE *err)
 		}
 		btf__free(btf);
 	}
+	return 0;
+}
+
+int cgroup_open(struct config *cfg, FILE *err)
+{
+	struct statfs fs;
+	int fd;
+
+	fd = open(cfg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", cfg->cgroup_path,
+			strerror(errno));
+		return 1;
+	}
+	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
+		fprintf(err,
+			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
+			"unified "
+			"hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
+			cfg->cgroup_path);
+		close(fd);
+		return 1;
+	}
+	cfg->cgroup_fd = fd;
 	return 0;
 }
 
@@ -188,6 +215,17 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	skel->rodata->targ_tgid = cfg->pid;
 	skel->rodata->targ_min_us = cfg->min_us;
 	skel->rodata->targ_af = cfg->af;
+	skel->rodata->targ_ndports = cfg->ndports;
+	memcpy((void *)skel->rodata->targ_dports, cfg->dports, sizeof(cfg->dports));
+	skel->rodata->targ_daddr_af = cfg->daddr_af;
+	memcpy((void *)skel->rodata->targ_daddr, cfg->daddr, sizeof(cfg->daddr));
+	skel->rodata->targ_daddr_bits = cfg->daddr_bits;
+	skel->rodata->targ_filter_uid = cfg->filter_uid;
+	skel->rodata->targ_uid = cfg->uid;
+	skel->rodata->targ_filter_comm = cfg->comm != NULL;
+	if (cfg->comm)
+		strncpy((char *)skel->rodata->targ_comm, cfg->comm, TASK_COMM_LEN - 1);
+	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
 	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;
@@ -195,6 +233,14 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	if (err)
 		goto cleanup;
 	*stage = STAGE_ATTACH;
+	if (cfg->cgroup_path) {
+		__u32 zero = 0;
+
+		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cfg->cgroup_fd,
+					   sizeof(cfg->cgroup_fd), BPF_ANY);
+		if (err)
+			goto cleanup;
+	}
 	err = tcpconnlat_bpf__attach(skel);
 	if (err)
 		goto cleanup;

@@ -22,6 +22,12 @@ struct tracer;
  */
 int preflight(const struct config *cfg, FILE *err);
 
+/*
+ * --cgroup: opens cfg->cgroup_path into cfg->cgroup_fd if it is a cgroup v2 directory.
+ * Otherwise prints one line naming the path and the reason and returns non-zero.
+ */
+int cgroup_open(struct config *cfg, FILE *err);
+
 /* The backends to try, in order, for a requested one; returns how many. */
 int backend_candidates(enum backend requested, enum backend out[3]);
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "backend.h"
@@ -138,6 +139,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpconnlat: cannot install signal handlers: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	/* A --cgroup path that is no cgroup is bad input: exit 2, before any BPF. */
+	if (cfg.cgroup_path && cgroup_open(&cfg, stderr)) {
+		err = 2;
+		goto cleanup;
+	}
 	err = preflight(&cfg, stderr);
 	if (err)
 		goto cleanup;
@@ -209,5 +215,7 @@ cleanup:
 	tracer_stop(t);
 	if (r.lost)
 		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
-	return err ? 1 : 0;
+	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
+		close(cfg.cgroup_fd);
+	return err == 2 ? 2 : err ? 1 : 0;
 }

@@ -40,6 +40,17 @@ const volatile __u16 targ_af = 0;
 const volatile bool targ_failed = false;
 /* The tracepoint backend times connects with the state changes; the others only clean up. */
 const volatile bool targ_state_timing = false;
+/* Filters (-P, --daddr, -u, -n, --cgroup); each is off unless its flag is set. */
+const volatile __u32 targ_ndports = 0;
+const volatile __u16 targ_dports[MAX_DPORTS] = {};
+const volatile __u16 targ_daddr_af = 0;
+const volatile __u8 targ_daddr[16] = {};
+const volatile __u8 targ_daddr_bits = 0;
+const volatile bool targ_filter_uid = false;
+const volatile __u32 targ_uid = 0;
+const volatile bool targ_filter_comm = false;
+const volatile char targ_comm[TASK_COMM_LEN] = {};
+const volatile bool targ_filter_cgroup = false;
 
 struct start_info {
 	__u64 ts_ns;
@@ -78,6 +89,14 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+/* --cgroup: slot 0 holds the cgroup v2 directory, set by user space before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_PENDING);
@@ -85,19 +104,68 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* The filters on the calling task: -p, -u, -n, --cgroup. Runs in connect()'s context. */
+static __always_inline bool task_wanted(__u64 id, char comm[TASK_COMM_LEN])
+{
+	int i;
+
+	if (targ_tgid && id >> 32 != targ_tgid)
+		return false;
+	if (targ_filter_uid && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return false;
+	if (targ_filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
+		return false;
+	if (!targ_filter_comm)
+		return true;
+	for (i = 0; i < TASK_COMM_LEN; i++) {
+		if (comm[i] != targ_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* The filters on the destination: -P and --daddr. */
+static __always_inline bool dest_wanted(const struct event *e)
+{
+	__u8 bits = targ_daddr_bits, mask;
+	bool found = !targ_ndports;
+	int i;
+
+	for (i = 0; i < MAX_DPORTS && i < targ_ndports; i++)
+		if (e->dport == targ_dports[i])
+			found = true;
+	if (!found)
+		return false;
+	if (!targ_daddr_af)
+		return true;
+	if (e->af != targ_daddr_af)
+		return false;
+	for (i = 0; i < 16; i++) {
+		if (bits == 0)
+			break;
+		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if ((e->daddr[i] ^ targ_daddr[i]) & mask)
+			return false;
+		bits = bits >= 8 ? bits - 8 : 0;
+	}
+	return true;
+}
+
 static __always_inline int connect_start(const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct start_info s = {};
 
-	if (targ_tgid && id >> 32 != targ_tgid)
+	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	if (!task_wanted(id, s.comm))
 		return 0;
 	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
 		return 0;
 	s.ts_ns = bpf_ktime_get_ns();
 	s.tgid = id >> 32;
 	s.tid = id;
-	bpf_get_current_comm(s.comm, sizeof(s.comm));
 	bpf_map_update_elem(&start, &key, &s, BPF_ANY);
 	return 0;
 }
@@ -123,7 +191,7 @@ static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
-	if (e->delta_us < targ_min_us)
+	if (e->delta_us < targ_min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e));
@@ -345,11 +413,13 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	char comm[TASK_COMM_LEN];
 	struct pending p = {};
 	struct sock *sk;
 	__u32 tid = id;
 
-	if (targ_tgid && id >> 32 != targ_tgid)
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (!task_wanted(id, comm))
 		return 0;
 	sk = tcp_sock_of_fd(ctx->args[0]);
 	/* A connect() on a socket already connecting or connected starts nothing. */

@@ -11,6 +11,9 @@
 
 /* Capacity of the in-flight map (an LRU: past it the oldest handshake is forgotten). */
 #define MAX_INFLIGHT 16384
+/* -P takes at most this many ports. */
+#define MAX_DPORTS 16
+
 /* Threads inside connect() at once, tracked for -x (an LRU too). */
 #define MAX_PENDING 4096
 
