@@ -20,6 +20,9 @@ mount -t tmpfs run /run
 ln -s /run /var/run
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mkdir -p /sys/fs/cgroup
+mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
+mkdir -p /sys/fs/cgroup/tcl
 echo "BOOTED $(uname -r)"
 
 # One-way netem delay on each side of the veth: the handshake RTT is twice this.
@@ -167,6 +170,11 @@ run_backend() {
 	failt=$!
 	tcpconnlat -j -x -v --backend="$b" >"$d/json" 2>"$d/json.err" &
 	jsont=$!
+	tcpconnlat -L -P 8001,8002 --daddr fd00:200::/64 -u 0 -n tconn --backend="$b" \
+		>"$d/filt" 2>&1 &
+	filtt=$!
+	tcpconnlat -L --cgroup /sys/fs/cgroup/tcl --backend="$b" >"$d/cg" 2>&1 &
+	cgt=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
 	# Opened read-write so that opening it does not wait for the writer.
@@ -186,6 +194,10 @@ run_backend() {
 	wait_header "$d/fail" $failt ||
 		result "$b" fail "-x -r instance starts" "$(tail -2 "$d/fail.err" | tr '\n' ' ')"
 	wait_header "$d/pid" $pidt || result "$b" fail "-p instance starts"
+	wait_header "$d/filt" $filtt || result "$b" fail "filter instance starts" "$(tail -1 "$d/filt")"
+	wait_header "$d/cg" $cgt || result "$b" fail "--cgroup instance starts" "$(tail -1 "$d/cg")"
+	# The IPv4 veth connects come from a process in the cgroup.
+	echo "$pid" >/sys/fs/cgroup/tcl/cgroup.procs
 	mark "$b: all attached"
 	echo go >"$d/go"
 	wait $conn
@@ -202,6 +214,8 @@ run_backend() {
 	stop $min
 	stop $failt
 	stop $jsont
+	stop $filtt
+	stop $cgt
 	rc=0
 	stop $ours || rc=$?
 	kill -INT $ref
@@ -273,6 +287,17 @@ EOR
 		"$(cat "$d/unreach"); rows: $(grep 10.250.0.1 "$d/fail" | tr '\n' '|')" \
 		awk '$6 == "10.250.0.1" { n++; ok = $7 == 8011 && $10 == "unreach" } END { exit !(n == 1 && ok) }' \
 		"$d/fail"
+
+	# Filters: -P 8001,8002 --daddr fd00:200::/64 -u 0 -n tconn keeps the IPv6 veth
+	# connects only; --cgroup keeps those of the process put in the cgroup (the IPv4 ones).
+	want=$(lports "$d/v6" | sort | tr '\n' ' ')
+	got=$(awk 'NR > 1 { print $5 }' "$d/filt" | sort | tr '\n' ' ')
+	check "$b" "-P, --daddr prefix, -u and -n together keep the IPv6 veth connects only" \
+		"want '$want', got '$got'" [ -n "$want" -a "$want" = "$got" ]
+	want=$(lports "$d/v4" | sort | tr '\n' ' ')
+	got=$(awk 'NR > 1 { print $5 }' "$d/cg" | sort | tr '\n' ' ')
+	check "$b" "--cgroup keeps the connects of the process in that cgroup only" \
+		"want '$want', got '$got'" [ -n "$want" -a "$want" = "$got" ]
 
 	# -j -x: the IPv4 veth connects and the refused one, by name, naming this backend.
 	# (jq 1.6's -e looks at the last input too: select the one object first.)
