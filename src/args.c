@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "hist.h"
 
 #ifndef TCPCONNLAT_VERSION
 #define TCPCONNLAT_VERSION "dev"
@@ -17,6 +18,7 @@ enum {
 	OPT_BTF,
 	OPT_DADDR,
 	OPT_CGROUP,
+	OPT_BY,
 };
 
 static const char doc[] =
@@ -33,6 +35,7 @@ static const char doc[] =
 	"  tcpconnlat -6           # IPv6 connects only\n"
 	"  tcpconnlat -x -r        # failed connects too, and SYN retransmissions\n"
 	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
+	"  tcpconnlat -H --by dest -i 10   # latency histograms per destination, every 10 s\n"
 	"  tcpconnlat -j -x | jq 'select(.result != \"ok\")'   # failures, as JSON\n"
 	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n";
 
@@ -59,6 +62,16 @@ static const struct argp_option options[] = {
 	{"name", 'n', "COMM", 0, "Only connects made by processes with exactly this name", 0},
 	{"cgroup", OPT_CGROUP, "PATH", 0,
 	 "Only connects from processes in this cgroup v2 directory or below it", 0},
+	{"histogram", 'H', NULL, 0,
+	 "Instead of lines, a log2 histogram of latency (aggregated in the kernel), printed at "
+	 "exit",
+	 0},
+	{"interval", 'i', "SECS", 0, "With -H: print and restart the histograms every SECS seconds",
+	 0},
+	{"by", OPT_BY, "KEY", 0,
+	 "With -H: one histogram per daddr, dport, dest (address:port), comm or pid, most "
+	 "frequent first",
+	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
@@ -313,6 +326,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return usage_error(st, "empty --cgroup path%s", "");
 		cfg->cgroup_path = arg;
 		break;
+	case 'H':
+		cfg->hist = true;
+		break;
+	case 'i':
+		err = parse_uint(arg, 1, INTERVAL_MAX, &v);
+		if (err == -ERANGE)
+			return usage_error(st, "interval '%s' out of range (1..86400 seconds)",
+					   arg);
+		if (err)
+			return usage_error(st, "invalid interval '%s': expected whole seconds",
+					   arg);
+		cfg->interval = v;
+		break;
+	case OPT_BY:
+		err = hist_by_parse(arg);
+		if (err < 0)
+			return usage_error(
+				st, "invalid --by '%s': expected daddr, dport, dest, comm or pid",
+				arg);
+		cfg->hist_by = err;
+		break;
 	case 'c':
 		err = parse_uint(arg, 1, COUNT_MAX, &v);
 		if (err == -ERANGE)
@@ -475,6 +509,10 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
 	if (e && !st.reported)
 		report_bad_option(&st, argc, argv);
+	if (!e && !cfg->hist && (cfg->interval || cfg->hist_by))
+		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
+	if (!e && cfg->hist && cfg->count)
+		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
 	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)
 		e = usage_error(&st,
 				cfg->af == AF_INET ? "--daddr '%s' is not IPv4, but -4 was given"

@@ -15,6 +15,7 @@
 /* -c: connects to print before exiting; -d: seconds to run (a week). */
 #define COUNT_MAX    1000000000
 #define DURATION_MAX 604800
+#define INTERVAL_MAX 86400
 
 enum backend {
 	BACKEND_AUTO,
@@ -33,6 +34,9 @@ struct config {
 	bool failed;	   /* -x: failed connects too, and a RESULT column */
 	bool retrans;	   /* -r: SYNRTX column */
 	bool json;	   /* -j: NDJSON instead of columns */
+	bool hist;	   /* -H: log2 histograms instead of lines */
+	int hist_by;	   /* --by: enum hist_by */
+	uint64_t interval; /* -i: print (and restart) the histograms every this many seconds */
 	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
 	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
 	/* Filters; each is off unless set. */

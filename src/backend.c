@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
+#include <bpf/bpf.h>
 #include "tcpconnlat.skel.h"
 
 /* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
@@ -226,6 +227,8 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	if (cfg->comm)
 		strncpy((char *)skel->rodata->targ_comm, cfg->comm, TASK_COMM_LEN - 1);
 	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
+	skel->rodata->targ_hist = cfg->hist;
+	skel->rodata->targ_hist_by = cfg->hist_by;
 	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;
@@ -299,6 +302,28 @@ enum backend tracer_backend(const struct tracer *t)
 int tracer_events_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
+{
+	int fd = bpf_map__fd(t->skel->maps.hists);
+	struct hist_key key, next;
+	size_t n = 0, i;
+	void *prev = NULL;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v[n].hist))
+			continue;
+		v[n].key = key;
+		n++;
+	}
+	/* Deleted after the walk (deleting during it can restart it); keys new since stay. */
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &v[i].key);
+	*lost = __atomic_exchange_n(&t->skel->bss->hist_lost, 0, __ATOMIC_RELAXED);
+	return n;
 }
 
 void tracer_stop(struct tracer *t)

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "args.h"
+#include "hist.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
 
@@ -41,6 +42,11 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err);
 struct tracer *tracer_start(const struct config *cfg, FILE *err);
 enum backend tracer_backend(const struct tracer *t);
 int tracer_events_fd(const struct tracer *t);
+/*
+ * -H: reads up to max histograms into v and empties the map (each interval starts afresh);
+ * returns how many. *lost: keys that did not fit in the map since the last call.
+ */
+size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
 void tracer_stop(struct tracer *t);
 
 #endif

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "backend.h"
 #include "format.h"
+#include "hist.h"
 #include "json.h"
 #include "output.h"
 
@@ -65,6 +66,53 @@ static void handle_event(void *ctx, int cpu, void *data, __u32 size)
 	r->printed++;
 }
 
+static void out_text(void *ctx, const char *text, size_t len)
+{
+	out_line(ctx, text, len);
+}
+
+/* RFC 3339 UTC, seconds: when a histogram report is printed. */
+static void now_text(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+/* -H: prints the histograms the kernel gathered since the last report, and empties them. */
+static void print_hists(struct run *r, struct tracer *t, const struct config *cfg)
+{
+	static struct hist_entry v[MAX_HIST_KEYS];
+	char line[HIST_JSON_MAX], when[32];
+	uint64_t lost;
+	size_t n, i, len;
+
+	n = tracer_take_hists(t, v, MAX_HIST_KEYS, &lost);
+	hist_sort(v, n);
+	now_text(when, sizeof(when));
+	if (!cfg->json && cfg->interval) {
+		len = snprintf(line, sizeof(line), "%s%s\n", r->printed ? "\n" : "", when);
+		out_line(&r->out, line, len);
+	}
+	if (!n && !cfg->json)
+		out_line(&r->out, "no connects\n", 12);
+	for (i = 0; i < n; i++) {
+		if (cfg->json) {
+			len = hist_json(cfg->hist_by, &v[i], when, line, sizeof(line));
+			out_line(&r->out, line, len);
+		} else {
+			hist_text(cfg->hist_by, &v[i], cfg->failed, out_text, &r->out);
+		}
+	}
+	r->printed++;
+	out_flush(&r->out);
+	if (lost)
+		fprintf(stderr, "tcpconnlat: %llu connects not counted: more than %d keys\n",
+			(unsigned long long)lost, MAX_HIST_KEYS);
+}
+
 /* Events carry CLOCK_MONOTONIC (bpf_ktime_get_ns); JSON gives wall-clock time. */
 static int64_t wall_offset_us(void)
 {
@@ -119,7 +167,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct run r = {};
 	char line[FMT_LINE_MAX];
-	uint64_t start_ms;
+	uint64_t start_ms, last_ms;
 	int err = 0, n;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
@@ -179,14 +227,23 @@ int main(int argc, char **argv)
 	r.use_json = cfg.json;
 	r.json.backend = backend_name(tracer_backend(t));
 	r.json.wall_offset_us = wall_offset_us();
-	if (!r.use_json) {
+	if (cfg.hist) {
+		/* No per-connect output: say that tracing has started, on stderr. */
+		fprintf(stderr, "tcpconnlat: tracing; histograms %s\n",
+			cfg.interval ? "every interval and at exit" : "at exit");
+	} else if (!r.use_json) {
 		n = fmt_header(&r.fmt, line, sizeof(line));
 		out_line(&r.out, line, n);
 		out_flush(&r.out);
 	}
 
 	start_ms = now_ms();
+	last_ms = start_ms;
 	while (!exiting && !r.out.err && !run_done(&r, &cfg, start_ms)) {
+		if (cfg.hist && cfg.interval && now_ms() - last_ms >= cfg.interval * 1000) {
+			last_ms += cfg.interval * 1000;
+			print_hists(&r, t, &cfg);
+		}
 		n = perf_buffer__poll(pb, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
@@ -203,6 +260,8 @@ int main(int argc, char **argv)
 	if (!err && !r.out.err && !out_reader_gone(&r.out)) {
 		perf_buffer__consume(pb);
 		out_flush(&r.out);
+		if (cfg.hist)
+			print_hists(&r, t, &cfg);
 	}
 	/* EPIPE means the reader left (| head -1): not an error. */
 	if (r.out.err && r.out.err != EPIPE) {

@@ -51,6 +51,12 @@ const volatile __u32 targ_uid = 0;
 const volatile bool targ_filter_comm = false;
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool targ_filter_cgroup = false;
+/* -H: aggregate into hists by targ_hist_by instead of sending events. */
+const volatile bool targ_hist = false;
+const volatile __u32 targ_hist_by = HIST_BY_NONE;
+
+/* -H: keys that did not fit in hists. */
+__u64 hist_lost = 0;
 
 struct start_info {
 	__u64 ts_ns;
@@ -88,6 +94,13 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_HIST_KEYS);
+	__type(key, struct hist_key);
+	__type(value, struct hist);
+} hists SEC(".maps");
 
 /* --cgroup: slot 0 holds the cgroup v2 directory, set by user space before attaching. */
 struct {
@@ -188,12 +201,76 @@ static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
 }
 
 /* Sends e unless MIN_MS filters it out; delta and timestamp from start_ns to now_ns. */
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 slot = 0;
+	int i;
+
+	for (i = 0; i < HIST_SLOTS - 1 && v > 1; i++) {
+		v >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+/* -H: one more connect in the histogram of its key; nothing crosses to user space. */
+static __always_inline void hist_add(const struct event *e)
+{
+	static const struct hist zero = {};
+	struct hist_key k = {};
+	struct hist *h;
+
+	switch (targ_hist_by) {
+	case HIST_BY_DADDR:
+	case HIST_BY_DEST:
+		k.af = e->af;
+		__builtin_memcpy(k.daddr, e->daddr, sizeof(k.daddr));
+		if (targ_hist_by == HIST_BY_DEST)
+			k.dport = e->dport;
+		break;
+	case HIST_BY_DPORT:
+		k.dport = e->dport;
+		break;
+	case HIST_BY_COMM:
+		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+		break;
+	case HIST_BY_PID:
+		k.tgid = e->tgid;
+		break;
+	}
+	h = bpf_map_lookup_elem(&hists, &k);
+	if (!h) {
+		if (bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&hists, &k)) {
+			__sync_fetch_and_add(&hist_lost, 1);
+			return;
+		}
+		h = bpf_map_lookup_elem(&hists, &k);
+		if (!h)
+			return;
+	}
+	if (e->failed) {
+		__sync_fetch_and_add(&h->failed, 1);
+		return;
+	}
+	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum_us, e->delta_us);
+	/* Racy between CPUs: a concurrent larger value may be lost, never a wrong one kept. */
+	if (e->delta_us > h->max_us)
+		h->max_us = e->delta_us;
+}
+
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
 	if (e->delta_us < targ_min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;
+	if (targ_hist) {
+		hist_add(e);
+		return;
+	}
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e));
 }
 

@@ -33,4 +33,35 @@ struct event {
 	__u16 pad;
 };
 
+/* -H: log2 buckets of latency in microseconds; slot i counts [2^i, 2^(i+1)) (slot 0: 0-1). */
+#define HIST_SLOTS 32
+/* -H --by: distinct keys kept at most (a hash map; past it new keys are counted as lost). */
+#define MAX_HIST_KEYS 10240
+
+enum hist_by {
+	HIST_BY_NONE,
+	HIST_BY_DADDR,
+	HIST_BY_DPORT,
+	HIST_BY_DEST,
+	HIST_BY_COMM,
+	HIST_BY_PID,
+};
+
+/* Only the fields of the --by key are set; the rest stay zero. */
+struct hist_key {
+	__u8 daddr[16];
+	char comm[TASK_COMM_LEN];
+	__u32 tgid;
+	__u16 dport;
+	__u16 af;
+};
+
+struct hist {
+	__u64 slots[HIST_SLOTS];
+	__u64 count; /* successful connects */
+	__u64 sum_us;
+	__u64 max_us;
+	__u64 failed; /* with -x: failed connects */
+};
+
 #endif /* TCPCONNLAT_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "format.h"
+#include "hist.h"
+#include "json.h"
+
+static const char *const by_names[] = {
+	[HIST_BY_NONE] = NULL,	 [HIST_BY_DADDR] = "daddr", [HIST_BY_DPORT] = "dport",
+	[HIST_BY_DEST] = "dest", [HIST_BY_COMM] = "comm",   [HIST_BY_PID] = "pid",
+};
+
+const char *hist_by_name(enum hist_by by)
+{
+	return by <= HIST_BY_PID ? by_names[by] : NULL;
+}
+
+int hist_by_parse(const char *name)
+{
+	int i;
+
+	for (i = HIST_BY_DADDR; i <= HIST_BY_PID; i++)
+		if (!strcmp(name, by_names[i]))
+			return i;
+	return -1;
+}
+
+/* Slot i holds [2^i, 2^(i+1) - 1] microseconds; slot 0 also holds 0. */
+static uint64_t slot_low(int i)
+{
+	return i ? 1ull << i : 0;
+}
+
+static uint64_t slot_high(int i)
+{
+	return (1ull << (i + 1)) - 1;
+}
+
+uint64_t hist_percentile(const struct hist *h, double q)
+{
+	uint64_t rank, seen = 0, v;
+	int i;
+
+	if (!h->count)
+		return 0;
+	/* The rank of the q-quantile, 1-based: at least 1, at most count. */
+	rank = (uint64_t)(q * h->count + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	for (i = 0; i < HIST_SLOTS; i++) {
+		seen += h->slots[i];
+		if (seen >= rank) {
+			v = slot_high(i);
+			return v < h->max_us ? v : h->max_us;
+		}
+	}
+	return h->max_us;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct hist_entry *x = a, *y = b;
+
+	if (x->hist.count + x->hist.failed != y->hist.count + y->hist.failed)
+		return x->hist.count + x->hist.failed > y->hist.count + y->hist.failed ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+void hist_sort(struct hist_entry *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_entry);
+}
+
+static void addr_text(const struct hist_key *k, char *buf, size_t len)
+{
+	if ((k->af != AF_INET && k->af != AF_INET6) || !inet_ntop(k->af, k->daddr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+size_t hist_key_text(enum hist_by by, const struct hist_key *k, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n = 0;
+
+	switch (by) {
+	case HIST_BY_NONE:
+		n = snprintf(buf, len, "all");
+		break;
+	case HIST_BY_DADDR:
+		addr_text(k, addr, sizeof(addr));
+		n = snprintf(buf, len, "%s", addr);
+		break;
+	case HIST_BY_DPORT:
+		n = snprintf(buf, len, "%u", k->dport);
+		break;
+	case HIST_BY_DEST:
+		addr_text(k, addr, sizeof(addr));
+		n = snprintf(buf, len, k->af == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, k->dport);
+		break;
+	case HIST_BY_COMM:
+		if (!k->comm[0])
+			n = snprintf(buf, len, "-");
+		else
+			n = escape_comm(k->comm, buf, len);
+		break;
+	case HIST_BY_PID:
+		n = snprintf(buf, len, "%u", k->tgid);
+		break;
+	}
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+}
+
+/* Milliseconds with 2 decimals, as LAT(ms). */
+static double ms(uint64_t us)
+{
+	return us / 1000.0;
+}
+
+#define BAR_WIDTH 40
+
+void hist_text(enum hist_by by, const struct hist_entry *e, bool failed,
+	       void (*line)(void *ctx, const char *text, size_t len), void *ctx)
+{
+	const struct hist *h = &e->hist;
+	char key[COMM_ESC_MAX + 64], buf[256], bar[BAR_WIDTH + 1];
+	uint64_t top = 0;
+	int i, first = -1, last = -1, n;
+
+	hist_key_text(by, &e->key, key, sizeof(key));
+	n = snprintf(buf, sizeof(buf),
+		     "%s%s%s: count %llu, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
+		     by ? hist_by_name(by) : "", by ? " " : "", key, (unsigned long long)h->count,
+		     ms(hist_percentile(h, 0.5)), ms(hist_percentile(h, 0.9)),
+		     ms(hist_percentile(h, 0.99)), ms(h->max_us));
+	if (failed && n > 0 && (size_t)n < sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - n, ", failed %llu",
+			      (unsigned long long)h->failed);
+	if (n > 0 && (size_t)n < sizeof(buf) - 1) {
+		buf[n++] = '\n';
+		line(ctx, buf, n);
+	}
+	for (i = 0; i < HIST_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (h->slots[i] > top)
+			top = h->slots[i];
+	}
+	if (first < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%26s : %-10s %s\n", "usecs", "count", "distribution");
+	line(ctx, buf, n);
+	for (i = first; i <= last; i++) {
+		int w = (int)(h->slots[i] * BAR_WIDTH / top);
+
+		memset(bar, '*', w);
+		memset(bar + w, ' ', BAR_WIDTH - w);
+		bar[BAR_WIDTH] = '\0';
+		n = snprintf(buf, sizeof(buf), "%11llu -> %-11llu : %-10llu |%s|\n",
+			     (unsigned long long)slot_low(i), (unsigned long long)slot_high(i),
+			     (unsigned long long)h->slots[i], bar);
+		line(ctx, buf, n);
+	}
+}
+
+size_t hist_json(enum hist_by by, const struct hist_entry *e, const char *time, char *buf,
+		 size_t len)
+{
+	const struct hist *h = &e->hist;
+	char key[TASK_COMM_LEN * 6 + 64];
+	size_t pos;
+	int i, n;
+
+	if (by == HIST_BY_NONE) {
+		snprintf(key, sizeof(key), "null");
+	} else if (by == HIST_BY_COMM) {
+		json_comm(e->key.comm, key, sizeof(key));
+	} else {
+		key[0] = '"';
+		hist_key_text(by, &e->key, key + 1, sizeof(key) - 2);
+		strcat(key, "\"");
+	}
+	n = snprintf(buf, len,
+		     "{\"time\":\"%s\",\"by\":%s%s%s,\"key\":%s,\"count\":%llu,\"failed\":%llu,"
+		     "\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
+		     "\"mean_us\":%llu,\"buckets\":[",
+		     time, by ? "\"" : "", by ? hist_by_name(by) : "null", by ? "\"" : "", key,
+		     (unsigned long long)h->count, (unsigned long long)h->failed,
+		     (unsigned long long)hist_percentile(h, 0.5),
+		     (unsigned long long)hist_percentile(h, 0.9),
+		     (unsigned long long)hist_percentile(h, 0.99), (unsigned long long)h->max_us,
+		     (unsigned long long)(h->count ? h->sum_us / h->count : 0));
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	pos = n;
+	for (i = 0; i < HIST_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		n = snprintf(buf + pos, len - pos,
+			     "%s{\"from_us\":%llu,\"to_us\":%llu,\"count\":%llu}",
+			     buf[pos - 1] == '[' ? "" : ",", (unsigned long long)slot_low(i),
+			     (unsigned long long)slot_high(i), (unsigned long long)h->slots[i]);
+		if (n < 0 || (size_t)n >= len - pos)
+			return 0;
+		pos += n;
+	}
+	n = snprintf(buf + pos, len - pos, "]}\n");
+	if (n < 0 || (size_t)n >= len - pos)
+		return 0;
+	return pos + n;
+}

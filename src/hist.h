@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* -H: turns the kernel's log2 histograms into text or JSON. No BPF here. */
+#ifndef TCPCONNLAT_HIST_H
+#define TCPCONNLAT_HIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpconnlat.h"
+
+struct hist_entry {
+	struct hist_key key;
+	struct hist hist;
+};
+
+/* The --by names ("daddr", ...), or NULL for HIST_BY_NONE. */
+const char *hist_by_name(enum hist_by by);
+/* Parses a --by name; returns -1 if unknown. */
+int hist_by_parse(const char *name);
+
+/*
+ * The latency below which a fraction q (0..1) of the connects fall, in microseconds, as far
+ * as log2 buckets tell: the upper end of the bucket holding that rank, never above max_us.
+ * 0 when the histogram is empty.
+ */
+uint64_t hist_percentile(const struct hist *h, double q);
+
+/* Most connects first (then the key, so that the order is stable). */
+void hist_sort(struct hist_entry *v, size_t n);
+
+/* The key as text: "10.0.0.1", "443", "10.0.0.1:443", "[::1]:443", "curl", "181". */
+size_t hist_key_text(enum hist_by by, const struct hist_key *k, char *buf, size_t len);
+
+/*
+ * Calls line(ctx, text, len) for each '\n'-terminated line of the report of one key: a
+ * summary line, then the buckets from the first to the last non-empty one.
+ */
+void hist_text(enum hist_by by, const struct hist_entry *e, bool failed,
+	       void (*line)(void *ctx, const char *text, size_t len), void *ctx);
+
+/* One JSON object for one key, '\n'-terminated; time is an RFC 3339 string. */
+size_t hist_json(enum hist_by by, const struct hist_entry *e, const char *time, char *buf,
+		 size_t len);
+
+#define HIST_JSON_MAX 4096
+
+#endif
