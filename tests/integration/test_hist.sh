@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# -H on this machine's kernel: histogram counts equal the connects the test made, and the
+# percentiles match the latencies it injected (fast loopback connects and connects whose
+# first SYN was dropped, about 1 s); --by, -i, -j and -x with -H; bad combinations.
+. "$(dirname "$0")/common.sh"
+require_bpf
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
+	not_ok "tracefs is mounted" "mount -t tracefs failed"
+
+# start_hist NAME ARGS...: the tool with -H; its stderr says when tracing has started.
+start_hist() {
+	local name=$1 i
+	shift
+	"$T" -H "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	TRACER_PID=$!
+	BG_PIDS+=("$TRACER_PID")
+	for i in $(seq 200); do
+		grep -q '^tcpconnlat: tracing' "$WORK/$name.err" && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# The ports of this test only (-P), so other connects on the machine do not count.
+PORTS=41601,41602,41603
+start_hist all -P $PORTS -x || not_ok "-H tracer starts" "$(cat "$WORK/all.err")"
+t_all=$TRACER_PID
+start_hist by -P $PORTS --by dport
+t_by=$TRACER_PID
+start_hist js -j -P $PORTS --by dest
+t_js=$TRACER_PID
+start_hist iv -P $PORTS -i 1
+t_iv=$TRACER_PID
+
+# 8 fast connects to 41601, 2 to 41602 with the first SYN dropped (one RTO, ~1 s each),
+# and 1 refused connect to 41603 (counted as failed with -x, not as a latency).
+conn -n 8 -l 127.0.0.1 41601 >/dev/null
+for k in 1 2; do
+	# One dropper per connect: each drops that connect's first SYN only.
+	"$B/dropsyn" 41602 >"$WORK/drop.out" 2>&1 &
+	drop_pid=$!
+	BG_PIDS+=("$drop_pid")
+	for i in $(seq 100); do grep -q ready "$WORK/drop.out" && break; sleep 0.05; done
+	conn -l 127.0.0.1 41602 >/dev/null
+	kill -TERM "$drop_pid"
+	wait "$drop_pid"
+done
+conn 127.0.0.1 41603 >/dev/null
+sleep 1.2
+for t in $t_all $t_by $t_js $t_iv; do stop_tracer "$t"; done
+
+summary=$(grep '^all: ' "$WORK/all.out")
+expect "-H: one summary with count 10 (the successful connects) and failed 1 (-x)" \
+	"$(cat "$WORK/all.out")" grep -q '^all: count 10, .*, failed 1$' <<<"$summary"
+# p50: a fast connect (its bucket's upper end, under 1 ms); p90 and max: a ~1 s connect.
+expect "-H: p50 under 1 ms, p90, p99 and max between 900 and 1500 ms" "$summary" \
+	awk '{ gsub(/,/, ""); for (i = 1; i <= NF; i++) v[$i] = $(i + 1) }
+	END { exit !(v["p50"] < 1 && v["p90"] >= 900 && v["p90"] <= 1500 && v["p99"] == v["p90"] &&
+		v["max"] == v["p90"]) }' <<<"$summary"
+expect "-H: the buckets add up to the count" "$(cat "$WORK/all.out")" \
+	awk -F'[:|]' '/ -> / { n += $2 } END { exit !(n == 10) }' "$WORK/all.out"
+expect "-H: the slow connects are in the 524288 -> 1048575 us bucket" "$(cat "$WORK/all.out")" \
+	grep -Eq '^ +524288 -> 1048575 +: 2 ' "$WORK/all.out"
+expect "--by dport: 41601 (8 connects) first, then 41602 (2), nothing else" \
+	"$(grep '^dport' "$WORK/by.out")" test "$(grep '^dport' "$WORK/by.out" | cut -d, -f1 | tr '\n' '|')" = \
+	"dport 41601: count 8|dport 41602: count 2|"
+expect "-j -H: one JSON object per destination, counts and keys by name" "$(cat "$WORK/js.out")" \
+	test "$(jq -r '"\(.by) \(.key) \(.count) \(.failed) \(.buckets | map(.count) | add)"' \
+		"$WORK/js.out" | tr '\n' '|')" = "dest 127.0.0.1:41601 8 0 8|dest 127.0.0.1:41602 2 0 2|"
+reports=$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/iv.out")
+total=$(grep -E '^all: count' "$WORK/iv.out" | awk '{ gsub(/,/, ""); n += $3 } END { print n + 0 }')
+expect "-i 1: a timestamped report every second, the counts adding up to 10" \
+	"$reports reports, total $total: $(grep -E '^[0-9]{4}-|^all|^no' "$WORK/iv.out" | tr '\n' '|')" \
+	test "$reports" -ge 2 -a "$total" = 10
+
+# Bad combinations and values: one line, exit 2.
+for args in "-i 5" "--by dport" "-H -c 5" "-H --by host" "-H -i 0" "-H -i 86401" "-H -i x"; do
+	# shellcheck disable=SC2086
+	out=$("$T" $args 2>&1 >/dev/null)
+	rc=$?
+	expect "bad input '$args': one line, exit 2" "status $rc: $out" \
+		test "$rc:$(grep -c . <<<"$out")" = "2:1"
+done
