@@ -175,6 +175,8 @@ run_backend() {
 	filtt=$!
 	tcpconnlat -L --cgroup /sys/fs/cgroup/tcl --backend="$b" >"$d/cg" 2>&1 &
 	cgt=$!
+	tcpconnlat -H --by dport -P 8001,8002 --backend="$b" >"$d/hist" 2>"$d/hist.err" &
+	histt=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
 	# Opened read-write so that opening it does not wait for the writer.
@@ -187,7 +189,8 @@ run_backend() {
 	pidt=$!
 	wait_header "$d/min" $min
 	i=0
-	while ! grep -q '^tcpconnlat: using the' "$d/json.err" && [ $i -lt 600 ]; do
+	while ! { grep -q '^tcpconnlat: using the' "$d/json.err" &&
+		grep -q '^tcpconnlat: tracing' "$d/hist.err"; } && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -216,6 +219,7 @@ run_backend() {
 	stop $jsont
 	stop $filtt
 	stop $cgt
+	stop $histt
 	rc=0
 	stop $ours || rc=$?
 	kill -INT $ref
@@ -298,6 +302,13 @@ EOR
 	got=$(awk 'NR > 1 { print $5 }' "$d/cg" | sort | tr '\n' ' ')
 	check "$b" "--cgroup keeps the connects of the process in that cgroup only" \
 		"want '$want', got '$got'" [ -n "$want" -a "$want" = "$got" ]
+
+	# -H --by dport: three connects to each port, the median in the round-trip bucket.
+	hok=$(awk -v lo=$LAT_MIN -v hi=$LAT_MAX '/^dport 800[12]: count 3, / {
+		gsub(/,/, ""); for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
+		if (v["p50"] >= lo && v["p50"] <= hi) n++ } END { print n + 0 }' "$d/hist")
+	check "$b" "-H --by dport: 3 connects per port, p50 within the round trip" \
+		"$(grep -v -- '->' "$d/hist" | tr '\n' '|') $(tail -1 "$d/hist.err")" [ "$hok" = 2 ]
 
 	# -j -x: the IPv4 veth connects and the refused one, by name, naming this backend.
 	# (jq 1.6's -e looks at the last input too: select the one object first.)
