@@ -605,12 +605,12 @@ static void test_flag_twice_allowed(void **state)
 static void test_unknown_short_option(void **state)
 {
 	(void)state;
-	PARSE("-x");
-	assert_usage_quoted("-x");
-	PARSE("-t", "-x", "5");
-	assert_usage_quoted("-x");
-	PARSE("-tx");
-	assert_usage_quoted("-x");
+	PARSE("-Q");
+	assert_usage_quoted("-Q");
+	PARSE("-t", "-Q", "5");
+	assert_usage_quoted("-Q");
+	PARSE("-tQ");
+	assert_usage_quoted("-Q");
 	PARSE("5", "-Z");
 	assert_usage_quoted("-Z");
 }
