@@ -163,6 +163,30 @@ expect "without -x none of these failures is printed" "$(tr '\n' '|' <"$WORK/pla
 	test "$(awk 'NR > 1 && ($7 == 41204 || $7 == 41205 || $7 == 41206 || $7 == 41207)' \
 		"$WORK/plain.out" | wc -l)" = 0
 
+# 4b. No local port left (the namespace's range is one port, held by an open connection):
+#     connect() fails inside the call, after the socket went SYN_SENT, with EADDRNOTAVAIL.
+ip netns exec "$NS" sh -c 'echo "40000 40000" >/proc/sys/net/ipv4/ip_local_port_range'
+ip netns exec "$NS" "$B/tconn" -s 127.0.0.1 41212 >"$WORK/srv.out" &
+srv_pid=$!
+BG_PIDS+=("$srv_pid")
+for i in $(seq 100); do grep -q listening "$WORK/srv.out" && break; sleep 0.05; done
+start_tracer port -x -L -P 41212
+port_pid=$TRACER_PID
+ip netns exec "$NS" "$B/tconn" -a 1500 127.0.0.1 41212 >"$WORK/hold.out" &
+hold_pid=$!
+for i in $(seq 100); do
+	ip netns exec "$NS" ss -Htn "( dport = 41212 )" | grep -q . && break
+	sleep 0.05
+done
+noport_line=$(ip netns exec "$NS" "$B/tconn" 127.0.0.1 41212)
+wait $hold_pid
+stop_tracer "$port_pid"
+expect "the second connect found no local port" "$noport_line" grep -q EADDRNOTAVAIL <<<"$noport_line"
+expect "-x: a connect() without a free local port is 'error:EADDRNOTAVAIL'" \
+	"$(tr '\n' '|' <"$WORK/port.out")" \
+	awk 'NR > 1 && $9 == "error:EADDRNOTAVAIL" { n++; ok = $5 == 0 && $7 == 41212 }
+	NR > 1 && $9 == "ok" { m++ } END { exit !(n == 1 && ok && m == 1) }' "$WORK/port.out"
+
 # 5. -x needs the syscall trace events: without tracefs it says so, in one line, and exits 1.
 out=$(unshare -m sh -c 'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null
 	umount /sys/kernel/debug 2>/dev/null; exec "$0" -x' "$T" 2>&1)
@@ -193,3 +217,13 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect "-d 1 exits by itself with status 0 about 1 s after starting" \
 	"status $rc after $ms ms: $(cat "$WORK/dur.err")" \
 	test "$rc" = 0 -a "$ms" -ge 1000 -a "$ms" -lt 5000
+
+# Bad -c and -d values: one line naming the value, exit 2.
+for args in "-c 0" "-c -1" "-c 1x" "-c 1000000001" "-c 99999999999999999999" "-d 0" "-d 604801" \
+	"-d 1.5" "-d ''"; do
+	eval "set -- $args"
+	out=$("$T" "$@" 2>&1 >/dev/null)
+	rc=$?
+	expect "bad input '$args': one line, exit 2" "status $rc: $out" \
+		test "$rc:$(grep -c . <<<"$out")" = "2:1"
+done
