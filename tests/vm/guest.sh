@@ -185,7 +185,7 @@ run_backend() {
 	conn=$!
 	while ! grep -qs '^pid=' "$d/v4" && kill -0 $conn 2>/dev/null; do sleep 0.05; done
 	pid=$(sed -n 's/^pid=//p' "$d/v4")
-	tcpconnlat -L --backend="$b" -p "$pid" >"$d/pid" 2>&1 &
+	tcpconnlat -L --backend="$b" -p "$pid" -c 3 >"$d/pid" 2>&1 &
 	pidt=$!
 	wait_header "$d/min" $min
 	i=0
@@ -212,6 +212,9 @@ run_backend() {
 	sleep 1
 
 	mark "$b: connects made"
+	# -c 3: the -p instance has ended by itself (a zombie until waited for, or gone).
+	pid_done=no
+	grep -q '^State:.*Z' /proc/$pidt/status 2>/dev/null || [ ! -e /proc/$pidt ] && pid_done=yes
 	n_inflight=$(inflight)
 	stop $pidt
 	stop $min
@@ -261,6 +264,7 @@ run_backend() {
 	check "$b" "no entry left in the in-flight maps" "$n_inflight entries" [ "$n_inflight" = 0 ]
 	# Filters, as on the host.
 	other=$(lports "$d/v6" | head -1)
+	check "$b" "-c 3 ends the run by itself after three rows" "ended: $pid_done" [ $pid_done = yes ]
 	check "$b" "-p keeps only that process" "$(tr '\n' '|' <"$d/pid")" \
 		[ "$(awk 'NR > 1' "$d/pid" | wc -l)" = 3 -a \
 		"$(awk -v p="$pid" 'NR > 1 && $1 != p' "$d/pid" | wc -l)" = 0 -a -z "$(lat_of "$d/pid" "$other")" ]
