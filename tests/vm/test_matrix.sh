@@ -4,7 +4,7 @@
 # Ends with the kernel x backend matrix and the side-by-side table with BCC's tcpconnlat.
 set -u
 VM_DIR=${VM_DIR:?VM_DIR is not set: run through make test-vm}
-# A guest runs for about 30 s; the limit leaves room for a slow, busy host.
+# A guest runs for about 40 s; the limit leaves room for a slow, busy host.
 VM_TIMEOUT=${VM_TIMEOUT:-180}
 # One vCPU: with two, QEMU's two vCPU threads and its I/O thread share the host's two cores,
 # and a vCPU descheduled for a host time slice (about 3 ms) between the two tools' probes
