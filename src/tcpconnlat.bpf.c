@@ -29,8 +29,12 @@
 #define EINTR		4
 #define EALREADY	114
 #define EINPROGRESS	115
-#define S_IFMT		00170000
-#define S_IFSOCK	0140000
+/* What an interrupted connect() returns at sys_exit, before signal handling turns it into
+ * EINTR or restarts it (include/linux/errno.h); the connect goes on in the background. */
+#define ERESTARTSYS	      512
+#define ERESTART_RESTARTBLOCK 516
+#define S_IFMT		      00170000
+#define S_IFSOCK	      0140000
 
 /* Set by user space between open and load; zero means "no filter". */
 const volatile __u32 targ_tgid = 0;
@@ -200,7 +204,6 @@ static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
 	}
 }
 
-/* Sends e unless MIN_MS filters it out; delta and timestamp from start_ns to now_ns. */
 static __always_inline __u32 log2_slot(__u64 v)
 {
 	__u32 slot = 0;
@@ -256,11 +259,12 @@ static __always_inline void hist_add(const struct event *e)
 	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_us, e->delta_us);
-	/* Racy between CPUs: a concurrent larger value may be lost, never a wrong one kept. */
+	/* Not atomic: two connects ending at once on two CPUs may leave the smaller as max. */
 	if (e->delta_us > h->max_us)
 		h->max_us = e->delta_us;
 }
 
+/* Sends e (or, with -H, counts it) unless a filter drops it; times from start_ns to now_ns. */
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
@@ -535,6 +539,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 	struct start_info *s;
 	struct pending *pp, p;
+	bool interrupted;
 	struct event e = {};
 	struct sock *sk;
 	__u32 tid = id;
@@ -545,11 +550,12 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	p = *pp;
 	bpf_map_delete_elem(&pending, &tid);
 	/* Still connecting (non-blocking, or interrupted): the outcome comes later. */
-	if (!p.failed && (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || ret == -EINTR))
+	interrupted = ret == -EINTR || (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK);
+	if (!p.failed && (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || interrupted))
 		return 0;
 	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
 	e.failed = 1;
-	e.err = ret < 0 && ret != -EINPROGRESS && ret != -EINTR ? -ret : p.fail_err;
+	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
 	if (p.failed)
 		now = p.fail_ts_ns;
 	sk = (struct sock *)p.sk;
