@@ -57,6 +57,44 @@ start_tracer() {
 	return 1
 }
 
+# start_quiet_tracer NAME ARGS...: like start_tracer, for output without a header (-j, -H):
+# waits for the line the tool prints on stderr once tracing has started (-v's "using the ...
+# backend", or -H's "tracing; ..."). Sets TRACER_PID.
+start_quiet_tracer() {
+	local name=$1 i
+	shift
+	"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	TRACER_PID=$!
+	BG_PIDS+=("$TRACER_PID")
+	for i in $(seq 200); do
+		grep -qE '^tcpconnlat: (using the|tracing)' "$WORK/$name.err" && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_dropsyn OUT ARGS...: dropsyn (in $DROP_NETNS if set) in the background, its output
+# in OUT; waits until it is attached. Sets DROP_PID; stop_dropsyn ends it.
+start_dropsyn() {
+	local out=$1 i prefix=()
+	shift
+	[ -n "${DROP_NETNS:-}" ] && prefix=(ip netns exec "$DROP_NETNS")
+	"${prefix[@]}" "$B/dropsyn" "$@" >"$out" 2>&1 &
+	DROP_PID=$!
+	BG_PIDS+=("$DROP_PID")
+	for i in $(seq 100); do
+		grep -q ready "$out" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+stop_dropsyn() {
+	kill -TERM "$DROP_PID"
+	wait "$DROP_PID"
+}
+
 # stop_tracer PID: SIGINT, then the exit status (124 if it did not exit within 2 s).
 stop_tracer() {
 	local pid=$1 i

@@ -74,10 +74,7 @@ result_row "-x -r: a successful connect is 'ok' with SYNRTX 0" "$WORK/okc.out" "
 	1="$pid" 7=41202 9=0 10=ok NF=10
 
 # 3. -r: a connect whose first SYN is dropped shows one retransmission (and takes ~1 s).
-"$B/dropsyn" 41203 >"$WORK/drop1.out" 2>&1 &
-drop_pid=$!
-BG_PIDS+=("$drop_pid")
-for i in $(seq 100); do grep -q ready "$WORK/drop1.out" && break; sleep 0.05; done
+start_dropsyn "$WORK/drop1.out" 41203
 start_waiting_conn rtx -l 127.0.0.1 41203
 pid=$(sed -n 's/^pid=//p' "$WORK/rtx.conn")
 start_tracer rtx -r -L -p "$pid"
@@ -85,8 +82,7 @@ release_conn
 lport=$(lport_of "$(grep '^ok' "$WORK/rtx.conn")")
 wait_line "$WORK/rtx.out" "\$5 == $lport"
 stop_tracer "$TRACER_PID"
-kill -TERM "$drop_pid"
-wait "$drop_pid"
+stop_dropsyn
 result_row "-r: first SYN dropped: SYNRTX 1, no RESULT column without -x" "$WORK/rtx.out" \
 	"$lport" 7=41203 9=1 NF=9
 expect "-r: that connect took one initial RTO (900..1500 ms)" "$(tr '\n' '|' <"$WORK/rtx.out")" \
@@ -97,10 +93,7 @@ expect "-r: that connect took one initial RTO (900..1500 ms)" "$(tr '\n' '|' <"$
 #    one has no route (unreach, the destination from connect()'s arguments), and one
 #    passes an address of the wrong family (error:EAFNOSUPPORT). A second tracer without -x
 #    must print none of them, and both tracers' in-flight maps end up empty.
-ip netns exec "$NS" "$B/dropsyn" -n 1000 41204 >"$WORK/dropall.out" 2>&1 &
-drop_pid=$!
-BG_PIDS+=("$drop_pid")
-for i in $(seq 100); do grep -q ready "$WORK/dropall.out" && break; sleep 0.05; done
+DROP_NETNS=$NS start_dropsyn "$WORK/dropall.out" -n 1000 41204
 CONN_NETNS=$NS start_waiting_conn tmo 127.0.0.1 41204
 tmo_pid=$(sed -n 's/^pid=//p' "$WORK/tmo.conn")
 start_tracer all -x -r -L || not_ok "-x tracer starts" "$(cat "$WORK/all.err")"
@@ -109,18 +102,13 @@ start_tracer plain -L
 plain_pid=$TRACER_PID
 release_conn
 tmo=$(lport_of "$(grep '^fail' "$WORK/tmo.conn")")
-kill -TERM "$drop_pid"
-wait "$drop_pid"
+stop_dropsyn
 dropped=$(sed -n 's/^dropped=//p' "$WORK/dropall.out")
 # A fresh dropper for the abort: the count above is the timed-out connect's alone.
-ip netns exec "$NS" "$B/dropsyn" -n 1000 41204 >"$WORK/dropabt.out" 2>&1 &
-drop_pid=$!
-BG_PIDS+=("$drop_pid")
-for i in $(seq 100); do grep -q ready "$WORK/dropabt.out" && break; sleep 0.05; done
+DROP_NETNS=$NS start_dropsyn "$WORK/dropabt.out" -n 1000 41204
 abt_line=$(ip netns exec "$NS" "$B/tconn" -a 300 127.0.0.1 41204)
 abt=$(lport_of "$abt_line")
-kill -TERM "$drop_pid"
-wait "$drop_pid"
+stop_dropsyn
 unr_line=$(ip netns exec "$NS" "$B/tconn" 10.254.0.1 41205)
 unr6_line=$(ip netns exec "$NS" "$B/tconn" fd00:254::1 41205)
 fam_line=$(ip netns exec "$NS" "$B/tconn" -F 127.0.0.1 41206)

@@ -7,19 +7,11 @@ require_bpf
 mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
 	not_ok "tracefs is mounted" "mount -t tracefs failed"
 
-# start_hist NAME ARGS...: the tool with -H; its stderr says when tracing has started.
+# start_hist NAME ARGS...: the tool with -H.
 start_hist() {
-	local name=$1 i
+	local name=$1
 	shift
-	"$T" -H "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	TRACER_PID=$!
-	BG_PIDS+=("$TRACER_PID")
-	for i in $(seq 200); do
-		grep -q '^tcpconnlat: tracing' "$WORK/$name.err" && return 0
-		kill -0 "$TRACER_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	start_quiet_tracer "$name" -H "$@"
 }
 
 # The ports of this test only (-P), so other connects on the machine do not count.
@@ -38,13 +30,9 @@ t_iv=$TRACER_PID
 conn -n 8 -l 127.0.0.1 41601 >/dev/null
 for k in 1 2; do
 	# One dropper per connect: each drops that connect's first SYN only.
-	"$B/dropsyn" 41602 >"$WORK/drop.out" 2>&1 &
-	drop_pid=$!
-	BG_PIDS+=("$drop_pid")
-	for i in $(seq 100); do grep -q ready "$WORK/drop.out" && break; sleep 0.05; done
+	start_dropsyn "$WORK/drop.out" 41602
 	conn -l 127.0.0.1 41602 >/dev/null
-	kill -TERM "$drop_pid"
-	wait "$drop_pid"
+	stop_dropsyn
 done
 conn 127.0.0.1 41603 >/dev/null
 sleep 1.2

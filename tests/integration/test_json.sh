@@ -8,20 +8,11 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracin
 
 KEYS='["backend","comm","daddr","dport","errno","ip","lat_us","lport","pid","result","saddr","syn_retrans","time"]'
 
-# start_json NAME ARGS...: the tool with -j -v; JSON has no header, so -v's "using the ...
-# backend" line on stderr says that tracing has started.
+# start_json NAME ARGS...: the tool with -j -v (no header: -v says when tracing started).
 start_json() {
-	local name=$1 i
+	local name=$1
 	shift
-	"$T" -j -v "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	TRACER_PID=$!
-	BG_PIDS+=("$TRACER_PID")
-	for i in $(seq 200); do
-		grep -q '^tcpconnlat: using the' "$WORK/$name.err" && return 0
-		kill -0 "$TRACER_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	start_quiet_tracer "$name" -j -v "$@"
 }
 
 # jqe ARGS...: jq -e, quietly: the status says whether the filter held.

@@ -95,10 +95,7 @@ expect "a refused connect is not printed" "$(tr '\n' '|' <"$WORK/refused.out")" 
 
 # 5. A connect whose first SYN is dropped takes one initial RTO (1 s, RFC 6298): reported at
 #    900..1500 ms (the upper margin covers a loaded 2-core machine), and kept by MIN_MS 500.
-"$B/dropsyn" 41140 >"$WORK/dropsyn.out" 2>&1 &
-drop_pid=$!
-BG_PIDS+=("$drop_pid")
-for i in $(seq 100); do grep -q ready "$WORK/dropsyn.out" && break; sleep 0.05; done
+start_dropsyn "$WORK/dropsyn.out" 41140
 start_waiting_conn delayed -l 127.0.0.1 41140
 pid=$(sed -n 's/^pid=//p' "$WORK/delayed.conn")
 start_tracer delayed -L -p "$pid" 500
@@ -106,8 +103,7 @@ release_conn
 lport=$(lport_of "$(grep '^ok' "$WORK/delayed.conn")")
 wait_line "$WORK/delayed.out" "\$5 == $lport"
 stop_tracer "$TRACER_PID"
-kill -TERM "$drop_pid"
-wait "$drop_pid"
+stop_dropsyn
 expect "dropsyn dropped exactly one SYN" "$(cat "$WORK/dropsyn.out")" \
 	grep -qx 'dropped=1' "$WORK/dropsyn.out"
 lat=$(row_for "$WORK/delayed.out" 5 "$lport" | awk '{ print $8 }')
