@@ -40,39 +40,30 @@ require_bpf() {
 	exit 0
 }
 
-# start_tracer NAME ARGS...: runs the tool in the background, stdout in $WORK/NAME.out and
-# stderr in $WORK/NAME.err, and waits until its header is out (tracing has started).
-# Sets TRACER_PID. Fails if the tool exits or no header comes within 10 s.
-start_tracer() {
-	local name=$1 i
-	shift
+# start_until NAME FILE REGEX ARGS...: runs the tool in the background, stdout in
+# $WORK/NAME.out and stderr in $WORK/NAME.err, until $WORK/NAME.FILE has a line matching
+# the extended REGEX (tracing has started). Sets TRACER_PID. Fails if the tool exits or
+# nothing comes within 10 s.
+start_until() {
+	local name=$1 file=$2 regex=$3 i
+	shift 3
 	"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TRACER_PID=$!
 	BG_PIDS+=("$TRACER_PID")
 	for i in $(seq 200); do
-		grep -q 'LAT(ms)' "$WORK/$name.out" 2>/dev/null && return 0
+		grep -qE "$regex" "$WORK/$name.$file" 2>/dev/null && return 0
 		kill -0 "$TRACER_PID" 2>/dev/null || return 1
 		sleep 0.05
 	done
 	return 1
 }
 
-# start_quiet_tracer NAME ARGS...: like start_tracer, for output without a header (-j, -H):
-# waits for the line the tool prints on stderr once tracing has started (-v's "using the ...
-# backend", or -H's "tracing; ..."). Sets TRACER_PID.
-start_quiet_tracer() {
-	local name=$1 i
-	shift
-	"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	TRACER_PID=$!
-	BG_PIDS+=("$TRACER_PID")
-	for i in $(seq 200); do
-		grep -qE '^tcpconnlat: (using the|tracing)' "$WORK/$name.err" && return 0
-		kill -0 "$TRACER_PID" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+# start_tracer NAME ARGS...: until the header is out.
+start_tracer() { start_until "$1" out 'LAT\(ms\)' "${@:2}"; }
+
+# start_quiet_tracer NAME ARGS...: for output without a header (-j, -H), until the tool's
+# stderr says tracing has started (-v's "using the ... backend", or -H's "tracing; ...").
+start_quiet_tracer() { start_until "$1" err '^tcpconnlat: (using the|tracing)' "${@:2}"; }
 
 # start_dropsyn OUT ARGS...: dropsyn (in $DROP_NETNS if set) in the background, its output
 # in OUT; waits until it is attached. Sets DROP_PID; stop_dropsyn ends it.
