@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 #include "args.h"
+#include "hist.h"
 
 #define MAX_ARGS 16
 
@@ -143,6 +144,19 @@ static void assert_default_config(const struct config *c)
 	assert_false(c->verbose);
 	assert_int_equal(c->backend, BACKEND_AUTO);
 	assert_null(c->btf_path);
+	assert_false(c->failed);
+	assert_false(c->retrans);
+	assert_false(c->json);
+	assert_false(c->hist);
+	assert_int_equal(c->hist_by, HIST_BY_NONE);
+	assert_int_equal(c->interval, 0);
+	assert_int_equal(c->count, 0);
+	assert_int_equal(c->duration, 0);
+	assert_int_equal(c->ndports, 0);
+	assert_int_equal(c->daddr_af, 0);
+	assert_false(c->filter_uid);
+	assert_null(c->comm);
+	assert_null(c->cgroup_path);
 }
 
 /* ---- no options ---- */
@@ -720,6 +734,170 @@ static void test_everything(void **state)
 	assert_int_equal(P.cfg.min_us, 3600000000ULL);
 }
 
+/* ---- options of the second round: -x -r -j -H -i --by -c -d and the filters ---- */
+
+static void test_flags_x_r_j_H(void **state)
+{
+	(void)state;
+	PARSE("-x", "-r", "-j", "-H");
+	assert_run();
+	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	PARSE("--failed", "--retrans", "--json", "--histogram");
+	assert_run();
+	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	PARSE("-xrjH");
+	assert_run();
+	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+}
+
+static void test_count_duration_interval(void **state)
+{
+	(void)state;
+	PARSE("-c", "1", "-d", "604800");
+	assert_run();
+	assert_int_equal(P.cfg.count, 1);
+	assert_int_equal(P.cfg.duration, 604800);
+	PARSE("--count=1000000000", "--duration", "1");
+	assert_run();
+	assert_int_equal(P.cfg.count, 1000000000);
+	assert_int_equal(P.cfg.duration, 1);
+	PARSE("-H", "-i", "86400", "--by", "dest");
+	assert_run();
+	assert_int_equal(P.cfg.interval, 86400);
+	assert_int_equal(P.cfg.hist_by, HIST_BY_DEST);
+}
+
+static void test_count_duration_interval_bad(void **state)
+{
+	static const char *const bad[][2] = {
+		{"-c", "0"},
+		{"-c", "1000000001"},
+		{"-c", "-1"},
+		{"-c", "5x"},
+		{"-c", "99999999999999999999"},
+		{"-d", "0"},
+		{"-d", "604801"},
+		{"-d", "1.5"},
+		{"-d", ""},
+		{"--count", "+5"},
+		{"--duration", " 5"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE(bad[i][0], bad[i][1]);
+		assert_usage_quoted(bad[i][1]);
+	}
+	PARSE("-H", "-i", "0");
+	assert_usage_quoted("0");
+	PARSE("-H", "--by", "host");
+	assert_usage_quoted("host");
+	PARSE("-c", "1", "-c", "2");
+	assert_usage("twice");
+}
+
+static void test_hist_combinations(void **state)
+{
+	(void)state;
+	PARSE("-i", "5");
+	assert_usage("needs -H");
+	PARSE("--by", "comm");
+	assert_usage("needs -H");
+	PARSE("-H", "-c", "3");
+	assert_usage("-H");
+	PARSE("-H", "-j", "-x", "--by", "pid", "-d", "5");
+	assert_run();
+	assert_int_equal(P.cfg.hist_by, HIST_BY_PID);
+}
+
+static void test_dports(void **state)
+{
+	(void)state;
+	PARSE("-P", "443");
+	assert_run();
+	assert_int_equal(P.cfg.ndports, 1);
+	assert_int_equal(P.cfg.dports[0], 443);
+	PARSE("--dport=1,65535,80");
+	assert_run();
+	assert_int_equal(P.cfg.ndports, 3);
+	assert_int_equal(P.cfg.dports[0], 1);
+	assert_int_equal(P.cfg.dports[1], 65535);
+	assert_int_equal(P.cfg.dports[2], 80);
+	PARSE("-P", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16");
+	assert_run();
+	assert_int_equal(P.cfg.ndports, MAX_DPORTS);
+	PARSE("-P", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17");
+	assert_usage("at most 16");
+	PARSE("-P", "80,80");
+	assert_usage_quoted("80,80");
+	PARSE("-P", "80,,443");
+	assert_usage_quoted("80,,443");
+	PARSE("-P", "0");
+	assert_usage_quoted("0");
+	PARSE("-P", "65536");
+	assert_usage_quoted("65536");
+	PARSE("-P", "");
+	assert_usage_quoted("");
+}
+
+static void test_daddr(void **state)
+{
+	static const unsigned char v4[4] = {10, 1, 0, 0};
+
+	(void)state;
+	PARSE("--daddr", "10.1.0.0/16");
+	assert_run();
+	assert_int_equal(P.cfg.daddr_af, AF_INET);
+	assert_int_equal(P.cfg.daddr_bits, 16);
+	assert_memory_equal(P.cfg.daddr, v4, 4);
+	PARSE("--daddr", "2001:db8::1");
+	assert_run();
+	assert_int_equal(P.cfg.daddr_af, AF_INET6);
+	assert_int_equal(P.cfg.daddr_bits, 128);
+	PARSE("--daddr", "0.0.0.0/0");
+	assert_run();
+	assert_int_equal(P.cfg.daddr_bits, 0);
+	PARSE("-6", "--daddr", "::1/128");
+	assert_run();
+	PARSE("--daddr", "10.0.0.0/33");
+	assert_usage_quoted("10.0.0.0/33");
+	PARSE("--daddr", "::/129");
+	assert_usage_quoted("::/129");
+	PARSE("--daddr", "10.0.0.0/");
+	assert_usage_quoted("10.0.0.0/");
+	PARSE("--daddr", "10.0.0.0/8x");
+	assert_usage_quoted("10.0.0.0/8x");
+	PARSE("--daddr", "example.com");
+	assert_usage_quoted("example.com");
+	PARSE("-4", "--daddr", "::1");
+	assert_usage_quoted("::1");
+}
+
+static void test_uid_name_cgroup(void **state)
+{
+	(void)state;
+	PARSE("-u", "0", "-n", "postgres", "--cgroup", "/sys/fs/cgroup/x");
+	assert_run();
+	assert_true(P.cfg.filter_uid);
+	assert_int_equal(P.cfg.uid, 0);
+	assert_string_equal(P.cfg.comm, "postgres");
+	assert_string_equal(P.cfg.cgroup_path, "/sys/fs/cgroup/x");
+	PARSE("--uid", "4294967294", "--name", "123456789012345");
+	assert_run();
+	assert_int_equal(P.cfg.uid, 4294967294u);
+	PARSE("-u", "4294967295");
+	assert_usage_quoted("4294967295");
+	PARSE("-u", "-1");
+	assert_usage_quoted("-1");
+	PARSE("-n", "1234567890123456");
+	assert_usage_quoted("1234567890123456");
+	PARSE("-n", "");
+	assert_usage_quoted("");
+	PARSE("--cgroup", "");
+	assert_usage("--cgroup");
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -762,6 +940,13 @@ int main(void)
 		T(test_flag_with_value),
 		T(test_long_prefixes),
 		T(test_permutation),
+		T(test_flags_x_r_j_H),
+		T(test_count_duration_interval),
+		T(test_count_duration_interval_bad),
+		T(test_hist_combinations),
+		T(test_dports),
+		T(test_daddr),
+		T(test_uid_name_cgroup),
 		T(test_everything),
 	};
 
