@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cmocka.h>
@@ -980,6 +981,118 @@ static void test_row_small_buffer(void **state)
 		assert_int_equal(buf[i], 0x55);
 }
 
+/* ---- -r and -x: SYNRTX and RESULT after LAT(ms) ---- */
+
+static size_t row_xr(bool timestamp, bool lport, bool synrtx, bool result, const struct event *e,
+		     char *buf, size_t len)
+{
+	struct formatter f;
+
+	fmt_init(&f, timestamp, lport);
+	f.synrtx = synrtx;
+	f.result = result;
+	return e ? fmt_event(&f, e, buf, len) : fmt_header(&f, buf, len);
+}
+
+static void test_header_synrtx_result(void **state)
+{
+	char line[FMT_LINE_MAX];
+
+	(void)state;
+	row_xr(false, false, true, false, NULL, line, sizeof(line));
+	assert_string_equal(line, "PID    COMM         IP SADDR            DADDR            DPORT "
+				  "LAT(ms) SYNRTX\n");
+	row_xr(false, false, false, true, NULL, line, sizeof(line));
+	assert_string_equal(line, "PID    COMM         IP SADDR            DADDR            DPORT "
+				  "LAT(ms) RESULT\n");
+	row_xr(true, true, true, true, NULL, line, sizeof(line));
+	assert_string_equal(line, "TIME(s)   PID    COMM         IP SADDR            LPORT  DADDR  "
+				  "          DPORT LAT(ms) SYNRTX RESULT\n");
+}
+
+static void test_row_synrtx_result(void **state)
+{
+	struct event e = curl_v4();
+	char line[FMT_LINE_MAX];
+
+	(void)state;
+	e.syn_retrans = 2;
+	row_xr(false, false, true, true, &e, line, sizeof(line));
+	assert_string_equal(line, "181    curl         4  10.0.0.5         93.184.216.34    443   "
+				  "123.46  2      ok\n");
+	e.failed = 1;
+	e.err = ETIMEDOUT;
+	row_xr(false, true, false, true, &e, line, sizeof(line));
+	assert_string_equal(line, "181    curl         4  10.0.0.5         51234  93.184.216.34    "
+				  "443   123.46  timeout\n");
+}
+
+static void test_no_trailing_blank_any_columns(void **state)
+{
+	struct event e = curl_v4();
+	char head[FMT_LINE_MAX], line[FMT_LINE_MAX];
+	int m;
+
+	(void)state;
+	for (m = 0; m < 16; m++) {
+		bool t = m & 1, l = m & 2, r = m & 4, x = m & 8;
+		size_t n;
+
+		n = row_xr(t, l, r, x, NULL, head, sizeof(head));
+		if (head[n - 2] == ' ')
+			fail_because("header ends with a blank: \"%s\"", head);
+		n = row_xr(t, l, r, x, &e, line, sizeof(line));
+		if (line[n - 2] == ' ')
+			fail_because("row ends with a blank: \"%s\"", line);
+		assert_int_equal(awk_fields(head), awk_fields(line));
+		assert_int_equal(awk_fields(line), 7 + t + l + r + x);
+	}
+}
+
+static void check_result(int failed, int err, const char *want)
+{
+	struct event e = curl_v4();
+	char buf[64];
+
+	e.failed = failed;
+	e.err = err;
+	assert_int_equal(fmt_result(&e, buf, sizeof(buf)), strlen(want));
+	assert_string_equal(buf, want);
+}
+
+static void test_result_names(void **state)
+{
+	(void)state;
+	check_result(0, 0, "ok");
+	check_result(0, ECONNREFUSED, "ok"); /* not failed: err is not looked at */
+	check_result(1, 0, "aborted");
+	check_result(1, ECONNREFUSED, "refused");
+	check_result(1, ETIMEDOUT, "timeout");
+	check_result(1, EHOSTUNREACH, "unreach");
+	check_result(1, ENETUNREACH, "unreach");
+	check_result(1, EADDRNOTAVAIL, "error:EADDRNOTAVAIL");
+	check_result(1, EAFNOSUPPORT, "error:EAFNOSUPPORT");
+	check_result(1, 4000, "error:4000");
+}
+
+static void test_result_small_buffer(void **state)
+{
+	struct event e = curl_v4();
+	char buf[8];
+	size_t len;
+
+	(void)state;
+	e.failed = 1;
+	e.err = EADDRNOTAVAIL;
+	for (len = 0; len < 4; len++) {
+		memset(buf, '#', sizeof(buf));
+		assert_true(fmt_result(&e, buf, len) <= (len ? len - 1 : 0));
+		assert_int_equal(buf[len], '#');
+		if (len)
+			assert_int_equal(buf[strlen(buf)], '\0');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1135,11 @@ int main(void)
 		cmocka_unit_test(test_row_comm_escaped),
 		cmocka_unit_test(test_row_widest_fits),
 		cmocka_unit_test(test_row_small_buffer),
+		cmocka_unit_test(test_header_synrtx_result),
+		cmocka_unit_test(test_row_synrtx_result),
+		cmocka_unit_test(test_no_trailing_blank_any_columns),
+		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_result_small_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
