@@ -8,10 +8,10 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
-#include <bpf/bpf.h>
 #include "tcpconnlat.skel.h"
 
 /* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
@@ -110,8 +110,7 @@ int cgroup_open(struct config *cfg, FILE *err)
 	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
 		fprintf(err,
 			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
-			"unified "
-			"hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
+			"unified hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
 			cfg->cgroup_path);
 		close(fd);
 		return 1;
