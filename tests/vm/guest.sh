@@ -41,11 +41,12 @@ LOOP_MAX=$DELAY_MS
 # Our latency and the reference's for the same connect. Both read the same clock at about
 # the same points (the tracepoint backend at the socket's state changes inside those
 # functions), so the typical difference is the emulated cost of a few probes: the median
-# over a backend's 15 connects was at most 0.12 ms (three runs of the matrix). Single connects
-# differ by more (seen: 2.4 ms; 3.3 ms with two CPUs) when the host deschedules the emulated
-# CPU between the two tools' programs; a wrong measuring point would move the median.
+# over a backend's 15 connects was at most 0.12 ms (many runs of the matrix). Single connects
+# differ by more (seen: up to 8 ms with nine tracers running) when the host deschedules the
+# emulated CPU, or an interrupt runs, between the two tools' programs; a wrong measuring
+# point would move the median, and a wrong match would be off by a round trip or more.
 CMP_MEDIAN_TOL=0.5
-CMP_TOL=5
+CMP_TOL=10
 
 fail_all() {
 	for b in fentry kprobe tracepoint; do echo "RESULT $b fail guest setup # $1"; done
@@ -176,7 +177,7 @@ run_backend() {
 	filtt=$!
 	tcpconnlat -L --cgroup /sys/fs/cgroup/tcl --backend="$b" >"$d/cg" 2>&1 &
 	cgt=$!
-	tcpconnlat -H --by dport -P 8001,8002 --backend="$b" >"$d/hist" 2>"$d/hist.err" &
+	tcpconnlat -H --by dport -i 2 -P 8001,8002 --backend="$b" >"$d/hist" 2>"$d/hist.err" &
 	histt=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
@@ -322,12 +323,16 @@ EOR
 	check "$b" "--cgroup keeps the connects of the process in that cgroup only" \
 		"want '$want', got '$got'" [ -n "$want" -a "$want" = "$got" ]
 
-	# -H --by dport: three connects to each port, the median in the round-trip bucket.
-	hok=$(awk -v lo=$LAT_MIN -v hi=$LAT_MAX '/^dport 800[12]: count 3, / {
-		gsub(/,/, ""); for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
-		if (v["p50"] >= lo && v["p50"] <= hi) n++ } END { print n + 0 }' "$d/hist")
-	check "$b" "-H --by dport: 3 connects per port, p50 within the round trip" \
-		"$(grep -v -- '->' "$d/hist" | tr '\n' '|') $(tail -1 "$d/hist.err")" [ "$hok" = 2 ]
+	# -H --by dport -i 2: over the reports, three connects to each port, and in each report
+	# the median in the round trip.
+	hok=$(awk -v lo=$LAT_MIN -v hi=$LAT_MAX '/^dport 800[12]: count / {
+		gsub(/[:,]/, ""); for (i = 1; i <= NF; i++) v[$i] = $(i + 1)
+		n[$2] += v["count"]; if (v["p50"] < lo || v["p50"] > hi) bad++ }
+		/^[0-9][0-9][0-9][0-9]-/ { reports++ }
+		END { print (n[8001] == 3 && n[8002] == 3 && !bad && reports >= 2) ? "yes" : "no" }' \
+		"$d/hist")
+	check "$b" "-H --by dport -i 2: 3 connects per port over the reports, p50 within the round trip" \
+		"$(grep -v -- '->' "$d/hist" | tr '\n' '|') $(tail -1 "$d/hist.err")" [ "$hok" = yes ]
 
 	# -j -x: the IPv4 veth connects and the refused one, by name, naming this backend.
 	# (jq 1.6's -e looks at the last input too: select the one object first.)
