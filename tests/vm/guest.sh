@@ -28,10 +28,12 @@ echo "BOOTED $(uname -r)"
 # One-way netem delay on each side of the veth: the handshake RTT is twice this.
 DELAY_MS=25
 # What a connect across the veth may take: at least the injected RTT (netem cannot deliver
-# early), plus the guest's own handshake time, which under QEMU's software emulation was
-# 0.6-7.6 ms (the larger ones right after a tracer attached: new code to translate).
+# early), plus the guest's own handshake time. Under QEMU's software emulation, with ten
+# tracers on one emulated CPU, that was 0.6-16.5 ms (the larger ones right after tracers
+# attached or while one prints a report). The bound is half an RTT above: measuring to the
+# wrong event (the first data, a retransmitted SYN) would add a round trip or a second.
 LAT_MIN=$((2 * DELAY_MS))
-LAT_MAX=$((2 * DELAY_MS + 15))
+LAT_MAX=$((3 * DELAY_MS))
 # Loopback has no injected delay. Under emulation the median of nine loopback connects was
 # 0.18-0.34 ms, single ones up to 8.7 ms when the host was busy: the median must be
 # sub-millisecond, and none may come near the veth round trip.
@@ -86,6 +88,8 @@ ip netns exec cli sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_syn_retries'
 
 ip netns exec srv tconn -s 10.200.0.2 8001 >/tmp/srv1 &
 ip netns exec srv tconn -s fd00:200::2 8002 >/tmp/srv2 &
+ip netns exec srv tconn -s fd00:200::2 8004 >/dev/null &
+ip netns exec srv tconn -s 10.200.0.2 8004 >/dev/null &
 tconn -s 127.0.0.1 8003 >/tmp/srv3 &
 i=0
 until [ "$(cat /tmp/srv1 /tmp/srv2 /tmp/srv3 | grep -c listening)" = 3 ]; do
@@ -204,9 +208,14 @@ run_backend() {
 	# The IPv4 veth connects come from a process in the cgroup.
 	echo "$pid" >/sys/fs/cgroup/tcl/cgroup.procs
 	mark "$b: all attached"
-	# Nine tracers have just started: let their start-up work end before timing connects
-	# (seen without this: the first connect 5 ms apart between ours and the reference).
+	# Ten tracers have just started: let their start-up work end, and run each of their
+	# programs once (QEMU translates new code on first use: the first connects took up to
+	# 84 ms without this) with connects to port 8004 (served) and 8005 (refused) that no
+	# check counts.
 	sleep 1
+	ip netns exec cli tconn 10.200.0.2 8004 >/dev/null
+	ip netns exec cli tconn fd00:200::2 8004 >/dev/null
+	ip netns exec cli tconn 10.200.0.2 8005 >/dev/null
 	echo go >"$d/go"
 	wait $conn
 	ip netns exec cli tconn -n 3 fd00:200::2 8002 >"$d/v6"
@@ -282,7 +291,7 @@ run_backend() {
 		[ "$(awk 'NR > 1' "$d/pid" | wc -l)" = 3 -a \
 		"$(awk -v p="$pid" 'NR > 1 && $1 != p' "$d/pid" | wc -l)" = 0 -a -z "$(lat_of "$d/pid" "$other" 8002)" ]
 	check "$b" "MIN_MS 40 keeps the veth connects and drops loopback" "$(tr '\n' '|' <"$d/min")" \
-		[ "$(awk 'NR > 1 && $7 != 8003' "$d/min" | wc -l)" = 6 -a \
+		[ "$(awk 'NR > 1 && ($7 == 8001 || $7 == 8002)' "$d/min" | wc -l)" = 6 -a \
 		"$(awk 'NR > 1 && $7 == 8003' "$d/min" | wc -l)" = 0 ]
 
 	# -x -r: failed connects with their RESULT; SYNRTX. Fields with -x -r -L: 8 LAT(ms),
