@@ -24,6 +24,12 @@ start_hist js -j -P $PORTS --by dest
 t_js=$TRACER_PID
 start_hist iv -P $PORTS -i 1
 t_iv=$TRACER_PID
+start_hist bda -P $PORTS --by daddr
+t_bda=$TRACER_PID
+start_hist bco -P $PORTS --by comm
+t_bco=$TRACER_PID
+start_hist bpi -P $PORTS --by pid
+t_bpi=$TRACER_PID
 
 # 8 fast connects to 41601, 2 to 41602 with the first SYN dropped (one RTO, ~1 s each),
 # and 1 refused connect to 41603 (counted as failed with -x, not as a latency).
@@ -36,7 +42,7 @@ for k in 1 2; do
 done
 conn 127.0.0.1 41603 >/dev/null
 sleep 1.2
-for t in $t_all $t_by $t_js $t_iv; do stop_tracer "$t"; done
+for t in $t_all $t_by $t_js $t_iv $t_bda $t_bco $t_bpi; do stop_tracer "$t"; done
 
 summary=$(grep '^all: ' "$WORK/all.out")
 expect "-H: one summary with count 10 (the successful connects) and failed 1 (-x)" \
@@ -56,6 +62,13 @@ expect "--by dport: 41601 (8 connects) first, then 41602 (2), nothing else" \
 expect "-j -H: one JSON object per destination, counts and keys by name" "$(cat "$WORK/js.out")" \
 	test "$(jq -r '"\(.by) \(.key) \(.count) \(.failed) \(.buckets | map(.count) | add)"' \
 		"$WORK/js.out" | tr '\n' '|')" = "dest 127.0.0.1:41601 8 0 8|dest 127.0.0.1:41602 2 0 2|"
+expect "--by daddr: one key, 127.0.0.1, count 10" "$(grep -v -- '->' "$WORK/bda.out")" \
+	test "$(grep -v -- '->' "$WORK/bda.out" | grep -v usecs | cut -d, -f1)" = "daddr 127.0.0.1: count 10"
+expect "--by comm: one key, tconn, count 10" "$(grep -v -- '->' "$WORK/bco.out")" \
+	test "$(grep -v -- '->' "$WORK/bco.out" | grep -v usecs | cut -d, -f1)" = "comm tconn: count 10"
+expect "--by pid: the process that made 8 connects first, then two with 1 each" \
+	"$(grep '^pid' "$WORK/bpi.out")" \
+	test "$(grep '^pid' "$WORK/bpi.out" | sed 's/^pid [0-9]*: count \([0-9]*\),.*/\1/' | tr '\n' ' ')" = "8 1 1 "
 reports=$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/iv.out")
 total=$(grep -E '^all: count' "$WORK/iv.out" | awk '{ gsub(/,/, ""); n += $3 } END { print n + 0 }')
 expect "-i 1: a timestamped report every second, the counts adding up to 10" \
