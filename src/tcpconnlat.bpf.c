@@ -121,7 +121,10 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
-/* The filters on the calling task: -p, -u, -n, --cgroup. Runs in connect()'s context. */
+/*
+ * The filters on the calling task: -p, -u, -n, --cgroup. Runs in connect()'s context; fills
+ * comm, read only once the cheaper filters have let the task through.
+ */
 static __always_inline bool task_wanted(__u64 id, char comm[TASK_COMM_LEN])
 {
 	int i;
@@ -132,6 +135,7 @@ static __always_inline bool task_wanted(__u64 id, char comm[TASK_COMM_LEN])
 		return false;
 	if (targ_filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
 		return false;
+	bpf_get_current_comm(comm, TASK_COMM_LEN);
 	if (!targ_filter_comm)
 		return true;
 	for (i = 0; i < TASK_COMM_LEN; i++) {
@@ -175,7 +179,6 @@ static __always_inline int connect_start(const struct sock *sk)
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct start_info s = {};
 
-	bpf_get_current_comm(s.comm, sizeof(s.comm));
 	if (!task_wanted(id, s.comm))
 		return 0;
 	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
@@ -499,7 +502,6 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	struct sock *sk;
 	__u32 tid = id;
 
-	bpf_get_current_comm(comm, sizeof(comm));
 	if (!task_wanted(id, comm))
 		return 0;
 	sk = tcp_sock_of_fd(ctx->args[0]);

@@ -24,23 +24,25 @@ obj() { jq -c --argjson p "$2" 'select(.lport == $p)' "$1"; }
 # 1. A success and a refused connect (with -x), IPv4 and IPv6, from a process whose name
 #    holds a quote, a backslash, ESC, a byte that is not UTF-8 and an e-acute.
 comm=$'q"b\\\x1b\xff\xc3\xa9'
-start_waiting_conn j4 -c "$comm" -n 1 -l 127.0.0.1 41301
-pid4=$(sed -n 's/^pid=//p' "$WORK/j4.conn")
-start_json j -x -p "$pid4" || not_ok "-j tracer starts" "$(cat "$WORK/j.err")"
-jpid=$TRACER_PID
-release_conn
+# json_run NAME TCONN-ARGS...: one helper connect traced by its own -j -x -p tracer; sets
+# RUN_PID and leaves the helper's lines in $WORK/NAME.conn and the objects in $WORK/NAME.out.
+json_run() {
+	local name=$1 i
+	shift
+	start_waiting_conn "$name" "$@"
+	RUN_PID=$(sed -n 's/^pid=//p' "$WORK/$name.conn")
+	start_json "$name" -x -p "$RUN_PID" || not_ok "-j tracer starts" "$(cat "$WORK/$name.err")"
+	release_conn
+	for i in $(seq 40); do [ -s "$WORK/$name.out" ] && break; sleep 0.05; done
+	stop_tracer "$TRACER_PID"
+}
+json_run j4 -c "$comm" -n 1 -l 127.0.0.1 41301
+pid4=$RUN_PID
 ok4=$(lport_of "$(grep '^ok' "$WORK/j4.conn")")
-for i in $(seq 40); do [ -s "$WORK/j.out" ] && break; sleep 0.05; done
-stop_tracer "$jpid"
-start_waiting_conn j6 ::1 41302
-pid6=$(sed -n 's/^pid=//p' "$WORK/j6.conn")
-start_json j6 -x -p "$pid6" || not_ok "-j tracer starts" "$(cat "$WORK/j6.err")"
-j6pid=$TRACER_PID
-release_conn
+json_run j6 ::1 41302
+pid6=$RUN_PID
 ref6=$(lport_of "$(grep '^fail' "$WORK/j6.conn")")
-for i in $(seq 40); do [ -s "$WORK/j6.out" ] && break; sleep 0.05; done
-stop_tracer "$j6pid"
-cat "$WORK/j6.out" >>"$WORK/j.out"
+cat "$WORK/j4.out" "$WORK/j6.out" >"$WORK/j.out"
 
 expect "-j: every line is one JSON object" "$(cat "$WORK/j.out")" \
 	test "$(jq -c 'type' "$WORK/j.out" | sort -u)" = '"object"'
