@@ -19,6 +19,7 @@ enum {
 	OPT_DADDR,
 	OPT_CGROUP,
 	OPT_BY,
+	OPT_BUFFER_PAGES,
 };
 
 static const char doc[] =
@@ -74,6 +75,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
+	{"buffer-pages", OPT_BUFFER_PAGES, "N", 0,
+	 "Per-CPU event buffer, in pages (a power of two, 1..4096; default 64)", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
 	 "How to attach: auto (default: fentry, then kprobe, then tracepoint), fentry, kprobe "
 	 "or tracepoint",
@@ -231,6 +234,26 @@ static error_t usage_error(struct parse_state *st, const char *fmt, const char *
 	return EINVAL;
 }
 
+/*
+ * A whole number in [min, max] for an option: on bad input prints one line naming what
+ * the value is ("PID", "count"), its range (with unit, e.g. " seconds") or what was expected.
+ */
+static error_t number_opt(struct parse_state *st, const char *arg, uint64_t min, uint64_t max,
+			  const char *what, const char *unit, const char *expected, uint64_t *out)
+{
+	char fmt[128];
+	int err = parse_uint(arg, min, max, out);
+
+	if (!err)
+		return 0;
+	if (err == -ERANGE)
+		snprintf(fmt, sizeof(fmt), "%s '%%s' out of range (%llu..%llu%s)", what,
+			 (unsigned long long)min, (unsigned long long)max, unit);
+	else
+		snprintf(fmt, sizeof(fmt), "invalid %s '%%s': expected %s", what, expected);
+	return usage_error(st, fmt, arg);
+}
+
 static int option_index(int key)
 {
 	int i;
@@ -270,11 +293,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		err = parse_uint(arg, 1, PID_MAX, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "PID '%s' out of range (1..4194304)", arg);
+		err = number_opt(st, arg, 1, PID_MAX, "PID", "", "a number", &v);
 		if (err)
-			return usage_error(st, "invalid PID '%s': expected a number", arg);
+			return err;
 		cfg->pid = v;
 		break;
 	case 't':
@@ -307,11 +328,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return parse_daddr(st, arg);
 	case 'u':
 		/* (uid_t)-1 means "no user" to the kernel: not a user id to match. */
-		err = parse_uint(arg, 0, 4294967294u, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "UID '%s' out of range (0..4294967294)", arg);
+		err = number_opt(st, arg, 0, 4294967294u, "UID", "", "a number", &v);
 		if (err)
-			return usage_error(st, "invalid UID '%s': expected a number", arg);
+			return err;
 		cfg->filter_uid = true;
 		cfg->uid = v;
 		break;
@@ -330,13 +349,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->hist = true;
 		break;
 	case 'i':
-		err = parse_uint(arg, 1, INTERVAL_MAX, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "interval '%s' out of range (1..86400 seconds)",
-					   arg);
+		err = number_opt(st, arg, 1, INTERVAL_MAX, "interval", " seconds", "whole seconds",
+				 &v);
 		if (err)
-			return usage_error(st, "invalid interval '%s': expected whole seconds",
-					   arg);
+			return err;
 		cfg->interval = v;
 		break;
 	case OPT_BY:
@@ -348,22 +364,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->hist_by = err;
 		break;
 	case 'c':
-		err = parse_uint(arg, 1, COUNT_MAX, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "count '%s' out of range (1..1000000000)", arg);
+		err = number_opt(st, arg, 1, COUNT_MAX, "count", "", "a number", &v);
 		if (err)
-			return usage_error(st, "invalid count '%s': expected a number", arg);
+			return err;
 		cfg->count = v;
 		break;
 	case 'd':
-		err = parse_uint(arg, 1, DURATION_MAX, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "duration '%s' out of range (1..604800 seconds)",
-					   arg);
+		err = number_opt(st, arg, 1, DURATION_MAX, "duration", " seconds", "whole seconds",
+				 &v);
 		if (err)
-			return usage_error(st, "invalid duration '%s': expected whole seconds",
-					   arg);
+			return err;
 		cfg->duration = v;
+		break;
+	case OPT_BUFFER_PAGES:
+		err = number_opt(st, arg, 1, BUFFER_PAGES_MAX, "buffer size", " pages",
+				 "a number of pages", &v);
+		if (err)
+			return err;
+		/* perf_buffer__new() takes only powers of two. */
+		if (v & (v - 1))
+			return usage_error(st, "buffer size '%s' is not a power of two", arg);
+		cfg->buffer_pages = v;
 		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
@@ -506,6 +527,7 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	error_t e;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->buffer_pages = BUFFER_PAGES_DEFAULT;
 	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
 	if (e && !st.reported)
 		report_bad_option(&st, argc, argv);

@@ -16,6 +16,9 @@
 #define COUNT_MAX    1000000000
 #define DURATION_MAX 604800
 #define INTERVAL_MAX 86400
+/* --buffer-pages: per-CPU perf buffer size in pages, a power of two (16 MiB at most). */
+#define BUFFER_PAGES_DEFAULT 64
+#define BUFFER_PAGES_MAX     4096
 
 enum backend {
 	BACKEND_AUTO,
@@ -39,6 +42,7 @@ struct config {
 	uint64_t interval; /* -i: print (and restart) the histograms every this many seconds */
 	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
 	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
+	uint64_t buffer_pages; /* --buffer-pages: per-CPU perf buffer pages */
 	/* Filters; each is off unless set. */
 	uint16_t dports[MAX_DPORTS]; /* -P */
 	int ndports;

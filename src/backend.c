@@ -195,7 +195,12 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
 	/* JSON always carries syn_retrans: count them for -j too. */
 	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json);
-	/* tp_destroy_sock runs with every backend: it frees entries of abandoned connects. */
+	/*
+	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
+	 * tp_destroy_sock frees those entries. The tracepoint backend starts at SYN_SENT, and
+	 * every way out of SYN_SENT is a state change it sees, so it needs no such program.
+	 */
+	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !tp);
 	skel->rodata->targ_state_timing = tp;
 	skel->rodata->targ_failed = cfg->failed;
 }
@@ -301,6 +306,11 @@ enum backend tracer_backend(const struct tracer *t)
 int tracer_events_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+uint64_t tracer_events_lost(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
 }
 
 size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)

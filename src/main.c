@@ -9,13 +9,13 @@
 #include "args.h"
 #include "backend.h"
 #include "format.h"
+#include "events.h"
 #include "hist.h"
 #include "json.h"
 #include "output.h"
 
-/* Per-CPU perf buffer size in pages (256 KiB with 4 KiB pages). */
-#define PERF_BUFFER_PAGES 64
-#define POLL_TIMEOUT_MS	  100
+/* Also how long an event may wait in a buffer below the wakeup mark before it is printed. */
+#define POLL_TIMEOUT_MS 100
 
 static volatile sig_atomic_t exiting;
 
@@ -46,22 +46,19 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ar
 	return vfprintf(stderr, fmt, args);
 }
 
-static void handle_event(void *ctx, int cpu, void *data, __u32 size)
+static void handle_event(void *ctx, const struct event *e)
 {
 	struct run *r = ctx;
 	char line[JSON_LINE_MAX];
 	size_t n;
 
-	(void)cpu;
-	if (size < sizeof(struct event))
-		return;
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
 	if (r->use_json)
-		n = json_event(&r->json, data, line, sizeof(line));
+		n = json_event(&r->json, e, line, sizeof(line));
 	else
-		n = fmt_event(&r->fmt, data, line, sizeof(line));
+		n = fmt_event(&r->fmt, e, line, sizeof(line));
 	out_line(&r->out, line, n);
 	r->printed++;
 }
@@ -139,13 +136,19 @@ static bool run_done(const struct run *r, const struct config *cfg, uint64_t sta
 	return cfg->duration && now_ms() - start_ms >= cfg->duration * 1000;
 }
 
-static void handle_lost(void *ctx, int cpu, __u64 cnt)
+static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 {
 	struct run *r = ctx;
 
 	r->lost += cnt;
 	fprintf(stderr, "tcpconnlat: lost %llu events on CPU %d (output not read fast enough)\n",
 		(unsigned long long)cnt, cpu);
+}
+
+static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_event_header *h)
+{
+	events_record(ctx, cpu, h);
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 static int install_signals(void)
@@ -163,6 +166,9 @@ static int install_signals(void)
 int main(int argc, char **argv)
 {
 	struct perf_buffer *pb = NULL;
+	struct perf_event_attr attr;
+	struct event_sink sink;
+	uint64_t last_consume_ms;
 	struct tracer *t = NULL;
 	struct config cfg;
 	struct run r = {};
@@ -214,8 +220,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(t)));
 
-	pb = perf_buffer__new(tracer_events_fd(t), PERF_BUFFER_PAGES, handle_event, handle_lost, &r,
-			      NULL);
+	sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = &r};
+	events_attr(&attr, events_wakeup_bytes(cfg.buffer_pages * getpagesize()));
+	pb = perf_buffer__new_raw(tracer_events_fd(t), cfg.buffer_pages, &attr, handle_record,
+				  &sink, NULL);
 	if (!pb) {
 		fprintf(stderr, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(errno));
 		err = 1;
@@ -239,6 +247,7 @@ int main(int argc, char **argv)
 
 	start_ms = now_ms();
 	last_ms = start_ms;
+	last_consume_ms = start_ms;
 	while (!exiting && !r.out.err && !run_done(&r, &cfg, start_ms)) {
 		if (cfg.hist && cfg.interval && now_ms() - last_ms >= cfg.interval * 1000) {
 			last_ms += cfg.interval * 1000;
@@ -250,6 +259,12 @@ int main(int argc, char **argv)
 				strerror(-n));
 			err = 1;
 			break;
+		}
+		/* Buffers below the wakeup mark: every CPU's, not only when the poll timed out,
+		 * or a busy CPU's wakeups would hold a quiet CPU's events back. */
+		if (now_ms() - last_consume_ms >= POLL_TIMEOUT_MS) {
+			last_consume_ms = now_ms();
+			n += perf_buffer__consume(pb) >= 0;
 		}
 		if (n > 0)
 			out_flush(&r.out);
@@ -271,6 +286,9 @@ int main(int argc, char **argv)
 
 cleanup:
 	perf_buffer__free(pb);
+	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
+	if (t && tracer_events_lost(t) > r.lost)
+		r.lost = tracer_events_lost(t);
 	tracer_stop(t);
 	if (r.lost)
 		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);

@@ -61,6 +61,12 @@ const volatile __u32 targ_hist_by = HIST_BY_NONE;
 
 /* -H: keys that did not fit in hists. */
 __u64 hist_lost = 0;
+/*
+ * Events the perf buffer had no room for, counted where they are dropped: the kernel tells
+ * user space of a drop (PERF_RECORD_LOST) only when that CPU's next event fits, so the
+ * drops after a CPU's last event would otherwise never be reported.
+ */
+__u64 events_lost = 0;
 
 struct start_info {
 	__u64 ts_ns;
@@ -278,7 +284,8 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 		hist_add(e);
 		return;
 	}
-	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e));
+	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e)))
+		__sync_fetch_and_add(&events_lost, 1);
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
@@ -430,11 +437,18 @@ int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a 16-bit value"). */
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
+	/*
+	 * Most state changes are not about connecting: the states, in registers, rule them out
+	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
+	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in start is TCP's.
+	 */
+	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
+		 * 16-bit value"). */
+		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+			return 0;
 		return connect_start(sk);
+	}
 	if (oldstate != TCP_SYN_SENT)
 		return 0;
 	if (targ_state_timing && newstate == TCP_ESTABLISHED)

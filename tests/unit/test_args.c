@@ -797,6 +797,41 @@ static void test_count_duration_interval_bad(void **state)
 	assert_usage("twice");
 }
 
+static void test_buffer_pages(void **state)
+{
+	(void)state;
+	PARSE("-v");
+	assert_run();
+	assert_int_equal(P.cfg.buffer_pages, BUFFER_PAGES_DEFAULT);
+	PARSE("--buffer-pages", "1");
+	assert_run();
+	assert_int_equal(P.cfg.buffer_pages, 1);
+	PARSE("--buffer-pages=4096");
+	assert_run();
+	assert_int_equal(P.cfg.buffer_pages, 4096);
+}
+
+static void test_buffer_pages_bad(void **state)
+{
+	static const char *const bad[][2] = {
+		{"0", "out of range"},	   {"8192", "out of range (1..4096 pages)"},
+		{"3", "not a power of two"}, {"96", "not a power of two"},
+		{"-1", "expected"},	   {"x", "expected a number of pages"},
+		{"", "expected"},	   {"64k", "expected"},
+		{"99999999999999999999", "out of range"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE("--buffer-pages", bad[i][0]);
+		assert_usage_quoted(bad[i][0]);
+		assert_contains(P.err, bad[i][1]);
+	}
+	PARSE("--buffer-pages", "8", "--buffer-pages", "16");
+	assert_usage("twice");
+}
+
 static void test_hist_combinations(void **state)
 {
 	(void)state;
@@ -943,6 +978,8 @@ int main(void)
 		T(test_flags_x_r_j_H),
 		T(test_count_duration_interval),
 		T(test_count_duration_interval_bad),
+		T(test_buffer_pages),
+		T(test_buffer_pages_bad),
 		T(test_hist_combinations),
 		T(test_dports),
 		T(test_daddr),

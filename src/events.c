@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <string.h>
+#include "events.h"
+
+void events_attr(struct perf_event_attr *attr, uint64_t wakeup_bytes)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = PERF_TYPE_SOFTWARE;
+	attr->config = PERF_COUNT_SW_BPF_OUTPUT;
+	attr->sample_type = PERF_SAMPLE_RAW;
+	attr->sample_period = 1;
+	/*
+	 * Each wakeup is an irq_work that wakes the reader: on the VM this was measured on it
+	 * made bpf_perf_event_output() cost ~12 us instead of ~0.3 us. With a watermark, the
+	 * reader wakes once per batch and picks up a partial batch on its poll timeout.
+	 */
+	if (wakeup_bytes) {
+		attr->watermark = 1;
+		attr->wakeup_watermark = wakeup_bytes;
+	} else {
+		attr->wakeup_events = 1;
+	}
+}
+
+uint64_t events_wakeup_bytes(uint64_t buffer_bytes)
+{
+	/* A quarter full: the other three quarters absorb the time the reader takes to run. */
+	return buffer_bytes / 4;
+}
+
+/* PERF_SAMPLE_RAW: the header, the size of the raw data, then the data. */
+struct sample_record {
+	struct perf_event_header header;
+	uint32_t size;
+	char data[];
+};
+
+struct lost_record {
+	struct perf_event_header header;
+	uint64_t id;
+	uint64_t lost;
+};
+
+int events_record(const struct event_sink *s, int cpu, const struct perf_event_header *h)
+{
+	const struct sample_record *sr = (const void *)h;
+	const struct lost_record *lr = (const void *)h;
+	struct event e;
+
+	switch (h->type) {
+	case PERF_RECORD_SAMPLE:
+		if (h->size < sizeof(*sr) || sr->size < sizeof(e) ||
+		    sr->size > h->size - sizeof(*sr))
+			return -1;
+		/* The raw data follows a 4-byte size: copy it out to align it. */
+		memcpy(&e, sr->data, sizeof(e));
+		s->on_event(s->ctx, &e);
+		return 1;
+	case PERF_RECORD_LOST:
+		if (h->size < sizeof(*lr))
+			return -1;
+		s->on_lost(s->ctx, cpu, lr->lost);
+		return 0;
+	}
+	return -1;
+}
