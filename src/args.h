@@ -34,14 +34,14 @@ struct config {
 	bool timestamp;
 	bool lport;
 	bool verbose;
-	bool failed;	   /* -x: failed connects too, and a RESULT column */
-	bool retrans;	   /* -r: SYNRTX column */
-	bool json;	   /* -j: NDJSON instead of columns */
-	bool hist;	   /* -H: log2 histograms instead of lines */
-	int hist_by;	   /* --by: enum hist_by */
-	uint64_t interval; /* -i: print (and restart) the histograms every this many seconds */
-	uint64_t count;	   /* -c: exit after this many printed connects; 0: no limit */
-	uint64_t duration; /* -d: exit after this many seconds; 0: no limit */
+	bool failed;	       /* -x: failed connects too, and a RESULT column */
+	bool retrans;	       /* -r: SYNRTX column */
+	bool json;	       /* -j: NDJSON instead of columns */
+	bool hist;	       /* -H: log2 histograms instead of lines */
+	int hist_by;	       /* --by: enum hist_by */
+	uint64_t interval;     /* -i: print (and restart) the histograms every this many seconds */
+	uint64_t count;	       /* -c: exit after this many printed connects; 0: no limit */
+	uint64_t duration;     /* -d: exit after this many seconds; 0: no limit */
 	uint64_t buffer_pages; /* --buffer-pages: per-CPU perf buffer pages */
 	/* Filters; each is off unless set. */
 	uint16_t dports[MAX_DPORTS]; /* -P */

@@ -814,10 +814,14 @@ static void test_buffer_pages(void **state)
 static void test_buffer_pages_bad(void **state)
 {
 	static const char *const bad[][2] = {
-		{"0", "out of range"},	   {"8192", "out of range (1..4096 pages)"},
-		{"3", "not a power of two"}, {"96", "not a power of two"},
-		{"-1", "expected"},	   {"x", "expected a number of pages"},
-		{"", "expected"},	   {"64k", "expected"},
+		{"0", "out of range"},
+		{"8192", "out of range (1..4096 pages)"},
+		{"3", "not a power of two"},
+		{"96", "not a power of two"},
+		{"-1", "expected"},
+		{"x", "expected a number of pages"},
+		{"", "expected"},
+		{"64k", "expected"},
 		{"99999999999999999999", "out of range"},
 	};
 	size_t i;

@@ -24,6 +24,8 @@ mkdir -p /sys/fs/cgroup
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
 mkdir -p /sys/fs/cgroup/tcl
 echo "BOOTED $(uname -r)"
+# make bench boots the same initramfs with tcb.bench=SIZE: the benchmarks, not the tests.
+case " $(cat /proc/cmdline) " in *" tcb.bench="*) exec /bin/sh /bench-guest.sh ;; esac
 
 # One-way netem delay on each side of the veth: the handshake RTT is twice this.
 DELAY_MS=25
@@ -136,12 +138,13 @@ stop() {
 lat_of() { awk -v p="$2" -v dp="$3" 'NR > 1 && $5 == p && $7 == dp { print $NF }' "$1"; }
 lports() { sed -n 's/.*lport=\([0-9]*\).*/\1/p' "$1"; }
 
-# Entries in our in-flight maps (the "start" maps of our tp_destroy_sock programs), or
-# "none" when no such map is found. JSON: one "key" per entry.
+# Entries in our in-flight maps (the "start" maps of our programs that clean it up:
+# tp_destroy_sock with fentry/kprobe, tp_set_state with the tracepoint backend), or "none"
+# when no such map is found. JSON: one "key" per entry.
 inflight() {
 	local id n=none
-	for id in $(bpftool prog show name tp_destroy_sock 2>/dev/null |
-		sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' ' '); do
+	for id in $( (bpftool prog show name tp_destroy_sock; bpftool prog show name tp_set_state) 2>/dev/null |
+		sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' '\n' | sort -u); do
 		bpftool map show id "$id" | grep -q ' name start ' || continue
 		n=$(( ${n#none} + $(bpftool -j map dump id "$id" | grep -o '"key"' | wc -l) ))
 	done

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the VM tests' initramfs: busybox, the static tracer and test helper, iproute2's ip
 # and tc, bpftool, jq and BCC's tcpconnlat (as bcc-tcpconnlat) with the libraries they load, and
-# tests/vm/guest.sh as /init. Kernel modules come in a second archive per kernel.
-#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN
+# tests/vm/guest.sh as /init; for make bench, its load generator and start-up timer with
+# bench/guest-bench.sh and bench/lib.sh. Kernel modules come in a second archive per kernel.
+#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN LOADGEN STARTUP
 set -euo pipefail
-out=$1 tracer=$2 tconn=$3
+out=$1 tracer=$2 tconn=$3 loadgen=$4 startup=$5
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -15,7 +16,11 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,lib64} "$root$bin"
 cp /bin/busybox "$root/bin/busybox"
 cp "$tracer" "$root$bin/tcpconnlat"
 cp "$tconn" "$root$bin/tconn"
+cp "$loadgen" "$root$bin/loadgen"
+cp "$startup" "$root$bin/startup"
 cp "$here/guest.sh" "$root/init"
+cp "$here/../../bench/guest-bench.sh" "$root/bench-guest.sh"
+cp "$here/../../bench/lib.sh" "$root/bench-lib.sh"
 chmod 0755 "$root/init"
 
 # A dynamic program and every library ldd names, at the same paths.

@@ -4,17 +4,7 @@
 # Ends with the kernel x backend matrix and the side-by-side table with BCC's tcpconnlat.
 set -u
 VM_DIR=${VM_DIR:?VM_DIR is not set: run through make test-vm}
-# A guest runs for about 40 s; the limit leaves room for a slow, busy host.
-VM_TIMEOUT=${VM_TIMEOUT:-180}
-# One vCPU: with two, QEMU's two vCPU threads and its I/O thread share the host's two cores,
-# and a vCPU descheduled for a host time slice (about 3 ms) between the two tools' probes
-# on the same function shows up as a difference between their latencies.
-VM_SMP=${VM_SMP:-1}
-# No CMPXCHG16B. Measured here with QEMU 7.2: the 6.12 kernel crashed in 5 of 8 boots with
-# the default CPU model (double faults and NULL dereferences, all in slab and VMA
-# allocation, some before /init ran), and in none of 5 without CX16, where SLUB stops
-# using the emulated 16-byte compare-exchange on its per-CPU freelists.
-VM_CPU=${VM_CPU:-qemu64,-cx16}
+. "$(dirname "$0")/qemu.sh"
 BACKENDS="fentry kprobe tracepoint"
 
 why=""
@@ -36,34 +26,12 @@ trap 'rm -f "$matrix"' EXIT
 
 # Every series is expected: a missing kernel is a failure, not a smaller matrix.
 for suite in ${VM_SUITES:-bullseye bookworm bookworm-backports}; do
-	kdir=$VM_DIR/kernels/$suite
-	if [ ! -f "$kdir/version" ]; then
-		echo "not ok - the $suite kernel was fetched # no $kdir/version: make vm-build"
+	work=$VM_DIR/run-$suite
+	if ! vm_boot "$suite" "$work" && [ -z "$VM_KVER" ]; then
+		echo "not ok - the $suite kernel was fetched # no $VM_DIR/kernels/$suite/version: make vm-build"
 		continue
 	fi
-	kver=$(cat "$kdir/version")
-	work=$VM_DIR/run-$suite
-	rm -rf "$work"
-	mkdir -p "$work/root/modules"
-	cp "$kdir"/modules/* "$work/root/modules/"
-	# The kernel unpacks concatenated archives in turn: the shared one, then the modules.
-	(cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/modules.cpio.gz"
-	cat "$VM_DIR/initramfs.cpio.gz" "$work/modules.cpio.gz" >"$work/initrd"
-	# A boot that dies before /init runs has not reached any code under test: it is retried
-	# once, and said so. The tests themselves are never rerun.
-	for try in 1 2; do
-		start=$(date +%s)
-		timeout "$VM_TIMEOUT" qemu-system-x86_64 -cpu "$VM_CPU" -m 1024 -smp "$VM_SMP" -nographic -no-reboot \
-			-nic none -kernel "$kdir/vmlinuz" -initrd "$work/initrd" \
-			-append "console=ttyS0 panic=-1 loglevel=5" </dev/null >"$work/console" 2>&1
-		rc=$?
-		secs=$(($(date +%s) - start))
-		# Plain lines: no carriage returns, no terminal control from the firmware.
-		tr -d '\r' <"$work/console" |
-			sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1b[a-zA-Z]//g' >"$work/console.txt"
-		grep -q '^BOOTED ' "$work/console.txt" && break
-		echo "# $kver: boot $try did not reach /init (qemu status $rc)"
-	done
+	kver=$VM_KVER rc=$VM_RC secs=$VM_SECS
 	echo "# $kver ($suite): guest ran ${secs}s, console in $work/console.txt"
 	if ! grep -q '^BOOTED ' "$work/console.txt"; then
 		echo "not ok - $kver boots # qemu status $rc; console: $(tail -c 300 "$work/console.txt" | tr '\n' ' ')"

@@ -1,0 +1,55 @@
+# make bench: the benchmark suite (bench/), included by the top-level Makefile after the
+# tests (it uses their dropsyn helper and the VM kernels and initramfs).
+#   BENCH_SIZE=full|tiny   tiny: every part at a smoke size (what the test line runs)
+#   BENCH_VM=0             skip the QEMU guests
+BENCH_OUT := $(OUTPUT)/bench
+BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup
+BENCH_SIZE ?= full
+BENCH_VM ?= 1
+
+$(BENCH_OUT):
+	$(call msg,MKDIR,$@)
+	$(Q)mkdir -p $@
+
+$(BENCH_OUT)/%.o: bench/%.c $(LIBBPF_DEP) | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BENCH_OUT)/loadgen: $(BENCH_OUT)/loadgen.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -pthread -o $@
+
+$(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+# The tool's own formatting and output modules, without BPF.
+$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+# Static copies for the guests, which have no libraries.
+$(VM_OUT)/loadgen: $(BENCH_OUT)/loadgen.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -pthread -o $@
+
+$(VM_OUT)/startup: $(BENCH_OUT)/startup.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -o $@
+
+.PHONY: bench bench-build
+bench-build: $(APP) $(BENCH_BINS) $(TEST_OUT)/dropsyn
+
+bench: bench-build
+	$(if $(filter 1,$(BENCH_VM)),$(Q)$(MAKE) vm-build)
+	$(Q)BENCH_BIN=$(BENCH_OUT) BENCH_SIZE=$(BENCH_SIZE) TCPCONNLAT=$(abspath $(APP)) \
+		DROPSYN=$(TEST_OUT)/dropsyn bench/bench.sh
+	$(if $(filter 1,$(BENCH_VM)),$(Q)BENCH_OUT=$(BENCH_OUT) VM_DIR=$(VM_OUT) \
+		BENCH_SIZE=$(BENCH_SIZE) bench/vm-bench.sh)
+	$(Q)bench/report.sh $(BENCH_OUT)
+
+-include $(wildcard $(BENCH_OUT)/*.d)
+
+# The test line smoke-runs the benchmarks (tests/integration/test_bench.sh,
+# tests/vm/test_bench_vm.sh).
+test-build: $(BENCH_BINS)

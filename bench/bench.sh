@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# make bench: what tracing costs, on this machine's kernel. Writes results.csv and report.md
+# to BENCH_OUT, and prints the report. Never fails on noise: only when a part cannot run.
+#   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
+# Needs root. The QEMU guests' part is bench/vm-bench.sh.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+B=${BENCH_BIN:?BENCH_BIN: the bench binaries (run through make bench)}
+OUT=${BENCH_OUT:-$B}
+TRACER=${TCPCONNLAT:?TCPCONNLAT: the tracer to measure}
+DROPSYN=${DROPSYN:?DROPSYN: the test helper that drops SYNs}
+SIZE=${BENCH_SIZE:-full}
+KERNEL=$(uname -r)
+CSV=$OUT/results-host.csv
+work=$(mktemp -d)
+. "$here/lib.sh"
+
+case $SIZE in
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 ;;
+*) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
+esac
+# The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i).
+LOADS="v4:-t1:20000 v6:-6_-t1:20100 v4x2:-t2:20200"
+NETNS=tcb-bench
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+
+cleanup() {
+	[ -n "${TRACER_PID:-}" ] && tracer_stop
+	[ -n "${DROP_PID:-}" ] && kill -INT "$DROP_PID" 2>/dev/null && wait "$DROP_PID"
+	ip netns del "$NETNS" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+die() { echo "bench: $*" >&2 && exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (BPF)"
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+sysctl -qw kernel.bpf_stats_enabled=0
+echo "kernel,section,variant,load,key,metric,value" >"$CSV"
+
+# The variants this kernel can run: each of our backends that starts, then bpftrace.
+variants="none"
+for b in fentry kprobe tracepoint; do
+	if "$B/startup" -n 1 -t 60 'LAT(ms)' "$TRACER" --backend "$b" | grep -q '^ms='; then
+		variants="$variants $b"
+	else
+		row info "$b" - - unavailable "$("$TRACER" --backend "$b" -d 1 2>&1 >/dev/null | head -1 | tr ',' ';')"
+	fi
+done
+ours=${variants#none }
+ours=${ours%% *}
+[ "$ours" != none ] || die "no backend of ours starts on this kernel"
+if command -v bpftrace >/dev/null; then
+	variants="$variants bpftrace"
+else
+	row info bpftrace - - unavailable "bpftrace is not installed"
+fi
+tracer_cmd() { # VARIANT [OPTIONS...]
+	local v=$1
+	shift
+	case $v in
+	bpftrace) echo bpftrace "$here/tcpconnlat.bt" ;;
+	*) echo "$TRACER" --backend "$v" "$@" ;;
+	esac
+}
+echo "# bench ($SIZE) on $KERNEL: variants $variants" >&2
+
+# 1. Connect-path overhead: per round and load, every variant back to back (the order turns
+# each round), so that each traced run has an untraced one seconds away: this machine's
+# rate drifts by tens of percent over minutes.
+nv=$(echo "$variants" | wc -w)
+for r in $(seq "$ROUNDS"); do
+	turn=$(( (r - 1) % nv ))
+	order=$(echo $variants $variants | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nv")
+	for l in $LOADS; do
+		IFS=: read -r name flags port <<<"$l"
+		for v in $order; do
+			[ "$v" = none ] || tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+			res=$("$B/loadgen" ${flags//_/ } -n "$CONNECTS" -p "$port") || die "loadgen $name failed: $res"
+			row overhead "$v" "$name" "$r" rate "$(field "$res" rate)"
+			[ "$v" = none ] && continue
+			hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$TRACER_PID/status")
+			tracer_stop
+			row overhead "$v" "$name" "$r" lines "$(lines_to "$work/out" "$port" $((port + 63)))"
+			row overhead "$v" "$name" "$r" connects "$(field "$res" connects)"
+			[ "$v" = bpftrace ] || row overhead "$v" "$name" "$r" lost "$(lost_of "$work/out")"
+			row rss "$v" "$name" "$r" hwm_kb "$hwm"
+		done
+	done
+	echo "# overhead round $r/$ROUNDS done" >&2
+done
+
+# 2. In-kernel cost per event: bpf_stats over one IPv4 load per variant.
+sysctl -qw kernel.bpf_stats_enabled=1
+for v in $variants; do
+	[ "$v" = none ] && continue
+	prog_ids >"$work/before"
+	tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+	"$B/loadgen" -n "$CONNECTS" -p 20000 >/dev/null || die "loadgen failed"
+	stats_rows "$v" v4 "$CONNECTS" "$work/before"
+	tracer_stop
+done
+
+# 3. Lossless rate (2 threads, paced; 0 = as fast as the machine goes), with the default
+# buffer and the smallest one; bpf_stats stay on for the per-event cost at each rate.
+for pages in default 1; do
+	for rate in $RATES; do
+		opts=""
+		[ "$pages" = default ] || opts="--buffer-pages $pages"
+		prog_ids >"$work/before"
+		tracer_start "$ours" "$work/out" $(tracer_cmd "$ours" $opts) || die "$ours did not start"
+		res=$("$B/loadgen" -t 2 -r "$rate" -n "$CONNECTS" -p 20300) || die "loadgen failed: $res"
+		n=$(field "$res" connects)
+		stats_rows "rate-$rate" "pages-$pages" "$n" "$work/before"
+		tracer_stop
+		key="pages-$pages"
+		row lossless "$rate" "$key" 0 rate "$(field "$res" rate)"
+		row lossless "$rate" "$key" 0 connects "$n"
+		row lossless "$rate" "$key" 0 lines "$(lines_to "$work/out" 20300 20301)"
+		row lossless "$rate" "$key" 0 lost "$(lost_of "$work/out")"
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled=0
+
+# Past the lossless rate: the reader stops for STALL s (a pipe nobody reads) while the load
+# runs at full speed into a one-page buffer; then it reads again.
+{
+	"$TRACER" --backend "$ours" --buffer-pages 1 2>"$work/stall.err" &
+	echo $! >"$work/stall.pid"
+	wait
+} | {
+	IFS= read -r header
+	echo "$header"
+	sleep "$STALL"
+	cat
+} >"$work/stall" &
+reader=$!
+until [ -s "$work/stall" ]; do sleep 0.1; done
+res=$("$B/loadgen" -t 2 -n "$CONNECTS" -p 20400)
+sleep "$STALL"
+pid=$(cat "$work/stall.pid")
+kill -0 "$pid" 2>/dev/null && alive=1 || alive=0
+"$B/loadgen" -n 10 -p 20402 >/dev/null
+sleep 0.5
+kill -INT "$pid"
+wait "$reader"
+row stall "$ours" pages-1 0 connects "$(field "$res" connects)"
+row stall "$ours" pages-1 0 lines "$(lines_to "$work/stall" 20400 20401)"
+row stall "$ours" pages-1 0 lost "$(sed -n 's/^tcpconnlat: \([0-9]*\) events lost in total$/\1/p' "$work/stall.err")"
+row stall "$ours" pages-1 0 alive_after "$alive"
+row stall "$ours" pages-1 0 lines_after "$(lines_to "$work/stall" 20402 20402)"
+
+# 4. User-space throughput: synthetic events through the real formatting and output code.
+for mode in text wide json; do
+	flags=""
+	[ "$mode" = wide ] && flags=-w
+	[ "$mode" = json ] && flags=-j
+	n=$((CONNECTS * 10))
+	res=$("$B/fmtbench" -n "$n" $flags 2>&1 >/dev/null)
+	row userspace "$mode" devnull 0 lines_per_s "$(field "$res" rate)"
+	res=$({ "$B/fmtbench" -n "$n" $flags | cat >/dev/null; } 2>&1)
+	row userspace "$mode" pipe 0 lines_per_s "$(field "$res" rate)"
+done
+
+# 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.
+for v in $variants; do
+	[ "$v" = none ] && continue
+	i=0
+	"$B/startup" -n "$STARTUP_RUNS" 'LAT(ms)' $(tracer_cmd "$v") 2>/dev/null | while read -r line; do
+		i=$((i + 1))
+		row startup "$v" - "$i" ms "$(field "$line" ms)"
+		row startup "$v" - "$i" hwm_kb "$(field "$line" hwm_kb)"
+	done
+done
+
+# 6. Scaling with handshakes in flight: K connects held to a port whose SYNs are dropped, in
+# a namespace of the bench's own, while the IPv4 load runs there, untraced and traced.
+ip netns del "$NETNS" 2>/dev/null
+ip netns add "$NETNS" && ip -n "$NETNS" link set lo up || die "cannot make network namespace $NETNS"
+ip netns exec "$NETNS" "$DROPSYN" -n 1000000000 20999 >"$work/drop" 2>&1 &
+DROP_PID=$!
+until grep -q ready "$work/drop"; do
+	kill -0 $DROP_PID 2>/dev/null || die "dropsyn did not start: $(cat "$work/drop")"
+	sleep 0.1
+done
+sysctl -qw kernel.bpf_stats_enabled=1
+for k in $INFLIGHT; do
+	for rep in $(seq "$IREPS"); do
+		for v in none "$ours"; do
+			if [ "$v" != none ]; then
+				prog_ids >"$work/before"
+				tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+			fi
+			res=$(ip netns exec "$NETNS" "$B/loadgen" -H "$k:20999" -n "$CONNECTS" -p 20500) ||
+				die "loadgen failed: $res"
+			row inflight "$v" "$k" "$rep" rate "$(field "$res" rate)"
+			row inflight "$v" "$k" "$rep" held "$(field "$res" held)"
+			row inflight "$v" "$k" "$rep" connects "$(field "$res" connects)"
+			[ "$v" = none ] && continue
+			stats_rows "inflight-$k" "$v" "$CONNECTS" "$work/before"
+			tracer_stop
+			row inflight "$v" "$k" "$rep" lines "$(lines_to "$work/out" 20500 20500)"
+		done
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled=0
+echo "# host part done" >&2

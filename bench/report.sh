@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Turns the benchmark rows (results-host.csv, results-vm.csv in DIR) into DIR/report.md and
+# prints it. Medians, and ratios to the untraced rate of the same round.
+#   report.sh DIR
+set -u
+dir=${1:?usage: report.sh DIR}
+host=$dir/results-host.csv
+vm=$dir/results-vm.csv
+[ -f "$host" ] || { echo "report: no $host: run bench/bench.sh first" >&2 && exit 1; }
+files=("$host")
+[ -f "$vm" ] && files+=("$vm")
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+
+awk -F, -v date="$(date -u +%Y-%m-%d)" -v cpu="$cpu" -v ncpu="$(nproc)" -v mem="$mem" '
+function sort(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+# The median of the numbers in the space-separated list s.
+function median(s,   a, n, i) {
+	n = split(s, a, " ")
+	if (!n) return ""
+	for (i in a) a[i] += 0
+	sort(a, n)
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function lo(s,   a, n, i) { n = split(s, a, " "); for (i in a) a[i] += 0; sort(a, n); return a[1] }
+function hi(s,   a, n, i) { n = split(s, a, " "); for (i in a) a[i] += 0; sort(a, n); return a[n] }
+function add(arr, k, v) { arr[k] = (k in arr) ? arr[k] " " v : v }
+function first(k, list, n) { if (!((list, k) in seenk)) { seenk[list, k] = 1; n = ++count[list]; order[list, n] = k } }
+FNR == 1 { next }
+{
+	k = $1; sec = $2; v = $3; load = $4; key = $5; m = $6; val = $7
+	kern[k] = 1
+	first(k, "kernels")
+	if (sec == "info") { info[k] = info[k] "- " v ": " val "\n"; next }
+	if (sec == "overhead") {
+		first(k SUBSEP v, "variants")
+		if (m == "rate") { rate[k, v, load, key] = val; add(rates, k SUBSEP v SUBSEP load, val); first(load, "loads") }
+		else if (m == "lines") { lines[k, v] += val }
+		else if (m == "connects") { conns[k, v] += val }
+		else if (m == "lost") { lost[k, v] += val }
+		rounds[k, key] = 1
+	}
+	if (sec == "rss") add(rss, k SUBSEP v, val)
+	if (sec == "bpf") {
+		if (key == "all") bpfall[k, v, load] = val
+		else { first(k SUBSEP v SUBSEP load SUBSEP key, "progs"); bpf[k, v, load, key, m] = val }
+	}
+	if (sec == "lossless") { first(load SUBSEP v, "lossless"); ll[load, v, m] = val }
+	if (sec == "stall") stall[m] = val
+	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
+	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
+	if (sec == "inflight") {
+		first(load, "inflight"); infv[v] = 1
+		if (m == "rate") add(infr, load SUBSEP v, val); else inf[load, v, m] += val
+		if (m == "held") inf[load, v, "held"] = val
+	}
+}
+function fmtrate(x) { return sprintf("%.0f", x) }
+function overhead(k,   i, j, v, l, r, ratios, tag, kv) {
+	print "| variant | load | median connects/s | ratio to untraced (median) | ratio min..max | lines / connects | lost (reported) |"
+	print "|---|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["variants"]; i++) {
+		split(order["variants", i], kv, SUBSEP)
+		if (kv[1] != k) continue
+		v = kv[2]
+		for (j = 1; j <= count["loads"]; j++) {
+			l = order["loads", j]
+			if (!((k SUBSEP v SUBSEP l) in rates)) continue
+			ratios = ""
+			for (r = 1; r <= 100; r++)
+				if (((k, v, l, r) in rate) && ((k, "none", l, r) in rate) && rate[k, "none", l, r] > 0)
+					ratios = ratios " " rate[k, v, l, r] / rate[k, "none", l, r]
+			tag = v == "none" ? "-" : lines[k, v] " / " conns[k, v]
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", v, l, fmtrate(median(rates[k, v, l])),
+				v == "none" ? "1" : sprintf("%.3f", median(ratios)),
+				v == "none" ? "-" : sprintf("%.3f..%.3f", lo(ratios), hi(ratios)),
+				j == 1 ? tag : "", (j == 1 && v != "none" && v != "bpftrace" && v != "bcc") ? lost[k, v] + 0 : ""
+		}
+	}
+}
+function bpfcost(k, filter,   i, p, last) {
+	print "| variant | program | runs per connect | ns per run | ns per connect (all programs) |"
+	print "|---|---|---:|---:|---:|"
+	for (i = 1; i <= count["progs"]; i++) {
+		split(order["progs", i], p, SUBSEP)
+		if (p[1] != k || (filter != "" && p[2] !~ filter)) continue
+		printf "| %s | %s | %s | %s | %s |\n", p[2], p[4], bpf[k, p[2], p[3], p[4], "runs_per_connect"],
+			bpf[k, p[2], p[3], p[4], "ns_per_run"], (p[2] SUBSEP p[3]) == last ? "" : bpfall[k, p[2], p[3]]
+		last = p[2] SUBSEP p[3]
+	}
+}
+function startup(k,   i, v, n, kv, tmp) {
+	print "| variant | start-up ms (median) | min..max | runs | VmHWM at start (KiB) | VmHWM after the load rounds (KiB) |"
+	print "|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["variants"]; i++) {
+		split(order["variants", i], kv, SUBSEP)
+		if (kv[1] != k || kv[2] == "none") continue
+		v = kv[2]
+		n = split(st[k, v, "ms"], tmp, " ")
+		printf "| %s | %s | %s..%s | %d | %s | %s |\n", v, median(st[k, v, "ms"]), lo(st[k, v, "ms"]),
+			hi(st[k, v, "ms"]), n, median(st[k, v, "hwm_kb"]), hi(rss[k, v])
+	}
+}
+END {
+	# The host rows come first.
+	hostk = order["kernels", 1]
+	print "# tcpconnlat benchmarks"
+	print ""
+	printf "%s, host kernel %s, %d CPUs (%s), %s. Loopback connects by `bench/loadgen`; ", date, hostk, ncpu, cpu, mem
+	print "variants run in interleaved rounds; ratios are to the untraced rate of the same round."
+	print ""
+	print "## Connect-path overhead (host)"
+	print ""
+	overhead(hostk)
+	if (info[hostk] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[hostk] }
+	print ""
+	print "## In-kernel cost per event (host, bpf_stats)"
+	print ""
+	bpfcost(hostk, "^[a-z]+$")
+	print ""
+	print "## Lossless rate (host; 2 threads, paced; rate 0 = as fast as possible)"
+	print ""
+	print "| buffer | target/s | achieved/s | connects | lines | lost (reported) | accounted | ns per connect (BPF) |"
+	print "|---|---:|---:|---:|---:|---:|---|---:|"
+	for (i = 1; i <= count["lossless"]; i++) {
+		split(order["lossless", i], p, SUBSEP)
+		c = ll[p[1], p[2], "connects"]; l = ll[p[1], p[2], "lines"]; x = ll[p[1], p[2], "lost"]
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2] == 0 ? "max" : p[2],
+			ll[p[1], p[2], "rate"], c, l, x, (l + x == c) ? "yes" : "NO", bpfall[hostk, "rate-" p[2], p[1]]
+	}
+	printf "\nReader stalled (one-page buffer, output pipe not read for a while): %s connects, %s lines, %s reported lost (%s); still running afterwards: %s, and printed %s of 10 later connects.\n",
+		stall["connects"], stall["lines"], stall["lost"],
+		stall["lines"] + stall["lost"] == stall["connects"] ? "all accounted for" : "NOT all accounted for",
+		stall["alive_after"] ? "yes" : "no", stall["lines_after"]
+	print ""
+	print "## User-space throughput (synthetic events through the real formatting and output code)"
+	print ""
+	print "| output | to /dev/null, lines/s | to a pipe, lines/s |"
+	print "|---|---:|---:|"
+	for (i = 1; i <= count["umodes"]; i++) { u = order["umodes", i]; printf "| %s | %s | %s |\n", u, us[u, "devnull"], us[u, "pipe"] }
+	print ""
+	print "## Start-up and footprint (host)"
+	print ""
+	startup(hostk)
+	print ""
+	print "## Scaling with handshakes in flight (host, own network namespace, SYNs dropped)"
+	print ""
+	print "| in flight | untraced/s (median) | traced/s (median) | ratio | lines / connects | ns per connect (BPF, last run) |"
+	print "|---:|---:|---:|---:|---:|---:|"
+	for (v in infv) if (v != "none") tv = v
+	for (i = 1; i <= count["inflight"]; i++) {
+		f = order["inflight", i]
+		a = median(infr[f, "none"]); b = median(infr[f, tv])
+		printf "| %s | %s | %s | %.3f | %s / %s | %s |\n", inf[f, "none", "held"], fmtrate(a), fmtrate(b),
+			a ? b / a : 0, inf[f, tv, "lines"], inf[f, tv, "connects"], bpfall[hostk, "inflight-" f, tv]
+	}
+	for (i = 1; i <= count["kernels"]; i++) {
+		k = order["kernels", i]
+		if (k == hostk) continue
+		print ""
+		print "## QEMU guest: Linux " k " (software emulation, 1 vCPU)"
+		print ""
+		overhead(k)
+		if (info[k] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[k] }
+		print ""
+		bpfcost(k, "")
+		print ""
+		startup(k)
+	}
+}' "${files[@]}" >"$dir/report.md"
+cat "$dir/report.md"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make bench at its smoke size (BENCH_SIZE=tiny) on this machine's kernel: every part runs,
+# and what it reports is consistent. The rates themselves are not judged (noise); that every
+# connect is accounted for (printed, or reported lost) is.
+. "$(dirname "$0")/common.sh"
+require_bpf
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH_BIN=$(dirname "$B")/bench
+csv=$WORK/results-host.csv
+
+BENCH_BIN=$BENCH_BIN BENCH_OUT=$WORK BENCH_SIZE=tiny TCPCONNLAT=$T DROPSYN=$B/dropsyn \
+	"$top/bench/bench.sh" >"$WORK/bench.log" 2>&1
+rc=$?
+expect "bench.sh (tiny) runs to the end" "status $rc: $(tail -5 "$WORK/bench.log" | tr '\n' ' ')" \
+	[ $rc -eq 0 ]
+
+# rows SECTION VARIANT METRIC: the values of matching rows, one per line.
+rows() { awk -F, -v s="$1" -v v="$2" -v m="$3" '$2 == s && $3 == v && $6 == m { print $7 }' "$csv"; }
+positive() { [ -n "$1" ] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
+
+# Our backends that run here, plus the untraced baseline and bpftrace.
+ours=$(awk -F, '$2 == "overhead" && $3 != "none" && $3 != "bpftrace" { print $3; exit }' "$csv")
+expect "overhead rounds ran untraced and with one of our backends ($ours)" \
+	"no rows: $(head -c 300 "$csv")" [ "$(rows overhead none rate | wc -l)" -eq 6 ] &&
+	[ "$(rows overhead "$ours" rate | wc -l)" -eq 6 ]
+expect "overhead rounds ran with bpftrace" "$(rows overhead bpftrace rate | wc -l) rate rows" \
+	[ "$(rows overhead bpftrace rate | wc -l)" -eq 6 ]
+printed=$(rows overhead "$ours" lines | awk '{ s += $1 } END { print s + 0 }')
+made=$(rows overhead "$ours" connects | awk '{ s += $1 } END { print s + 0 }')
+lost=$(rows overhead "$ours" lost | awk '{ s += $1 } END { print s + 0 }')
+expect "every connect of the overhead rounds is printed or reported lost" \
+	"$made connects, $printed lines, $lost lost" [ $((printed + lost)) -eq "$made" ]
+expect "bpf_stats gives our programs' ns per run" "$(rows bpf "$ours" ns_per_run | tr '\n' ' ')" \
+	positive "$(rows bpf "$ours" ns_per_run | head -1)"
+
+# Lossless rows: connects = lines + lost, for every rate and buffer size.
+bad=$(awk -F, '$2 == "lossless" { v[$3 "/" $4, $6] = $7; k[$3 "/" $4] = 1 }
+	END { for (x in k) if (v[x, "lines"] + v[x, "lost"] != v[x, "connects"] || v[x, "connects"] == 0)
+		print x ": " v[x, "connects"] " connects, " v[x, "lines"] " lines, " v[x, "lost"] " lost" }' "$csv")
+expect "at every rate and buffer size, connects = lines + reported losses" "$bad" [ -z "$bad" ]
+expect "the lossless runs cover both buffer sizes" "$(grep -c ',lossless,' "$csv") rows" \
+	[ "$(awk -F, '$2 == "lossless" && $6 == "connects"' "$csv" | wc -l)" -eq 4 ]
+
+s_conn=$(rows stall "$ours" connects) s_lines=$(rows stall "$ours" lines) s_lost=$(rows stall "$ours" lost)
+expect "a stalled reader: connects are printed or reported lost" \
+	"$s_conn connects, $s_lines lines, $s_lost lost" \
+	[ -n "$s_conn" ] && [ $((s_lines + ${s_lost:-0})) -eq "$s_conn" ]
+expect "a stalled reader: the tool keeps running and prints what comes after" \
+	"alive: $(rows stall "$ours" alive_after), later lines: $(rows stall "$ours" lines_after)" \
+	[ "$(rows stall "$ours" alive_after)" = 1 ] && [ "$(rows stall "$ours" lines_after)" = 10 ]
+
+for mode in text wide json; do
+	expect "user-space throughput measured for $mode output" "$(grep ",userspace,$mode," "$csv")" \
+		positive "$(awk -F, -v m="$mode" '$2 == "userspace" && $3 == m && $4 == "pipe" { print $7 }' "$csv")"
+done
+expect "start-up timed for our backend and bpftrace" "$(grep -c ',startup,' "$csv") rows" \
+	[ "$(rows startup "$ours" ms | wc -l)" -eq 3 ] && [ "$(rows startup bpftrace ms | wc -l)" -eq 3 ]
+held=$(awk -F, '$2 == "inflight" && $6 == "held" { print $4 "=" $7 }' "$csv" | sort -u | tr '\n' ' ')
+expect "in-flight scaling held the asked number of handshakes" "$held" [ "$held" = "0=0 500=500 " ]
+i_lines=$(awk -F, '$2 == "inflight" && $3 != "none" && $6 == "lines" { print $7 }' "$csv" | tr '\n' ' ')
+expect "with handshakes in flight, every completed connect is printed" "lines: $i_lines" \
+	[ "$i_lines" = "2000 2000 " ]
+
+"$top/bench/report.sh" "$WORK" >"$WORK/report.out" 2>&1
+rc=$?
+missing=""
+for h in "Connect-path overhead" "In-kernel cost per event" "Lossless rate" "User-space throughput" \
+	"Start-up and footprint" "Scaling with handshakes in flight"; do
+	grep -q "^## $h" "$WORK/report.md" 2>/dev/null || missing="$missing; $h"
+done
+expect "report.sh writes every section of report.md" "status $rc, missing${missing:- nothing}" \
+	[ $rc -eq 0 ] && [ -z "$missing" ]
+expect "the report says every lossless run was accounted for" "$(grep -A8 'Lossless rate' "$WORK/report.md")" \
+	! grep -q '| NO |' "$WORK/report.md"
