@@ -286,8 +286,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (arg && key != ARGP_KEY_ARG) {
 		unsigned int bit = 1u << option_index(key);
 
-		if (st->seen & bit)
-			return usage_error(st, "option %s given twice", option_label(key));
+		if (st->seen & bit) {
+			char fmt[80];
+
+			snprintf(fmt, sizeof(fmt), "option %s given twice (again as '%%s')",
+				 option_label(key));
+			return usage_error(st, fmt, arg);
+		}
 		st->seen |= bit;
 	}
 
@@ -543,4 +548,40 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	if (e)
 		return PARSE_USAGE;
 	return st.exit_now ? PARSE_EXIT : PARSE_RUN;
+}
+
+/*
+ * -p is checked against /proc before any BPF: a thread's id is refused (events carry the
+ * process id, so it would never match), and a PID that is not running is accepted with a
+ * warning, as the service may be about to (re)start and get it.
+ */
+int pid_check(uint32_t pid, FILE *err)
+{
+	char path[64], line[128];
+	unsigned int tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			fprintf(err,
+				"tcpconnlat: warning: no process %u is running now; tracing it "
+				"if one starts with that PID\n",
+				pid);
+		/* Anything else (no /proc, say): nothing to judge by, so trust the user. */
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", &tgid) == 1)
+			break;
+	fclose(f);
+	if (tgid && tgid != pid) {
+		fprintf(err,
+			"tcpconnlat: PID %u is a thread of process %u: -p takes a process id "
+			"(try -p %u)\n",
+			pid, tgid, tgid);
+		return -EINVAL;
+	}
+	return 0;
 }

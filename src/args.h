@@ -70,4 +70,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 
 const char *backend_name(enum backend b);
 
+/* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
+ * one error line on err). */
+int pid_check(uint32_t pid, FILE *err);
+
 #endif

@@ -198,6 +198,10 @@ int main(int argc, char **argv)
 		err = 2;
 		goto cleanup;
 	}
+	if (cfg.pid && pid_check(cfg.pid, stderr)) {
+		err = 2;
+		goto cleanup;
+	}
 	err = preflight(&cfg, stderr);
 	if (err)
 		goto cleanup;

@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <errno.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 #include "args.h"
@@ -594,6 +598,7 @@ static void test_value_given_twice(void **state)
 	(void)state;
 	PARSE("-p", "1", "-p", "2");
 	assert_usage("pid");
+	assert_contains(P.err, "again as '2'");
 	PARSE("--pid=5", "-p5");
 	assert_usage("pid");
 	PARSE("-p", "7", "--pid", "7");
@@ -937,6 +942,85 @@ static void test_uid_name_cgroup(void **state)
 	assert_usage("--cgroup");
 }
 
+/* ---- pid_check(): -p against /proc ---- */
+
+/* pid_check(pid) with what it printed in P.err. */
+static int pid_check_text(uint32_t pid)
+{
+	FILE *err;
+	int ret;
+
+	parsed_free();
+	err = open_memstream(&P.err, &P.err_len);
+	assert_non_null(err);
+	ret = pid_check(pid, err);
+	assert_int_equal(fclose(err), 0);
+	return ret;
+}
+
+static void test_pid_check_process(void **state)
+{
+	(void)state;
+	assert_int_equal(pid_check_text(getpid()), 0);
+	assert_string_equal(P.err, "");
+}
+
+static void test_pid_check_missing(void **state)
+{
+	char want[80];
+	pid_t p;
+
+	(void)state;
+	/* A PID nobody has now: the highest free one below PID_MAX. */
+	for (p = PID_MAX; p > 1; p--)
+		if (kill(p, 0) && errno == ESRCH)
+			break;
+	assert_int_equal(pid_check_text(p), 0);
+	snprintf(want, sizeof(want), "warning: no process %d is running now", (int)p);
+	assert_contains(P.err, want);
+	assert_int_equal(count_char(P.err, '\n'), 1);
+}
+
+/* tid_pipe: the thread's id to the test; done_pipe: closed by the test to end the thread. */
+static int tid_pipe[2], done_pipe[2];
+
+static void *thread_main(void *arg)
+{
+	pid_t tid = gettid();
+	char c;
+
+	(void)arg;
+	/* Tell the test our id, then live until it closes the pipe. */
+	if (write(tid_pipe[1], &tid, sizeof(tid)) != sizeof(tid))
+		return NULL;
+	while (read(done_pipe[0], &c, 1) > 0)
+		;
+	return NULL;
+}
+
+static void test_pid_check_thread(void **state)
+{
+	char want[128];
+	pthread_t th;
+	pid_t tid;
+
+	(void)state;
+	assert_int_equal(pipe(tid_pipe), 0);
+	assert_int_equal(pipe(done_pipe), 0);
+	assert_int_equal(pthread_create(&th, NULL, thread_main, NULL), 0);
+	assert_int_equal(read(tid_pipe[0], &tid, sizeof(tid)), sizeof(tid));
+	assert_int_equal(pid_check_text(tid), -EINVAL);
+	snprintf(want, sizeof(want), "PID %d is a thread of process %d: -p takes a process id",
+		 (int)tid, (int)getpid());
+	assert_contains(P.err, want);
+	assert_int_equal(count_char(P.err, '\n'), 1);
+	close(done_pipe[1]);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(done_pipe[0]);
+	close(tid_pipe[0]);
+	close(tid_pipe[1]);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -989,6 +1073,9 @@ int main(void)
 		T(test_daddr),
 		T(test_uid_name_cgroup),
 		T(test_everything),
+		T(test_pid_check_process),
+		T(test_pid_check_missing),
+		T(test_pid_check_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
