@@ -120,18 +120,7 @@ fi
 expect "--btf FILE with a valid BTF traces" "$(cat "$WORK/btf.out" "$WORK/btf.err")" \
 	test -n "$(row_for "$WORK/btf.out" 5 "${lport:-x}")"
 
-# 7. Usage errors: exit 2, one line naming the value, and no bpf() call at all.
-for args in "-p abc" "-p 0" "1.5x" "-4 -6" "--backend=magic" "1 2"; do
-	# shellcheck disable=SC2086 # word splitting intended
-	strace -f -qq -e trace=bpf -o "$WORK/strace" "$T" $args >/dev/null 2>"$WORK/usage.err"
-	rc=$?
-	expect "usage error '$args': exit 2, one line, no BPF loaded" \
-		"status $rc, stderr: $(cat "$WORK/usage.err"), bpf calls: $(grep -c 'bpf(' "$WORK/strace")" \
-		eval "test $rc = 2 && test \"\$(wc -l <'$WORK/usage.err')\" = 1 &&
-		! grep -q 'bpf(' '$WORK/strace'"
-done
-
-# 8. Nothing of ours stays loaded once every run above has ended.
+# 7. (Usage errors: test_badinput.sh.) Nothing of ours stays loaded once every run above has ended.
 sleep 0.2
 expect "no tcpconnlat BPF program is left loaded" "before: $progs_before, after: $(our_progs)" \
 	test "$(our_progs)" = "$progs_before"
