@@ -417,6 +417,7 @@ static void record(const uint8_t *data, size_t size, struct opts *o)
 	}
 	cur_event = NULL;
 	got = events_record(&sink, cpu, (const struct perf_event_header *)rec);
+	cur_event = NULL; /* format() pointed it at events_record()'s copy, gone now */
 	CHECK(got == want, NULL);
 	CHECK(s.events == (want == 1) && s.lost_calls == (want == 0), NULL);
 	if (want == 1)
