@@ -93,9 +93,9 @@ struct parse_state {
 	struct config *cfg;
 	FILE *out, *err;
 	int npos;
-	unsigned int seen; /* bit i: options[i], which takes a value, was given */
-	bool exit_now;
-	bool reported; /* an error line was printed already */
+	unsigned int seen;  /* bit i: options[i], which takes a value, was given */
+	bool help, version; /* printed once the whole line parsed without an error */
+	bool reported;	    /* an error line was printed already */
 };
 
 static const char *const backend_names[] = {
@@ -408,14 +408,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->btf_path = arg;
 		break;
 	case 'h':
-		/* argp_state_help() prints nothing under ARGP_NO_ERRS. */
-		argp_help(state->root_argp, st->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK,
-			  "tcpconnlat");
-		st->exit_now = true;
+		st->help = true;
 		break;
 	case 'V':
-		fprintf(st->out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
-		st->exit_now = true;
+		st->version = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (st->npos++)
@@ -547,7 +543,12 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 				cfg->daddr_text);
 	if (e)
 		return PARSE_USAGE;
-	return st.exit_now ? PARSE_EXIT : PARSE_RUN;
+	/* Not before: with a usage error anywhere in the line, its one line is all there is. */
+	if (st.help) /* argp_state_help() prints nothing under ARGP_NO_ERRS */
+		argp_help(&argp, out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, "tcpconnlat");
+	if (st.version)
+		fprintf(out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
+	return st.help || st.version ? PARSE_EXIT : PARSE_RUN;
 }
 
 /*

@@ -278,6 +278,8 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 		e = try_backend(cfg, cand[i], &t->skel, &stage);
 		if (!e) {
 			t->backend = cand[i];
+			while (i--) /* the reasons of the candidates that failed before */
+				free((char *)why[i]);
 			return t;
 		}
 		why[i] = strdup(backend_failure(cand[i], stage, e));

@@ -87,7 +87,7 @@ static void time_text(int64_t wall_us, char *buf, size_t len)
 	time_t secs = wall_us / 1000000;
 	struct tm tm;
 
-	if (!gmtime_r(&secs, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) {
+	if (wall_us < 0 || !gmtime_r(&secs, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) {
 		snprintf(buf, len, "?");
 		return;
 	}
@@ -99,12 +99,17 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char when[40], result[32], err[40];
 	const char *ename;
+	int64_t wall_us;
 	int n;
 
 	json_comm(e->comm, comm, sizeof(comm));
 	addr_text(e, e->saddr, saddr, sizeof(saddr));
 	addr_text(e, e->daddr, daddr, sizeof(daddr));
-	time_text((int64_t)e->ts_us + j->wall_offset_us, when, sizeof(when));
+	/* A monotonic time is nowhere near 2^63 us, but a time past it must not overflow. */
+	if (e->ts_us > INT64_MAX ||
+	    __builtin_add_overflow((int64_t)e->ts_us, j->wall_offset_us, &wall_us))
+		wall_us = -1;
+	time_text(wall_us, when, sizeof(when));
 	fmt_result(e, result, sizeof(result));
 	ename = e->err ? strerrorname_np(e->err) : NULL;
 	if (!e->failed || !e->err)

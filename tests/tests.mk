@@ -40,6 +40,7 @@ $(HELPERS): $(TEST_OUT)/%: $(TEST_OUT)/helper_%.o
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 include tests/vm/vm.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: test-build test test-vm check
 test-build: $(APP) $(UNIT_TESTS) $(HELPERS)

@@ -12,7 +12,7 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1 # $2"; }
 
 # The files make needs, as they are in the working tree.
-(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool tests/tests.mk tests/vm/vm.mk bench/bench.mk) | tar -xf - -C "$work"
+(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
 cd "$work" || exit 1
 
 out=$(make ARCH=arm64 2>&1)

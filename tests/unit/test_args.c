@@ -591,6 +591,23 @@ static void test_version(void **state)
 	check_version("--vers");
 }
 
+/* Found by fuzz_args ("-h" "\x8e" ...): the help went to out, then the error to err. A
+ * usage error anywhere in the line is its only output, as for any other option. */
+static void test_help_version_with_error(void **state)
+{
+	(void)state;
+	PARSE("-h", "-\x8e");
+	assert_usage("unrecognized option");
+	PARSE("--help", "--bogus");
+	assert_usage_quoted("--bogus");
+	PARSE("--version", "-p", "x");
+	assert_usage_quoted("x");
+	PARSE("-V", "-i", "5");
+	assert_usage("needs -H");
+	PARSE("-p", "1", "-p", "2", "-h");
+	assert_usage("twice");
+}
+
 /* ---- errors ---- */
 
 static void test_value_given_twice(void **state)
@@ -1054,6 +1071,7 @@ int main(void)
 		T(test_btf_empty),
 		T(test_help),
 		T(test_version),
+		T(test_help_version_with_error),
 		T(test_value_given_twice),
 		T(test_flag_twice_allowed),
 		T(test_unknown_short_option),

@@ -145,6 +145,28 @@ static void test_event_widest_fits(void **state)
 	assert_int_equal(line[n - 2], '}');
 }
 
+/* Found by fuzz_event: ts_us near 2^63 overflowed the addition of the wall-clock offset
+ * (undefined behaviour; in practice a negative time, "-290308-12-21T...:.-224192Z"). */
+static void test_event_time_out_of_range(void **state)
+{
+	static const uint64_t times[] = {INT64_MAX, INT64_MAX - 1795582500000000ll + 1,
+					 (uint64_t)INT64_MAX + 1, UINT64_MAX};
+	struct event e = curl_v4();
+	char line[JSON_LINE_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		e.ts_us = times[i];
+		json_event(&ctx, &e, line, sizeof(line));
+		assert_non_null(strstr(line, "{\"time\":\"?\",\"pid\":181,"));
+	}
+	/* The last time that still adds up is a date. */
+	e.ts_us = INT64_MAX - 1795582500000000ll;
+	json_event(&ctx, &e, line, sizeof(line));
+	assert_null(strstr(line, "\"time\":\"?\""));
+}
+
 /* ---- COMM as a JSON string ---- */
 
 static void check_comm(const char *comm, const char *want)
@@ -235,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_event_errno_names),
 		cmocka_unit_test(test_event_unknown_family),
 		cmocka_unit_test(test_event_widest_fits),
+		cmocka_unit_test(test_event_time_out_of_range),
 		cmocka_unit_test(test_comm_plain),
 		cmocka_unit_test(test_comm_quote_backslash),
 		cmocka_unit_test(test_comm_controls),
