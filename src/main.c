@@ -278,8 +278,12 @@ int main(int argc, char **argv)
 		if (cfg.hist)
 			print_hists(&r, t, &cfg);
 	}
-	/* EPIPE means the reader left (| head -1): not an error. */
-	if (r.out.err && r.out.err != EPIPE) {
+	/*
+	 * EPIPE means the reader left (| head -1): not an error. Nor is EINTR after SIGINT or
+	 * SIGTERM: a reader that stopped reading (a full pipe) held a write up, and the signal
+	 * (our handlers have no SA_RESTART) ended it; the run ends as asked.
+	 */
+	if (r.out.err && r.out.err != EPIPE && !(r.out.err == EINTR && exiting)) {
 		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r.out.err));
 		err = 1;
 	}
