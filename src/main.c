@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	struct run r = {};
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms;
+	bool reader_left = false;
 	int err = 0, n;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
@@ -272,7 +273,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	/* Connects completed before the signal are still in the buffer: print them too. */
-	if (!err && !r.out.err && !out_reader_gone(&r.out)) {
+	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
+	if (!err && !r.out.err && !reader_left) {
 		perf_buffer__consume(pb);
 		out_flush(&r.out);
 		if (cfg.hist)
@@ -294,7 +296,11 @@ cleanup:
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);
 	tracer_stop(t);
-	if (r.lost)
+	/*
+	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
+	 * and the events of a busy machine pile up in the buffer while the run ends.
+	 */
+	if (r.lost && !reader_left)
 		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);
