@@ -351,6 +351,11 @@ size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 	return n;
 }
 
+void tracer_detach(struct tracer *t)
+{
+	tcpconnlat_bpf__detach(t->skel);
+}
+
 void tracer_stop(struct tracer *t)
 {
 	if (!t)

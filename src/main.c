@@ -272,6 +272,12 @@ int main(int argc, char **argv)
 		if (out_reader_gone(&r.out))
 			break;
 	}
+	/*
+	 * The run has ended: no new events. Detached before the last drain, so that events of
+	 * connects after the end are neither printed nor counted lost (freeing the perf buffer
+	 * first left the programs writing into a map with no buffers in it, each write a loss).
+	 */
+	tracer_detach(t);
 	/* Connects completed before the signal are still in the buffer: print them too. */
 	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
 	if (!err && !r.out.err && !reader_left) {
