@@ -5,6 +5,7 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -61,6 +62,7 @@ int preflight(const struct config *cfg, FILE *err)
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 	const char *path = cfg->btf_path ? cfg->btf_path : SYSFS_BTF;
+	struct stat st;
 	struct btf *btf;
 
 	if (syscall(SYS_capget, &hdr, data) ||
@@ -84,11 +86,22 @@ int preflight(const struct config *cfg, FILE *err)
 	if (cfg->failed && syscall_tracepoints_missing(err))
 		return 1;
 	if (cfg->btf_path) {
-		/* libbpf says ENOENT for an ELF file without a .BTF section: not a missing file. */
+		/* libbpf would only say EIO: it reads a directory as an empty file. */
+		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
+				strerror(EISDIR));
+			return 1;
+		}
+		/*
+		 * libbpf says ENOENT for an ELF file without a .BTF section: not a missing file.
+		 * EINVAL: the file starts like BTF (raw, or an ELF .BTF section) but does not
+		 * parse, e.g. a truncated copy of /sys/kernel/btf/vmlinux.
+		 */
 		btf = btf__parse(path, NULL);
 		if (!btf) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': it holds no BTF\n",
-				path);
+			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
+				errno == EINVAL ? "its BTF is truncated or corrupt"
+						: "it holds no BTF");
 			return 1;
 		}
 		btf__free(btf);
@@ -141,6 +154,9 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err)
 		snprintf(why, sizeof(why), "cannot open the BPF object: %s", strerror(e));
 		return why;
 	}
+	/* Every backend fails like this, at its first load: bpf() itself is missing. */
+	if (stage == STAGE_LOAD && e == ENOSYS)
+		return "this kernel has no bpf() system call (built without CONFIG_BPF_SYSCALL)";
 	switch (b) {
 	case BACKEND_FENTRY:
 		if (stage == STAGE_LOAD && (e == EPERM || e == EACCES))
@@ -335,6 +351,11 @@ size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 		bpf_map_delete_elem(fd, &v[i].key);
 	*lost = __atomic_exchange_n(&t->skel->bss->hist_lost, 0, __ATOMIC_RELAXED);
 	return n;
+}
+
+void tracer_detach(struct tracer *t)
+{
+	tcpconnlat_bpf__detach(t->skel);
 }
 
 void tracer_stop(struct tracer *t)

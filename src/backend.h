@@ -49,6 +49,8 @@ int tracer_events_fd(const struct tracer *t);
 size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
+/* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */
+void tracer_detach(struct tracer *t);
 void tracer_stop(struct tracer *t);
 
 #endif

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	struct run r = {};
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms;
+	bool reader_left = false;
 	int err = 0, n;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
@@ -275,15 +276,26 @@ int main(int argc, char **argv)
 		if (out_reader_gone(&r.out))
 			break;
 	}
+	/*
+	 * The run has ended: no new events. Detached before the last drain, so that events of
+	 * connects after the end are neither printed nor counted lost (freeing the perf buffer
+	 * first left the programs writing into a map with no buffers in it, each write a loss).
+	 */
+	tracer_detach(t);
 	/* Connects completed before the signal are still in the buffer: print them too. */
-	if (!err && !r.out.err && !out_reader_gone(&r.out)) {
+	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
+	if (!err && !r.out.err && !reader_left) {
 		perf_buffer__consume(pb);
 		out_flush(&r.out);
 		if (cfg.hist)
 			print_hists(&r, t, &cfg);
 	}
-	/* EPIPE means the reader left (| head -1): not an error. */
-	if (r.out.err && r.out.err != EPIPE) {
+	/*
+	 * EPIPE means the reader left (| head -1): not an error. Nor is EINTR after SIGINT or
+	 * SIGTERM: a reader that stopped reading (a full pipe) held a write up, and the signal
+	 * (our handlers have no SA_RESTART) ended it; the run ends as asked.
+	 */
+	if (r.out.err && r.out.err != EPIPE && !(r.out.err == EINTR && exiting)) {
 		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r.out.err));
 		err = 1;
 	}
@@ -294,7 +306,11 @@ cleanup:
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);
 	tracer_stop(t);
-	if (r.lost)
+	/*
+	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
+	 * and the events of a busy machine pile up in the buffer while the run ends.
+	 */
+	if (r.lost && !reader_left)
 		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);

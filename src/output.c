@@ -11,7 +11,8 @@ int out_init(struct output *o, FILE *fp)
 	o->fp = fp;
 	o->fd = fileno(fp);
 	o->err = 0;
-	o->pipe = !fstat(o->fd, &st) && S_ISFIFO(st.st_mode);
+	/* A socket too: systemd's StandardOutput=journal or socket, a socketpair's end. */
+	o->pipe = !fstat(o->fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	/* Full buffering even on a terminal: out_flush() decides when lines leave. */
 	return setvbuf(fp, o->buf, _IOFBF, sizeof(o->buf)) ? -errno : 0;
 }
@@ -35,6 +36,10 @@ bool out_reader_gone(const struct output *o)
 {
 	struct pollfd p = {.fd = o->fd, .events = 0};
 
-	/* The write end of a pipe reports POLLERR once the last reader has closed it. */
-	return o->pipe && poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+	/*
+	 * The write end of a pipe reports POLLERR once the last reader has closed it; a
+	 * connected stream socket reports POLLHUP once its peer has closed (a TCP peer's close
+	 * is only a FIN, which shows at the next write: a half-closed peer may still read).
+	 */
+	return o->pipe && poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }

@@ -13,7 +13,7 @@
 struct output {
 	FILE *fp;
 	int fd;
-	bool pipe; /* a pipe or FIFO: its reader can go away */
+	bool pipe; /* a pipe, FIFO or socket: its reader can go away */
 	int err;   /* first write error (positive errno), sticky */
 	/* stdio's own: glibc ignores the size given to setvbuf() without a buffer. */
 	char buf[OUT_BUF_SIZE];
@@ -23,7 +23,7 @@ int out_init(struct output *o, FILE *fp);
 void out_line(struct output *o, const char *line, size_t len);
 /* Returns 0 or the first write error (EPIPE when the reader closed). */
 int out_flush(struct output *o);
-/* True when stdout is a pipe whose reader has closed it, even if nothing was written. */
+/* True when stdout is a pipe or socket whose reader has closed it, even if nothing was written. */
 bool out_reader_gone(const struct output *o);
 
 #endif

@@ -161,6 +161,22 @@ static void test_failure_tracepoint_missing(void **state)
 	free(r);
 }
 
+/* A kernel without bpf() (CONFIG_BPF_SYSCALL=n): every backend's load says so. */
+static void test_failure_no_bpf_syscall(void **state)
+{
+	enum backend b[3] = {BACKEND_FENTRY, BACKEND_KPROBE, BACKEND_TRACEPOINT};
+	char *r;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		r = why(b[i], STAGE_LOAD, -ENOSYS);
+		assert_contains(r, "no bpf() system call");
+		assert_contains(r, "CONFIG_BPF_SYSCALL");
+		free(r);
+	}
+}
+
 static void test_failure_reasons_distinct(void **state)
 {
 	char *r[6];
@@ -320,6 +336,39 @@ static void test_preflight_btf_empty_file(void **state)
 	free(c.err);
 }
 
+/* A directory is named as one, not as a file without BTF. */
+static void test_preflight_btf_directory(void **state)
+{
+	struct captured c;
+
+	(void)state;
+	run_preflight("/tmp", &c);
+	assert_refused_naming(&c, "/tmp");
+	assert_contains(c.err, "Is a directory");
+	free(c.err);
+}
+
+/* A file that starts like raw BTF but ends early (a truncated copy) is named damaged. */
+static void test_preflight_btf_truncated(void **state)
+{
+	/* struct btf_header's first 8 bytes: magic 0xeb9f, version 1, flags 0, hdr_len 24. */
+	static const unsigned char head[8] = {0x9f, 0xeb, 1, 0, 24, 0, 0, 0};
+	char path[] = "/tmp/test_backend.XXXXXX";
+	struct captured c;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, head, sizeof(head)), sizeof(head));
+	close(fd);
+	run_preflight(path, &c);
+	unlink(path);
+	assert_refused_naming(&c, path);
+	assert_contains(c.err, "truncated or corrupt");
+	free(c.err);
+}
+
 static void test_preflight_btf_valid_file(void **state)
 {
 	struct captured c;
@@ -394,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_failure_fentry_unsupported),
 		cmocka_unit_test(test_failure_kprobe_missing),
 		cmocka_unit_test(test_failure_tracepoint_missing),
+		cmocka_unit_test(test_failure_no_bpf_syscall),
 		cmocka_unit_test(test_failure_reasons_distinct),
 		cmocka_unit_test(test_failure_sign_of_errno),
 		cmocka_unit_test(test_failure_other_errors_name_stage),
@@ -401,6 +451,8 @@ int main(void)
 		cmocka_unit_test(test_preflight_btf_not_btf),
 		cmocka_unit_test(test_preflight_btf_elf_without_btf),
 		cmocka_unit_test(test_preflight_btf_empty_file),
+		cmocka_unit_test(test_preflight_btf_directory),
+		cmocka_unit_test(test_preflight_btf_truncated),
 		cmocka_unit_test(test_preflight_btf_valid_file),
 		cmocka_unit_test(test_preflight_default_btf),
 		cmocka_unit_test(test_tracer_start_auto),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -234,6 +235,35 @@ static void test_fifo_reader_gone(void **state)
 	fclose(fp);
 }
 
+/*
+ * A socket as stdout (systemd's StandardOutput=socket, a socketpair): its peer's close is
+ * noticed without a write; a peer that only shut down its own sending may still read.
+ */
+static void test_socket_reader_gone(void **state)
+{
+	struct output o;
+	char buf[32];
+	int sv[2];
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fp = fdopen(sv[0], "w");
+	assert_non_null(fp);
+	assert_int_equal(out_init(&o, fp), 0);
+	assert_true(o.pipe);
+	out_line(&o, "s\n", 2);
+	assert_int_equal(out_flush(&o), 0);
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 2);
+	assert_false(out_reader_gone(&o));
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	assert_false(out_reader_gone(&o));
+	close(sv[1]);
+	assert_true(out_reader_gone(&o));
+	signal(SIGPIPE, SIG_IGN);
+	fclose(fp);
+}
+
 /* A regular file has no reader to lose; its lines too wait for the flush. */
 static void test_regular_file(void **state)
 {
@@ -292,6 +322,7 @@ int main(void)
 		T(test_epipe_from_flush),
 		T(test_epipe_is_sticky),
 		cmocka_unit_test(test_fifo_reader_gone),
+		cmocka_unit_test(test_socket_reader_gone),
 		cmocka_unit_test(test_regular_file),
 		cmocka_unit_test(test_write_error_reported),
 	};
