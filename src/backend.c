@@ -213,10 +213,12 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json);
 	/*
 	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
-	 * tp_destroy_sock frees those entries. The tracepoint backend starts at SYN_SENT, and
-	 * every way out of SYN_SENT is a state change it sees, so it needs no such program.
+	 * tp_destroy_sock frees those entries. The tracepoint backend sees every way out of
+	 * SYN_SENT as a state change, but the kernel skips a program that is already running
+	 * on that CPU: a softirq that interrupts tp_set_state (a burst of SYN timeouts, say)
+	 * changes states unseen. tp_destroy_sock frees those entries when the socket goes.
 	 */
-	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !tp);
+	bpf_program__set_autoload(skel->progs.tp_destroy_sock, true);
 	skel->rodata->targ_state_timing = tp;
 	skel->rodata->targ_failed = cfg->failed;
 }

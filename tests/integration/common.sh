@@ -152,8 +152,9 @@ map_entries() {
 	local id
 	for id in $(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null); do
 		bpftool map show id "$id" 2>/dev/null | grep -q " name $2 " || continue
-		# JSON: one "key" per entry (the plain format depends on BTF and on a terminal).
-		bpftool -j map dump id "$id" | grep -o '"key"' | wc -l
+		# JSON: one raw "key":[bytes] per entry (the plain format depends on BTF and on a
+		# terminal; with BTF each entry also has a "formatted" copy with a "key" of its own).
+		bpftool -j map dump id "$id" | grep -o '"key":\[' | wc -l
 		return
 	done
 	echo "no map $2"

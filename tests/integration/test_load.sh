@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Load, with the tool in its default configuration (default buffer: 64 pages per CPU):
+#  1. A soak of SOAK_CONNECTS (default 1,000,000) loopback connects by bench/loadgen: every
+#     connect loadgen counts as established is printed or reported lost, the tool's RSS stays
+#     flat after warm-up, its in-flight map `start` is empty at the end, SIGINT ends it with 0.
+#  2. 10,000 handshakes in flight at once to a port whose SYNs are all dropped (tcp_syn_retries
+#     2: they time out after about 7 s): the in-flight map holds them all, a tracer without -x
+#     prints none of them, one with -x prints each as a timeout, both maps are empty after,
+#     RSS stays bounded, and a normal connect is still traced afterwards.
+# The load runs in a network namespace of the test's own (no port of the machine's is used),
+# and the tools trace only the name of a private copy of loadgen: other processes' connects
+# on this busy machine would otherwise enter the in-flight map and the output too.
+. "$(dirname "$0")/common.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# lost_of, field, lines_to.
+. "$top/bench/lib.sh"
+require_bpf
+SOAK_CONNECTS=${SOAK_CONNECTS:-1000000}
+MAX_INFLIGHT=$(sed -n 's/^#define MAX_INFLIGHT[[:space:]]*\([0-9]*\).*/\1/p' "$top/src/tcpconnlat.h")
+HOLD=10000
+SOAK_PORT=41710 # loadgen's two threads listen on 41710 and 41711
+HOLD_PORT=41720 # every SYN to it is dropped
+LOOP_PORT=41721 # loadgen's paced connects while the handshakes are held
+ROOT_PORT=41701 # the normal connect afterwards, in the root namespace
+
+NS=tcl-load-$$
+cleanup_ns() { ip netns del "$NS" 2>/dev/null; }
+trap 'cleanup_ns; cleanup' EXIT
+ip netns add "$NS" && ip -n "$NS" link set lo up &&
+	ip netns exec "$NS" sh -c 'echo 2 >/proc/sys/net/ipv4/tcp_syn_retries' ||
+	{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
+# -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it; CI may not).
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
+	not_ok "tracefs is mounted" "mount -t tracefs failed"
+
+# A copy of loadgen under a name of this run's own (its comm), for the tools' -n.
+LG=lg$$
+cp "$(dirname "$B")/bench/loadgen" "$WORK/$LG" ||
+	{ not_ok "bench/loadgen is built" "not in $(dirname "$B")/bench: make test-build"; exit 1; }
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$1"/status; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# rows FILE COND: how many lines after the header match the awk condition COND.
+rows() { awk "NR > 1 && ($2)" "$1" | wc -l; }
+some() { awk "NR > 1 && ($2)" "$1" | head -3 | tr '\n' '|'; }
+# Sockets in the namespace still in SYN_SENT to the held port.
+syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$HOLD_PORT )" | wc -l; }
+
+# 1. The soak. RSS is sampled every 0.5 s while loadgen runs (bash builtins only: the
+#    sampler must not add load of its own).
+if ! start_tracer soak -n "$LG"; then
+	not_ok "soak: the tool starts" "$(cat "$WORK/soak.err")"
+	exit 1
+fi
+soak_pid=$TRACER_PID
+rss0=$(rss_kb "$soak_pid")
+(
+	while [ ! -e "$WORK/soak.stop" ]; do
+		while read -r k v _; do
+			[ "$k" = VmRSS: ] && echo "$v"
+		done </proc/"$soak_pid"/status
+		sleep 0.5
+	done
+) >"$WORK/soak.rss" &
+sampler=$!
+BG_PIDS+=("$sampler")
+res=$(ip netns exec "$NS" "$WORK/$LG" -t 2 -n "$SOAK_CONNECTS" -p $SOAK_PORT 2>&1)
+lg_rc=$?
+touch "$WORK/soak.stop"
+wait "$sampler"
+made=$(field "$res" connects)
+rate=$(field "$res" rate)
+expect "soak: loadgen made its $SOAK_CONNECTS connects without an error" "status $lg_rc: $res" \
+	test "$lg_rc:$made" = "0:$SOAK_CONNECTS"
+# Give the last records time to reach the output before looking.
+sleep 0.5
+soak_map=$(map_entries "$soak_pid" start)
+rss_end=$(rss_kb "$soak_pid")
+stop_tracer "$soak_pid"
+rc=$?
+expect "soak: the tool exits 0 on SIGINT" "status $rc: $(tail -3 "$WORK/soak.err")" test $rc = 0
+lost=$(lost_of "$WORK/soak")
+ours=$(lines_to "$WORK/soak.out" $SOAK_PORT $((SOAK_PORT + 1)))
+others=$(rows "$WORK/soak.out" "\$6 != $SOAK_PORT && \$6 != $((SOAK_PORT + 1))")
+expect "soak: $made connects at $rate/s: $ours printed + $lost lost, no other line" \
+	"$((ours + lost)) != $made, or other lines ($others): $(some "$WORK/soak.out" "\$6 != $SOAK_PORT")" \
+	test "$((ours + lost)):$others" = "${made:-none}:0"
+
+# Flat: the highest RSS of the second half of the run is at most 1 MiB above the RSS at the
+# end of warm-up (the first tenth of the samples; the perf buffer's pages are touched by then).
+read -r nsamp warm late <<<"$(awk '{ v[NR] = $1 } END {
+	w = v[int((NR + 9) / 10)]; m = 0
+	for (i = int(NR / 2) + 1; i <= NR; i++) if (v[i] > m) m = v[i]
+	print NR, w, m }' "$WORK/soak.rss")"
+expect "soak: RSS flat after warm-up: $(mib "$rss0") MiB idle, $(mib "$warm") warm, \
+$(mib "$late") at most in the second half, $(mib "$rss_end") at the end ($nsamp samples)" \
+	"want 4 samples or more, and the second half at most warm-up + 1 MiB" \
+	test "$nsamp" -ge 4 -a "$late" -le $((warm + 1024))
+expect "soak: map start empty after the load" "$soak_map entries" test "$soak_map" = 0
+
+# 2. Handshakes in flight. Two tracers see the same load: one plain, one with -x.
+DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000000000 $HOLD_PORT ||
+	{ not_ok "dropsyn attaches in the namespace" "$(cat "$WORK/drop.out")"; exit 1; }
+start_tracer plain -L -n "$LG" || not_ok "the plain tracer starts" "$(cat "$WORK/plain.err")"
+plain_pid=$TRACER_PID
+start_tracer fail -x -L -n "$LG" || not_ok "the -x tracer starts" "$(cat "$WORK/fail.err")"
+fail_pid=$TRACER_PID
+plain_rss0=$(rss_kb "$plain_pid") fail_rss0=$(rss_kb "$fail_pid")
+# loadgen starts the non-blocking connects first (it raises its own fd limit for them), then
+# makes paced connects for 9 s, longer than the held ones take to time out (1 + 2 + 4 s with
+# two SYN retries; one retry would leave ~2 s for the map reads below, which take about 1 s
+# each on a busy 2-core machine).
+ip netns exec "$NS" "$WORK/$LG" -H $HOLD:$HOLD_PORT -s 9 -r 10 -p $LOOP_PORT \
+	>"$WORK/hold.lg" 2>&1 &
+lg_pid=$!
+BG_PIDS+=("$lg_pid")
+for _ in $(seq 100); do
+	synsent=$(syn_sent)
+	[ "$synsent" -ge $HOLD ] && break
+	sleep 0.05
+done
+# Both maps at once, while every handshake is still in SYN_SENT (checked after the reads).
+map_entries "$plain_pid" start >"$WORK/plain.held" &
+m1=$!
+map_entries "$fail_pid" start >"$WORK/fail.held" &
+m2=$!
+wait $m1 $m2
+synsent_after=$(syn_sent)
+plain_held=$(cat "$WORK/plain.held") fail_held=$(cat "$WORK/fail.held")
+expect "in flight: the kernel held $HOLD handshakes ($synsent in SYN_SENT, $synsent_after after the map reads)" \
+	"$(cat "$WORK/hold.lg")" test "$synsent" -ge $HOLD -a "$synsent_after" -ge $HOLD
+# Only connects under loadgen's name enter these maps: all the held ones (a paced one may be
+# in flight too), never more than the map's size.
+expect "in flight: map start holds them all: $plain_held (plain), $fail_held (-x), in $HOLD..$MAX_INFLIGHT" \
+	"plain: $plain_held, -x: $fail_held" \
+	test "$plain_held" -ge $HOLD -a "$plain_held" -le "$MAX_INFLIGHT" -a \
+	"$fail_held" -ge $HOLD -a "$fail_held" -le "$MAX_INFLIGHT"
+
+wait "$lg_pid"
+lg_rc=$?
+res=$(cat "$WORK/hold.lg")
+loop=$(field "$res" connects)
+expect "in flight: loadgen held $HOLD and made $loop paced connects meanwhile" \
+	"status $lg_rc: $res" test "$lg_rc:$(field "$res" held)" = "0:$HOLD" -a "${loop:-0}" -gt 0
+# The last timeouts come ~7 s after the last SYN, before loadgen's 9 s end; on a loaded
+# machine give them a few seconds more, then the tracers half a second to read the records.
+for _ in $(seq 100); do
+	[ "$(syn_sent)" = 0 ] && break
+	sleep 0.1
+done
+sleep 0.5
+plain_after=$(map_entries "$plain_pid" start) fail_after=$(map_entries "$fail_pid" start)
+plain_rss1=$(rss_kb "$plain_pid") fail_rss1=$(rss_kb "$fail_pid")
+
+# Still tracing: a connect from the root namespace under loadgen's name, seen by both.
+line=$(conn -l -c "$LG" 127.0.0.1 $ROOT_PORT)
+lport=$(lport_of "$line")
+root_row="\$7 == $ROOT_PORT && \$5 == ${lport:-0}"
+wait_line "$WORK/plain.out" "$root_row"
+wait_line "$WORK/fail.out" "$root_row && \$9 == \"ok\""
+expect "after the load both tracers still trace a connect from the root namespace" \
+	"$line; plain: $(tail -2 "$WORK/plain.out" | tr '\n' '|') -x: $(tail -2 "$WORK/fail.out" | tr '\n' '|')" \
+	test "$(rows "$WORK/plain.out" "$root_row"):$(rows "$WORK/fail.out" "$root_row && \$9 == \"ok\"")" = 1:1
+stop_tracer "$plain_pid"
+plain_rc=$?
+stop_tracer "$fail_pid"
+fail_rc=$?
+stop_dropsyn
+expect "in flight: both tracers exit 0 on SIGINT" "plain: $plain_rc, -x: $fail_rc" \
+	test "$plain_rc:$fail_rc" = 0:0
+plain_lost=$(lost_of "$WORK/plain") fail_lost=$(lost_of "$WORK/fail")
+
+# No false lines: none for the held port without -x; with -x only timeouts, one per connect.
+held_row="\$7 == $HOLD_PORT"
+expect "in flight: without -x no line for the $HOLD failed handshakes" \
+	"$(some "$WORK/plain.out" "$held_row")" test "$(rows "$WORK/plain.out" "$held_row")" = 0
+tmo=$(rows "$WORK/fail.out" "$held_row && \$9 == \"timeout\"")
+other=$(rows "$WORK/fail.out" "$held_row && \$9 != \"timeout\"")
+distinct=$(awk -v p=$HOLD_PORT 'NR > 1 && $7 == p { print $5 }' "$WORK/fail.out" | sort -u | wc -l)
+expect "in flight: with -x each one printed is a timeout: $tmo timeouts, $other other, $distinct local ports" \
+	"$(some "$WORK/fail.out" "$held_row && \$9 != \"timeout\"")" \
+	test "$other:$distinct" = "0:$tmo" -a "$tmo" -le $HOLD
+# Every connect under loadgen's name (held, paced, from the root namespace) is printed or
+# reported lost. The timeouts fire in bursts of up to ~3,000 (timer wheel granularity), more
+# than the default buffer's ~2,500 records per CPU: a tracer descheduled on a busy machine may
+# lose some, and must say so.
+plain_loop=$(rows "$WORK/plain.out" "\$7 == $LOOP_PORT")
+fail_loop=$(rows "$WORK/fail.out" "\$7 == $LOOP_PORT && \$9 == \"ok\"")
+plain_all=$(rows "$WORK/plain.out" 1) fail_all=$(rows "$WORK/fail.out" 1)
+expect "in flight: every connect accounted for: plain $plain_loop + 1 printed + $plain_lost lost \
+= $loop + 1, -x $tmo + $fail_loop + 1 printed + $fail_lost lost = $HOLD + $loop + 1" \
+	"plain: $plain_all rows, -x: $fail_all rows" \
+	test "${loop:-0}" -gt 0 -a "$plain_all" = $((plain_loop + 1)) -a \
+	"$fail_all" = $((tmo + fail_loop + 1)) -a \
+	$((plain_all + plain_lost)) = $((loop + 1)) -a $((fail_all + fail_lost)) = $((HOLD + loop + 1))
+expect "in flight: map start empty afterwards (plain $plain_after, -x $fail_after)" \
+	"plain: $plain_after, -x: $fail_after" test "$plain_after:$fail_after" = 0:0
+# Bounded: the records go through the perf buffer, mapped from the start: they may touch all
+# of its pages (64 per CPU) and the output buffer, but nothing stays per connect.
+bound=$(($(getconf _NPROCESSORS_CONF) * 64 * $(getconf PAGESIZE) / 1024 + 1024))
+expect "in flight: RSS bounded: plain $(mib "$plain_rss0")→$(mib "$plain_rss1") MiB, \
+-x $(mib "$fail_rss0")→$(mib "$fail_rss1") MiB (at most +$(mib $bound))" \
+	"plain +$((plain_rss1 - plain_rss0)) kB, -x +$((fail_rss1 - fail_rss0)) kB" \
+	test $((plain_rss1 - plain_rss0)) -le $bound -a $((fail_rss1 - fail_rss0)) -le $bound
