@@ -86,11 +86,12 @@ stop_dropsyn() {
 	wait "$DROP_PID"
 }
 
-# stop_tracer PID: SIGINT, then the exit status (124 if it did not exit within 2 s).
+# stop_tracer PID [SECS]: SIGINT, then the exit status (124 if it did not exit within SECS,
+# default 2).
 stop_tracer() {
 	local pid=$1 i
 	kill -INT "$pid" 2>/dev/null
-	for i in $(seq 40); do
+	for i in $(seq $((${2:-2} * 20))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -158,4 +159,21 @@ map_entries() {
 		return
 	done
 	echo "no map $2"
+}
+
+# need_tracefs: -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it;
+# CI may not).
+need_tracefs() {
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
+		not_ok "tracefs is mounted" "mount -t tracefs failed"
+}
+
+# own_netns RETRIES: a network namespace of the test's own in $NS, lo up, its SYNs given up
+# after RETRIES retransmissions (net.ipv4.tcp_syn_retries is per namespace); deleted at exit.
+own_netns() {
+	NS=tcl-$(basename "$0" .sh)-$$
+	trap 'ip netns del "$NS" 2>/dev/null; cleanup' EXIT
+	ip netns add "$NS" && ip -n "$NS" link set lo up &&
+		ip netns exec "$NS" sh -c "echo $1 >/proc/sys/net/ipv4/tcp_syn_retries" ||
+		{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
 }

@@ -6,15 +6,8 @@
 . "$(dirname "$0")/common.sh"
 require_bpf
 
-NS=tcl-failed-$$
-cleanup_ns() { ip netns del "$NS" 2>/dev/null; }
-trap 'cleanup_ns; cleanup' EXIT
-ip netns add "$NS" && ip -n "$NS" link set lo up &&
-	ip netns exec "$NS" sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_syn_retries' ||
-	{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
-# -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it; CI may not).
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
-	not_ok "tracefs is mounted" "mount -t tracefs failed"
+own_netns 1
+need_tracefs
 
 # result_row NAME FILE LPORT WANT...: the row for LPORT (-L: field 5) has the fields WANT
 # (pairs "N=VALUE"), one row only.

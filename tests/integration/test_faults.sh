@@ -111,20 +111,29 @@ wait_exit() {
 	wait "$1" 2>/dev/null || RC=$?
 }
 
+# start_stalled NAME PORTS: the tool (-P PORTS, a one-page buffer) writing into a fifo whose
+# reader (cat, into $WORK/NAME.out) is stopped once the header has arrived. Sets STALL_TOOL
+# and STALL_READER.
+start_stalled() {
+	local i
+	mkfifo "$WORK/$1.fifo"
+	"$T" -P "$2" --buffer-pages 1 >"$WORK/$1.fifo" 2>"$WORK/$1.err" &
+	STALL_TOOL=$!
+	BG_PIDS+=("$STALL_TOOL")
+	cat "$WORK/$1.fifo" >"$WORK/$1.out" &
+	STALL_READER=$!
+	BG_PIDS+=("$STALL_READER")
+	for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/$1.out" && break; sleep 0.05; done
+	kill -STOP "$STALL_READER"
+}
+
 # 1. The reader stops reading (SIGSTOP) while a load runs into a one-page buffer: the load
 #    is not held up, the samples the pipe cannot take are dropped and counted, and the output
 #    goes on once the reader reads again.
 N=20000
 res0=$("$LOADGEN" -n $N -p $PORT)
-mkfifo "$WORK/stall.fifo"
-"$T" -P $PORT,$((PORT + 1)) --buffer-pages 1 >"$WORK/stall.fifo" 2>"$WORK/stall.err" &
-tpid=$!
-BG_PIDS+=("$tpid")
-cat "$WORK/stall.fifo" >"$WORK/stall.out" &
-rpid=$!
-BG_PIDS+=("$rpid")
-for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/stall.out" && break; sleep 0.05; done
-kill -STOP "$rpid"
+start_stalled stall $PORT,$((PORT + 1))
+tpid=$STALL_TOOL rpid=$STALL_READER
 res1=$("$LOADGEN" -n $N -p $PORT)
 sleep 0.2
 # 1 is write(2): the tool waits for the pipe, not the traced processes for the tool.
@@ -279,15 +288,8 @@ for sig in TERM INT; do
 		"test $RC = 0 -a $MS -lt 2000 -a $n -gt 0 -a -n '$ids' -a -z '$left' &&
 		quiet_stderr '$WORK/busy$sig.err'"
 
-	mkfifo "$WORK/full$sig.fifo"
-	"$T" -P $P --buffer-pages 1 >"$WORK/full$sig.fifo" 2>"$WORK/full$sig.err" &
-	pid=$!
-	BG_PIDS+=("$pid")
-	cat "$WORK/full$sig.fifo" >"$WORK/full$sig.out" &
-	rpid=$!
-	BG_PIDS+=("$rpid")
-	for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/full$sig.out" && break; sleep 0.05; done
-	kill -STOP "$rpid"
+	start_stalled full$sig $P
+	pid=$STALL_TOOL rpid=$STALL_READER
 	"$LOADGEN" -n 5000 -p $P >/dev/null
 	sleep 0.2
 	blocked=$(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null)

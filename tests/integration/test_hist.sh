@@ -4,8 +4,7 @@
 # first SYN was dropped, about 1 s); --by, -i, -j and -x with -H; bad combinations.
 . "$(dirname "$0")/common.sh"
 require_bpf
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
-	not_ok "tracefs is mounted" "mount -t tracefs failed"
+need_tracefs
 
 # start_hist NAME ARGS...: the tool with -H.
 start_hist() {

@@ -3,8 +3,7 @@
 # present with the value the test knows, for successes, failures and a hostile COMM.
 . "$(dirname "$0")/common.sh"
 require_bpf
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
-	not_ok "tracefs is mounted" "mount -t tracefs failed"
+need_tracefs
 
 KEYS='["backend","comm","daddr","dport","errno","ip","lat_us","lport","pid","result","saddr","syn_retrans","time"]'
 

@@ -78,9 +78,7 @@ if ! command -v valgrind >/dev/null; then
 	not_ok "valgrind is installed" "no valgrind (make test-deps)"
 	exit 1
 fi
-# -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it; CI may not).
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
-	not_ok "tracefs is mounted" "mount -t tracefs failed"
+need_tracefs
 
 # vg_start NAME FILE REGEX ARGS...: like start_until, under valgrind (its report in
 # $WORK/NAME.vg), waiting up to 90 s: start-up takes about 10 s under valgrind here.
@@ -98,23 +96,6 @@ vg_start() {
 		sleep 0.1
 	done
 	return 1
-}
-
-# vg_stop: SIGINT, then the exit status (124 if it did not exit within 60 s: the leak check
-# runs at exit).
-vg_stop() {
-	local i
-	kill -INT "$VG_PID" 2>/dev/null
-	for i in $(seq 600); do
-		kill -0 "$VG_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$VG_PID" 2>/dev/null; then
-		kill -9 "$VG_PID"
-		wait "$VG_PID" 2>/dev/null
-		return 124
-	fi
-	wait "$VG_PID"
 }
 
 # vg_check NAME RC WHAT PRINTED-CHECK...: one case from the exit status, valgrind's report
@@ -142,7 +123,7 @@ awk_rows() { [ "$(awk "NR > 1 && ($2)" "$1" | wc -l)" = "$3" ]; }
 if vg_start text out 'LAT\(ms\)' -P 41701; then
 	conn -l -n 3 127.0.0.1 41701 >/dev/null
 	wait_line "$WORK/text.out" '$6 == 41701' && sleep 1
-	vg_stop
+	stop_tracer "$VG_PID" 60
 	vg_check text $? "text mode, 3 connects" awk_rows "$WORK/text.out" '$6 == 41701' 3
 else
 	not_ok "valgrind: text mode starts" "$(tail -3 "$WORK/text.err" "$WORK/text.vg")"
@@ -153,7 +134,7 @@ json_rows() { [ "$(grep -c '"ip":6,.*"dport":41702,' "$WORK/json.out")" = 3 ]; }
 if vg_start json err '^tcpconnlat: using the' -j -v -P 41702; then
 	conn -l -n 3 ::1 41702 >/dev/null
 	for i in $(seq 40); do json_rows && break; sleep 0.1; done
-	vg_stop
+	stop_tracer "$VG_PID" 60
 	vg_check json $? "-j (IPv6), 3 connects" json_rows
 else
 	not_ok "valgrind: -j starts" "$(tail -3 "$WORK/json.err" "$WORK/json.vg")"
@@ -168,7 +149,7 @@ if vg_start xr out 'RESULT' -x -r -P 41703,41704; then
 	conn -l -n 3 127.0.0.1 41703 >/dev/null
 	conn 127.0.0.1 41704 >/dev/null
 	wait_line "$WORK/xr.out" '$9 == "refused"' && sleep 1
-	vg_stop
+	stop_tracer "$VG_PID" 60
 	vg_check xr $? "-x -r, 3 connects and 1 refused" xr_rows
 else
 	not_ok "valgrind: -x -r starts" "$(tail -3 "$WORK/xr.err" "$WORK/xr.vg")"
@@ -179,7 +160,7 @@ if vg_start hist err '^tcpconnlat: tracing' -H -x -P 41705,41706; then
 	conn -l -n 3 127.0.0.1 41705 >/dev/null
 	conn 127.0.0.1 41706 >/dev/null
 	sleep 2
-	vg_stop
+	stop_tracer "$VG_PID" 60
 	vg_check hist $? "-H -x, 3 connects and 1 refused" \
 		grep -q '^all: count 3, .*, failed 1$' "$WORK/hist.out"
 else
