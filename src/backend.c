@@ -333,6 +333,23 @@ uint64_t tracer_events_lost(const struct tracer *t)
 	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
 }
 
+uint64_t tracer_runs_missed(const struct tracer *t)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
 {
 	int fd = bpf_map__fd(t->skel->maps.hists);

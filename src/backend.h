@@ -51,6 +51,12 @@ size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 uint64_t tracer_events_lost(const struct tracer *t);
 /* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */
 void tracer_detach(struct tracer *t);
+/*
+ * Runs of our programs the kernel skipped because the program was already running on that
+ * CPU (an interrupt's softirq hit the same hook): connects started, completed or failed
+ * unseen. Not all were connects; 0 on kernels that do not count them (before 5.12).
+ */
+uint64_t tracer_runs_missed(const struct tracer *t);
 void tracer_stop(struct tracer *t);
 
 #endif

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct run r = {};
 	char line[FMT_LINE_MAX];
-	uint64_t start_ms, last_ms;
+	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
 	int err = 0, n;
 
@@ -305,6 +305,7 @@ cleanup:
 	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);
+	missed = t ? tracer_runs_missed(t) : 0;
 	tracer_stop(t);
 	/*
 	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
@@ -312,6 +313,11 @@ cleanup:
 	 */
 	if (r.lost && !reader_left)
 		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
+	if (missed && !reader_left)
+		fprintf(stderr,
+			"tcpconnlat: %llu runs skipped by the kernel (already running on that "
+			"CPU): up to as many connects missing\n",
+			(unsigned long long)missed);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);
 	return err == 2 ? 2 : err ? 1 : 0;

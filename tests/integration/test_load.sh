@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load, with the tool in its default configuration (default buffer: 64 pages per CPU):
 #  1. A soak of SOAK_CONNECTS (default 1,000,000) loopback connects by bench/loadgen: every
-#     connect loadgen counts as established is printed or reported lost, the tool's RSS stays
-#     flat after warm-up, its in-flight map `start` is empty at the end, SIGINT ends it with 0.
+#     connect loadgen counts as established is printed or reported lost (or, when the kernel
+#     skipped runs of the tool's programs, within the skipped runs the tool reports), the
+#     tool's RSS stays flat after warm-up, its in-flight map `start` is empty at the end, and
+#     SIGINT ends it with 0.
 #  2. 10,000 handshakes in flight at once to a port whose SYNs are all dropped (tcp_syn_retries
 #     2: they time out after about 7 s): the in-flight map holds them all, a tracer without -x
 #     prints none of them, one with -x prints each as a timeout, both maps are empty after,
@@ -45,6 +47,11 @@ rows() { awk "NR > 1 && ($2)" "$1" | wc -l; }
 some() { awk "NR > 1 && ($2)" "$1" | head -3 | tr '\n' '|'; }
 # Sockets in the namespace still in SYN_SENT to the held port.
 syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$HOLD_PORT )" | wc -l; }
+# The tool's exit line for runs of its programs the kernel skipped (nested on one CPU).
+missed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) runs skipped by the kernel.*/\1/p' "$1.err" | grep . || echo 0; }
+# accounted PRINTED LOST MISSED MADE: every connect made is printed or reported lost, or is
+# one of the connects a skipped run may have missed (exact when the kernel skipped none).
+accounted() { [ $(($1 + $2)) -le "$4" ] && [ "$4" -le $(($1 + $2 + $3)) ]; }
 
 # 1. The soak. RSS is sampled every 0.5 s while loadgen runs (bash builtins only: the
 #    sampler must not add load of its own).
@@ -79,12 +86,12 @@ rss_end=$(rss_kb "$soak_pid")
 stop_tracer "$soak_pid"
 rc=$?
 expect "soak: the tool exits 0 on SIGINT" "status $rc: $(tail -3 "$WORK/soak.err")" test $rc = 0
-lost=$(lost_of "$WORK/soak")
+lost=$(lost_of "$WORK/soak") missed=$(missed_of "$WORK/soak")
 ours=$(lines_to "$WORK/soak.out" $SOAK_PORT $((SOAK_PORT + 1)))
 others=$(rows "$WORK/soak.out" "\$6 != $SOAK_PORT && \$6 != $((SOAK_PORT + 1))")
-expect "soak: $made connects at $rate/s: $ours printed + $lost lost, no other line" \
-	"$((ours + lost)) != $made, or other lines ($others): $(some "$WORK/soak.out" "\$6 != $SOAK_PORT")" \
-	test "$((ours + lost)):$others" = "${made:-none}:0"
+soak_accounted() { [ "${made:-0}" -gt 0 ] && [ "$others" = 0 ] && accounted "$ours" "$lost" "$missed" "$made"; }
+expect "soak: $made connects at $rate/s: $ours printed + $lost lost ($missed runs skipped), no other line" \
+	"other lines: $others: $(some "$WORK/soak.out" "\$6 != $SOAK_PORT")" soak_accounted
 
 # Flat: the highest RSS of the second half of the run is at most 1 MiB above the RSS at the
 # end of warm-up (the first tenth of the samples; the perf buffer's pages are touched by then).
@@ -149,6 +156,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 sleep 0.5
+# loadgen has exited: every held socket is closed, and its entry must be gone with it.
 plain_after=$(map_entries "$plain_pid" start) fail_after=$(map_entries "$fail_pid" start)
 plain_rss1=$(rss_kb "$plain_pid") fail_rss1=$(rss_kb "$fail_pid")
 
@@ -169,6 +177,7 @@ stop_dropsyn
 expect "in flight: both tracers exit 0 on SIGINT" "plain: $plain_rc, -x: $fail_rc" \
 	test "$plain_rc:$fail_rc" = 0:0
 plain_lost=$(lost_of "$WORK/plain") fail_lost=$(lost_of "$WORK/fail")
+plain_missed=$(missed_of "$WORK/plain") fail_missed=$(missed_of "$WORK/fail")
 
 # No false lines: none for the held port without -x; with -x only timeouts, one per connect.
 held_row="\$7 == $HOLD_PORT"
@@ -183,16 +192,21 @@ expect "in flight: with -x each one printed is a timeout: $tmo timeouts, $other 
 # Every connect under loadgen's name (held, paced, from the root namespace) is printed or
 # reported lost. The timeouts fire in bursts of up to ~3,000 (timer wheel granularity), more
 # than the default buffer's ~2,500 records per CPU: a tracer descheduled on a busy machine may
-# lose some, and must say so.
+# lose some, and must say so. A burst that interrupts the tool's program on its CPU is not
+# seen at all (the kernel does not nest a program in itself): the tool reports those runs.
 plain_loop=$(rows "$WORK/plain.out" "\$7 == $LOOP_PORT")
 fail_loop=$(rows "$WORK/fail.out" "\$7 == $LOOP_PORT && \$9 == \"ok\"")
 plain_all=$(rows "$WORK/plain.out" 1) fail_all=$(rows "$WORK/fail.out" 1)
+held_accounted() {
+	[ "${loop:-0}" -gt 0 ] && [ "$plain_all" = $((plain_loop + 1)) ] &&
+		[ "$fail_all" = $((tmo + fail_loop + 1)) ] &&
+		accounted "$plain_all" "$plain_lost" "$plain_missed" $((loop + 1)) &&
+		accounted "$fail_all" "$fail_lost" "$fail_missed" $((HOLD + loop + 1))
+}
 expect "in flight: every connect accounted for: plain $plain_loop + 1 printed + $plain_lost lost \
-= $loop + 1, -x $tmo + $fail_loop + 1 printed + $fail_lost lost = $HOLD + $loop + 1" \
-	"plain: $plain_all rows, -x: $fail_all rows" \
-	test "${loop:-0}" -gt 0 -a "$plain_all" = $((plain_loop + 1)) -a \
-	"$fail_all" = $((tmo + fail_loop + 1)) -a \
-	$((plain_all + plain_lost)) = $((loop + 1)) -a $((fail_all + fail_lost)) = $((HOLD + loop + 1))
+($plain_missed skipped) of $loop + 1, -x $tmo + $fail_loop + 1 printed + $fail_lost lost \
+($fail_missed skipped) of $HOLD + $loop + 1" \
+	"plain: $plain_all rows, -x: $fail_all rows" held_accounted
 expect "in flight: map start empty afterwards (plain $plain_after, -x $fail_after)" \
 	"plain: $plain_after, -x: $fail_after" test "$plain_after:$fail_after" = 0:0
 # Bounded: the records go through the perf buffer, mapped from the start: they may touch all
