@@ -25,15 +25,8 @@ HOLD_PORT=41720 # every SYN to it is dropped
 LOOP_PORT=41721 # loadgen's paced connects while the handshakes are held
 ROOT_PORT=41701 # the normal connect afterwards, in the root namespace
 
-NS=tcl-load-$$
-cleanup_ns() { ip netns del "$NS" 2>/dev/null; }
-trap 'cleanup_ns; cleanup' EXIT
-ip netns add "$NS" && ip -n "$NS" link set lo up &&
-	ip netns exec "$NS" sh -c 'echo 2 >/proc/sys/net/ipv4/tcp_syn_retries' ||
-	{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
-# -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it; CI may not).
-mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
-	not_ok "tracefs is mounted" "mount -t tracefs failed"
+own_netns 2
+need_tracefs
 
 # A copy of loadgen under a name of this run's own (its comm), for the tools' -n.
 LG=lg$$
