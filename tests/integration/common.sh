@@ -43,14 +43,16 @@ require_bpf() {
 # start_until NAME FILE REGEX ARGS...: runs the tool in the background, stdout in
 # $WORK/NAME.out and stderr in $WORK/NAME.err, until $WORK/NAME.FILE has a line matching
 # the extended REGEX (tracing has started). Sets TRACER_PID. Fails if the tool exits or
-# nothing comes within 10 s.
+# nothing comes within START_SECS (default 10) seconds. The array WRAP, if set, is the
+# command the tool runs under (valgrind, say).
+WRAP=()
 start_until() {
 	local name=$1 file=$2 regex=$3 i
 	shift 3
-	"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	"${WRAP[@]}" "$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TRACER_PID=$!
 	BG_PIDS+=("$TRACER_PID")
-	for i in $(seq 200); do
+	for i in $(seq $((${START_SECS:-10} * 20))); do
 		grep -qE "$regex" "$WORK/$name.$file" 2>/dev/null && return 0
 		kill -0 "$TRACER_PID" 2>/dev/null || return 1
 		sleep 0.05

@@ -80,22 +80,17 @@ if ! command -v valgrind >/dev/null; then
 fi
 need_tracefs
 
-# vg_start NAME FILE REGEX ARGS...: like start_until, under valgrind (its report in
+# vg_start NAME FILE REGEX ARGS...: start_until under valgrind (its report in
 # $WORK/NAME.vg), waiting up to 90 s: start-up takes about 10 s under valgrind here.
 vg_start() {
-	local name=$1 file=$2 regex=$3 i
-	shift 3
-	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		--suppressions="$TOP/tests/integration/valgrind.supp" --log-file="$WORK/$name.vg" \
-		"$T" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	VG_PID=$!
-	BG_PIDS+=("$VG_PID")
-	for i in $(seq 900); do
-		grep -qE "$regex" "$WORK/$name.$file" 2>/dev/null && return 0
-		kill -0 "$VG_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	local WRAP=(valgrind --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite,indirect
+		--suppressions="$TOP/tests/integration/valgrind.supp" --log-file="$WORK/$1.vg")
+	local rc
+	START_SECS=90 start_until "$@"
+	rc=$?
+	VG_PID=$TRACER_PID
+	return $rc
 }
 
 # vg_check NAME RC WHAT PRINTED-CHECK...: one case from the exit status, valgrind's report
