@@ -278,74 +278,67 @@ static void assert_refused_naming(const struct captured *c, const char *path)
 	assert_contains(c->err, quoted);
 }
 
-static void test_preflight_btf_missing(void **state)
+/*
+ * --btf PATH is refused in one line naming PATH that contains want, and (an existing file's
+ * complaint is about its content) never says "No such file" unless want does.
+ */
+static void assert_btf_refused(const char *path, const char *want)
 {
 	struct captured c;
 
-	(void)state;
-	run_preflight("/nonexistent/tcpconnlat-test/vmlinux.btf", &c);
-	assert_refused_naming(&c, "/nonexistent/tcpconnlat-test/vmlinux.btf");
-	assert_contains(c.err, "No such file or directory");
+	run_preflight(path, &c);
+	assert_refused_naming(&c, path);
+	if (!strstr(want, "No such file") && strstr(c.err, "No such file"))
+		fail_because("says missing: %.*s", (int)strcspn(c.err, "\n"), c.err);
+	assert_contains(c.err, want);
 	free(c.err);
+}
+
+/* A temporary file holding n bytes of data, refused as --btf with want. */
+static void assert_btf_file_refused(const void *data, size_t n, const char *want)
+{
+	char path[] = "/tmp/test_backend.XXXXXX";
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	close(fd);
+	assert_btf_refused(path, want);
+	unlink(path);
+}
+
+static void test_preflight_btf_missing(void **state)
+{
+	(void)state;
+	assert_btf_refused("/nonexistent/tcpconnlat-test/vmlinux.btf", "No such file or directory");
 }
 
 static void test_preflight_btf_not_btf(void **state)
 {
-	struct captured c;
-
 	(void)state;
-	run_preflight("/etc/passwd", &c);
-	assert_refused_naming(&c, "/etc/passwd");
-	/* The file is there: the complaint is about its content. */
-	if (strstr(c.err, "No such file"))
-		fail_because("says missing: %.*s", (int)strcspn(c.err, "\n"), c.err);
-	assert_contains(c.err, "BTF");
-	free(c.err);
+	assert_btf_refused("/etc/passwd", "BTF");
 }
 
 /* An ELF file without a .BTF section exists: it must not be reported as missing. */
 static void test_preflight_btf_elf_without_btf(void **state)
 {
-	struct captured c;
-
 	(void)state;
 	/* This test program: an ELF built by gcc, which emits no .BTF section. */
-	run_preflight("/proc/self/exe", &c);
-	assert_refused_naming(&c, "/proc/self/exe");
-	if (strstr(c.err, "No such file"))
-		fail_because("an existing ELF file is reported as missing: %.*s",
-			     (int)strcspn(c.err, "\n"), c.err);
-	assert_contains(c.err, "BTF");
-	free(c.err);
+	assert_btf_refused("/proc/self/exe", "BTF");
 }
 
 static void test_preflight_btf_empty_file(void **state)
 {
-	char path[] = "/tmp/test_backend.XXXXXX";
-	struct captured c;
-	int fd;
-
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	run_preflight(path, &c);
-	unlink(path);
-	assert_refused_naming(&c, path);
-	assert_contains(c.err, "BTF");
-	free(c.err);
+	assert_btf_file_refused("", 0, "BTF");
 }
 
 /* A directory is named as one, not as a file without BTF. */
 static void test_preflight_btf_directory(void **state)
 {
-	struct captured c;
-
 	(void)state;
-	run_preflight("/tmp", &c);
-	assert_refused_naming(&c, "/tmp");
-	assert_contains(c.err, "Is a directory");
-	free(c.err);
+	assert_btf_refused("/tmp", "Is a directory");
 }
 
 /* A file that starts like raw BTF but ends early (a truncated copy) is named damaged. */
@@ -353,20 +346,9 @@ static void test_preflight_btf_truncated(void **state)
 {
 	/* struct btf_header's first 8 bytes: magic 0xeb9f, version 1, flags 0, hdr_len 24. */
 	static const unsigned char head[8] = {0x9f, 0xeb, 1, 0, 24, 0, 0, 0};
-	char path[] = "/tmp/test_backend.XXXXXX";
-	struct captured c;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, head, sizeof(head)), sizeof(head));
-	close(fd);
-	run_preflight(path, &c);
-	unlink(path);
-	assert_refused_naming(&c, path);
-	assert_contains(c.err, "truncated or corrupt");
-	free(c.err);
+	assert_btf_file_refused(head, sizeof(head), "truncated or corrupt");
 }
 
 static void test_preflight_btf_valid_file(void **state)
