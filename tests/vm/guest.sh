@@ -37,10 +37,12 @@ DELAY_MS=25
 LAT_MIN=$((2 * DELAY_MS))
 LAT_MAX=$((3 * DELAY_MS))
 # Loopback has no injected delay. Under emulation the median of nine loopback connects was
-# 0.18-0.34 ms, single ones up to 8.7 ms when the host was busy: the median must be
-# sub-millisecond, and none may come near the veth round trip.
+# 0.18-0.34 ms, single ones up to 8.7 ms when the host was busy; once (6.12, kprobe, seven
+# tracers on the one emulated CPU) the median was 1.15 ms. Timing the wrong event (a
+# retransmitted SYN, the first data) would add a second or a round trip: a median under
+# 3 ms rules that out, and none may come near the veth round trip.
 LOOP_N=9
-LOOP_MEDIAN_MAX=1
+LOOP_MEDIAN_MAX=3
 LOOP_MAX=$DELAY_MS
 # Our latency and the reference's for the same connect. Both read the same clock at about
 # the same points (the tracepoint backend at the socket's state changes inside those
