@@ -67,6 +67,14 @@ __u64 hist_lost = 0;
  * drops after a CPU's last event would otherwise never be reported.
  */
 __u64 events_lost = 0;
+/*
+ * Inserts refused because the in-flight map (inflight_full) or the map of threads inside
+ * connect() (pending_full) was full: those connects go untimed. Plain hash maps, not LRU:
+ * an LRU map evicts live entries silently, even well below its capacity (free slots sit in
+ * per-CPU lists), and an eviction cannot be counted.
+ */
+__u64 inflight_full = 0;
+__u64 pending_full = 0;
 
 struct start_info {
 	__u64 ts_ns;
@@ -91,9 +99,8 @@ struct pending {
 	struct event ev;
 };
 
-/* LRU: a burst of handshakes past capacity evicts the oldest instead of failing inserts. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
 	__type(value, struct start_info);
@@ -121,7 +128,7 @@ struct {
 } cgroup SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_PENDING);
 	__type(key, __u32);
 	__type(value, struct pending);
@@ -192,7 +199,8 @@ static __always_inline int connect_start(const struct sock *sk)
 	s.ts_ns = bpf_ktime_get_ns();
 	s.tgid = id >> 32;
 	s.tid = id;
-	bpf_map_update_elem(&start, &key, &s, BPF_ANY);
+	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY))
+		__sync_fetch_and_add(&inflight_full, 1);
 	return 0;
 }
 
@@ -527,7 +535,8 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	p.sk = (__u64)sk;
 	p.ts_ns = bpf_ktime_get_ns();
 	p.uaddr = ctx->args[1];
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		__sync_fetch_and_add(&pending_full, 1);
 	return 0;
 }
 

@@ -9,12 +9,12 @@
 
 #define TASK_COMM_LEN 16
 
-/* Capacity of the in-flight map (an LRU: past it the oldest handshake is forgotten). */
+/* Capacity of the in-flight map: past it new connects go untimed, and are counted. */
 #define MAX_INFLIGHT 16384
 /* -P takes at most this many ports. */
 #define MAX_DPORTS 16
 
-/* Threads inside connect() at once, tracked for -x (an LRU too). */
+/* Threads inside connect() at once, tracked for -x (past it counted, like the above). */
 #define MAX_PENDING 4096
 
 struct event {
