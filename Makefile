@@ -112,7 +112,8 @@ clean:
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
-	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev
+	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
+	liburing-dev
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
