@@ -13,7 +13,9 @@
  *                                  print "pid=N", wait for a line on stdin; connect without
  *                                  blocking to DADDR:DPORT (whose SYNs are dropped), dissolve
  *                                  that with connect(AF_UNSPEC), wait MS ms, then a child
- *                                  process connects the same socket to ADDR:PORT
+ *                                  process connects the same socket to ADDR:PORT (its line
+ *                                  starts with "child "); then the process itself makes one
+ *                                  plain connect to ADDR:PORT
  *
  * Prints one line per connect: "ok lport=N syn_data=0|1" or "fail lport=N errno=E".
  * syn_data=1: the SYN carried data and the peer acknowledged it (a Fast Open connect).
@@ -229,11 +231,19 @@ static int reuse(int ms, const struct target *dropped, const struct target *t)
 	if (child == 0) {
 		if (fcntl(fd, F_SETFL, 0) || connect(fd, (const struct sockaddr *)&t->ss, t->len))
 			e = errno;
+		printf("child ");
 		report(fd, e);
 		_exit(0);
 	}
 	close(fd);
-	return waitpid(child, &status, 0) == child && WIFEXITED(status) ? 0 : 1;
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return 1;
+	fd = socket(t->af, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&t->ss, t->len))
+		e = errno;
+	report(fd, e);
+	close(fd);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -74,19 +74,21 @@ reuse_in=$WORK/reuse.in
 mkfifo "$reuse_in"
 in_ns "$B/tmode" reuse 300 ::ffff:127.0.0.1 $DROP_PORT ::ffff:127.0.0.1 $PLAIN_PORT \
 	<"$reuse_in" >"$WORK/reuse.conn" &
-reuse_pid=$!
-BG_PIDS+=($reuse_pid)
+reuse_job=$!
+BG_PIDS+=($reuse_job)
 exec {REUSE_FD}>"$reuse_in"
 for i in $(seq 100); do grep -q '^pid=' "$WORK/reuse.conn" && break; sleep 0.02; done
+reuse_pid=$(sed -n 's/^pid=//p' "$WORK/reuse.conn")
 start_tracer reuse -L -p "$reuse_pid" || not_ok "-p tracer starts" "$(cat "$WORK/reuse.err")"
 reuse_tracer=$TRACER_PID
 echo go >&"$REUSE_FD"
 exec {REUSE_FD}>&-
-wait $reuse_pid
+wait $reuse_job
 stop_dropsyn
-reuse_line=$(grep -E '^(ok|fail)' "$WORK/reuse.conn")
+reuse_line=$(grep '^child ' "$WORK/reuse.conn")
+own_line=$(grep -E '^(ok|fail)' "$WORK/reuse.conn")
 
-wait_line "$WORK/all.out" "\$5 == $(lport_of "$reuse_line")"
+wait_line "$WORK/reuse.out" "\$5 == $(lport_of "$own_line")"
 for t in $reuse_tracer $named_pid $plain_pid $all_pid; do stop_tracer $t; done
 kill -INT "$hist_pid"
 wait "$hist_pid"
@@ -132,9 +134,11 @@ p=$(sed -n 's/^fail lport=\([0-9]*\).*ECONNREFUSED.*/\1/p' "$WORK/uring.refused"
 one_row "-x: a refused io_uring connect is 'refused' with the submitter's PID" "$WORK/all.out" \
 	"${p:-none}" $CLOSED_PORT "\$1 == $uring_ref_pid && \$9 == \"refused\""
 
-expect "the reused socket connected from the child" "$reuse_line" grep -q '^ok' <<<"$reuse_line"
+expect "the reused socket connected from the child" "$reuse_line" grep -q '^child ok' <<<"$reuse_line"
 rp=$(lp "$reuse_line")
 one_row "the reused socket's connect: one row, the child's own, not the dissolved connect's start" \
 	"$WORK/all.out" "$rp" $PLAIN_PORT "\$1 != $reuse_pid && \$8 < 100 && \$9 == \"ok\""
+one_row "-p of the first process: its own later connect is shown" "$WORK/reuse.out" \
+	"$(lp "$own_line")" $PLAIN_PORT "\$1 == $reuse_pid"
 expect "-p of the first process: no row for the child's connect on that socket" \
 	"$(tr '\n' '|' <"$WORK/reuse.out")" [ -z "$(rows_of "$WORK/reuse.out" "$rp" $PLAIN_PORT)" ]

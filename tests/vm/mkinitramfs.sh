@@ -3,9 +3,11 @@
 # and tc, bpftool, jq and BCC's tcpconnlat (as bcc-tcpconnlat) with the libraries they load, and
 # tests/vm/guest.sh as /init; for make bench, its load generator and start-up timer with
 # bench/guest-bench.sh and bench/lib.sh. Kernel modules come in a second archive per kernel.
-#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN LOADGEN STARTUP
+#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN LOADGEN STARTUP [HELPER...]
+# Each further HELPER (a static program) goes to /usr/local/bin under its own name.
 set -euo pipefail
 out=$1 tracer=$2 tconn=$3 loadgen=$4 startup=$5
+shift 5
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -18,6 +20,9 @@ cp "$tracer" "$root$bin/tcpconnlat"
 cp "$tconn" "$root$bin/tconn"
 cp "$loadgen" "$root$bin/loadgen"
 cp "$startup" "$root$bin/startup"
+for helper in "$@"; do
+	cp "$helper" "$root$bin/"
+done
 cp "$here/guest.sh" "$root/init"
 cp "$here/../../bench/guest-bench.sh" "$root/bench-guest.sh"
 cp "$here/../../bench/lib.sh" "$root/bench-lib.sh"

@@ -15,12 +15,22 @@ $(VM_OUT)/tconn: $(TEST_OUT)/helper_tconn.o | $(VM_OUT)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) -static $^ -o $@
 
+# Fast Open, named-thread and reused-socket connects; io_uring connects.
+$(VM_OUT)/tmode: $(TEST_OUT)/helper_tmode.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -o $@
+
+$(VM_OUT)/uconn: $(TEST_OUT)/helper_uconn.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -luring -o $@
+
 # The benchmarks' guest part (bench/bench.mk builds its static binaries) rides along.
 $(VM_OUT)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/guest.sh $(VM_OUT)/tcpconnlat \
-		$(VM_OUT)/tconn $(VM_OUT)/loadgen $(VM_OUT)/startup bench/guest-bench.sh bench/lib.sh
+		$(VM_OUT)/tconn $(VM_OUT)/loadgen $(VM_OUT)/startup $(VM_OUT)/tmode $(VM_OUT)/uconn \
+		bench/guest-bench.sh bench/lib.sh
 	$(call msg,INITRAMFS,$@)
 	$(Q)tests/vm/mkinitramfs.sh $@ $(VM_OUT)/tcpconnlat $(VM_OUT)/tconn $(VM_OUT)/loadgen \
-		$(VM_OUT)/startup
+		$(VM_OUT)/startup $(VM_OUT)/tmode $(VM_OUT)/uconn
 
 # Always asked: fetch-kernels.sh keeps what it has and fetches only missing series.
 .PHONY: vm-kernels vm-build
