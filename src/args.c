@@ -23,7 +23,7 @@ enum {
 };
 
 static const char doc[] =
-	"Trace TCP active connects and show how long the handshake took (connect() to SYN-ACK).\n"
+	"Trace TCP active connects and show how long the handshake took (first SYN to SYN-ACK).\n"
 	"\v"
 	"MIN_MS: show only connects that took at least this many milliseconds (e.g. 0.1).\n"
 	"\n"
@@ -60,7 +60,10 @@ static const struct argp_option options[] = {
 	 "Only connects to this address or network, IPv4 or IPv6 (e.g. 10.0.0.0/8, 2001:db8::/32)",
 	 0},
 	{"uid", 'u', "UID", 0, "Only connects made by processes running as this user id", 0},
-	{"name", 'n', "COMM", 0, "Only connects made by processes with exactly this name", 0},
+	{"name", 'n', "COMM", 0,
+	 "Only connects made by threads with exactly this name (COMM: the name of the thread that "
+	 "connects)",
+	 0},
 	{"cgroup", OPT_CGROUP, "PATH", 0,
 	 "Only connects from processes in this cgroup v2 directory or below it", 0},
 	{"histogram", 'H', NULL, 0,

@@ -22,7 +22,7 @@ struct event {
 	__u8 daddr[16];
 	char comm[TASK_COMM_LEN];
 	__u64 ts_us;	/* CLOCK_MONOTONIC at completion */
-	__u64 delta_us; /* connect() to SYN-ACK */
+	__u64 delta_us; /* first SYN to SYN-ACK (or to the failure) */
 	__u32 tgid;
 	__u16 lport; /* host order */
 	__u16 dport; /* host order */

@@ -68,6 +68,12 @@ in_ns "$B/uconn" 127.0.0.1 $CLOSED_PORT >"$WORK/uring.refused"
 # uconn's single thread submits: its thread id is the process's PID.
 uring_pid=$(sed -n 's/^tid=//p' "$WORK/uring.ok")
 uring_ref_pid=$(sed -n 's/^tid=//p' "$WORK/uring.refused")
+# The -x handover (connect_failed() / sys_exit_connect): two processes, each 200 refused
+# connects at once; each must be reported once, whole (refused, LAT a round trip).
+in_ns "$B/tconn" -n 200 -c refA 127.0.0.1 $CLOSED_PORT >"$WORK/refA" &
+refa=$!
+in_ns "$B/tconn" -n 200 -c refB ::1 $CLOSED_PORT >"$WORK/refB"
+wait $refa
 # 3. A dissolved connect, then the same socket connected by a child process.
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000 $DROP_PORT
 reuse_in=$WORK/reuse.in
@@ -134,6 +140,16 @@ p=$(sed -n 's/^fail lport=\([0-9]*\).*ECONNREFUSED.*/\1/p' "$WORK/uring.refused"
 one_row "-x: a refused io_uring connect is 'refused' with the submitter's PID" "$WORK/all.out" \
 	"${p:-none}" $CLOSED_PORT "\$1 == $uring_ref_pid && \$9 == \"refused\""
 
+made=$(cat "$WORK/refA" "$WORK/refB" | grep -c 'errno=ECONNREFUSED')
+for i in $(seq 40); do
+	[ "$(awk -v dp=$CLOSED_PORT 'NR > 1 && $7 == dp && $2 ~ /^ref[AB]$/' "$WORK/all.out" | wc -l)" -ge "$made" ] && break
+	sleep 0.05
+done
+rows=$(awk -v dp=$CLOSED_PORT 'NR > 1 && $7 == dp && $2 ~ /^ref[AB]$/' "$WORK/all.out")
+good=$(awk '$9 == "refused" && $8 >= 0 && $8 < 100 { print $3 ":" $5 }' <<<"$rows" | sort -u | wc -l)
+expect "-x, 400 refused connects from two processes at once: each reported once, refused, within 100 ms" \
+	"made $made, $(grep -c . <<<"$rows") rows, $good good and distinct" \
+	[ "$made" = 400 -a "$(grep -c . <<<"$rows")" = 400 -a "$good" = 400 ]
 expect "the reused socket connected from the child" "$reuse_line" grep -q '^child ok' <<<"$reuse_line"
 rp=$(lp "$reuse_line")
 one_row "the reused socket's connect: one row, the child's own, not the dissolved connect's start" \
