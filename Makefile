@@ -54,7 +54,7 @@ LDLIBS := $(LIBBPF_LIB) -lelf -lz
 endif
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o cgroup.o pidns.o)
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h

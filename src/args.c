@@ -51,9 +51,13 @@ static const struct argp_option options[] = {
 	 "refused, timeout, unreach, aborted or error:ERRNO",
 	 0},
 	{"retrans", 'r', NULL, 0, "Include SYNRTX: SYNs retransmitted before the outcome", 0},
+	{"show-cgroup", 'G', NULL, 0,
+	 "Include a CGROUP column, last: the connecting process's cgroup v2 path, below the "
+	 "cgroup2 mount",
+	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
-	 "dport, lat_us, result, errno, syn_retrans, backend)",
+	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
@@ -73,8 +77,8 @@ static const struct argp_option options[] = {
 	{"interval", 'i', "SECS", 0, "With -H: print and restart the histograms every SECS seconds",
 	 0},
 	{"by", OPT_BY, "KEY", 0,
-	 "With -H: one histogram per daddr, dport, dest (address:port), comm or pid, most "
-	 "frequent first",
+	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "
+	 "most frequent first",
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
@@ -327,6 +331,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'r':
 		cfg->retrans = true;
 		break;
+	case 'G':
+		cfg->show_cgroup = true;
+		break;
 	case 'j':
 		cfg->json = true;
 		break;
@@ -366,9 +373,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_BY:
 		err = hist_by_parse(arg);
 		if (err < 0)
-			return usage_error(
-				st, "invalid --by '%s': expected daddr, dport, dest, comm or pid",
-				arg);
+			return usage_error(st,
+					   "invalid --by '%s': expected daddr, dport, dest, comm, "
+					   "pid or cgroup",
+					   arg);
 		cfg->hist_by = err;
 		break;
 	case 'c':
@@ -537,6 +545,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		report_bad_option(&st, argc, argv);
 	if (!e && !cfg->hist && (cfg->interval || cfg->hist_by))
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
+	if (!e && cfg->hist && cfg->show_cgroup)
+		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
 	if (!e && cfg->hist && cfg->count)
 		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
 	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)

@@ -256,6 +256,9 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
 	skel->rodata->targ_hist = cfg->hist;
 	skel->rodata->targ_hist_by = cfg->hist_by;
+	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
+	skel->rodata->targ_cgroup_id =
+		cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP;
 	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;

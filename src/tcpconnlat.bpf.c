@@ -41,7 +41,9 @@
 #define ERESTART_RESTARTBLOCK 516
 #define S_IFMT		      00170000
 #define NSEC_PER_MSEC	      1000000ULL
-#define S_IFSOCK	      0140000
+/* Nested PID namespaces the kernel allows (MAX_PID_NS_LEVEL). */
+#define MAX_PIDNS_LEVEL 32
+#define S_IFSOCK	0140000
 
 /* Set by user space between open and load; zero means "no filter". */
 const volatile __u32 targ_tgid = 0;
@@ -62,6 +64,13 @@ const volatile __u32 targ_uid = 0;
 const volatile bool targ_filter_comm = false;
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool targ_filter_cgroup = false;
+/*
+ * The PID namespace the tool runs in, by inode number, when it is not the initial one: PIDs
+ * are then that namespace's, and only tasks it can see are traced.
+ */
+const volatile __u32 targ_pidns_ino = 0;
+/* Record the connecting task's cgroup v2 id (-G, --by cgroup, -j). */
+const volatile bool targ_cgroup_id = false;
 /* -H: aggregate into hists by targ_hist_by instead of sending events. */
 const volatile bool targ_hist = false;
 const volatile __u32 targ_hist_by = HIST_BY_NONE;
@@ -92,6 +101,7 @@ __u64 ends_unseen = 0;
 
 struct start_info {
 	__u64 ts_ns;
+	__u64 cgroup_id;
 	__u32 tgid;
 	char comm[TASK_COMM_LEN];
 	__u8 syn_retrans;
@@ -107,6 +117,7 @@ struct pending {
 	__u64 ts_ns;	  /* connect() entered */
 	__u64 uaddr;	  /* the sockaddr argument (user memory) */
 	__u64 fail_ts_ns; /* when the socket left SYN_SENT for CLOSE, if it did */
+	__u32 tgid;	  /* as the tool sees it */
 	__u16 fail_err;
 	__u8 failed;  /* handed over: written last, once the fields above are set */
 	__u8 started; /* the connect got an in-flight entry (reached connect_start()) */
@@ -153,15 +164,74 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* Depth of targ_pidns_ino below the initial namespace, plus one, once found (0: not yet). */
+__u32 pidns_level = 0;
+
 /*
- * The filters on the calling task: -p, -u, -n, --cgroup. Runs in connect()'s context; fills
- * comm, read only once the cheaper filters have let the task through.
+ * The number of a struct pid in the tool's PID namespace, as pid_nr_ns() finds it:
+ * pid->numbers[level] belongs to the namespace at that depth, and the task is visible in the
+ * tool's namespace only if the one at the tool's depth is the tool's. The depth is found by
+ * the first task seen below it (user space cannot read it from inside the namespace).
  */
-static __always_inline bool task_wanted(__u64 id, char comm[TASK_COMM_LEN])
+static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
+{
+	__u32 plevel, level = pidns_level;
+	struct upid up;
+	int i;
+
+	if (!pid)
+		return false;
+	plevel = BPF_CORE_READ(pid, level);
+	if (level) {
+		if (level - 1 > plevel || level - 1 >= MAX_PIDNS_LEVEL ||
+		    bpf_core_read(&up, sizeof(up), &pid->numbers[level - 1]) ||
+		    BPF_CORE_READ(up.ns, ns.inum) != targ_pidns_ino)
+			return false;
+		*nr = up.nr;
+		return true;
+	}
+	/* Level 0 is the initial namespace, which the tool is not in. */
+	for (i = 1; i < MAX_PIDNS_LEVEL && i <= plevel; i++) {
+		if (bpf_core_read(&up, sizeof(up), &pid->numbers[i]))
+			return false;
+		if (BPF_CORE_READ(up.ns, ns.inum) == targ_pidns_ino) {
+			pidns_level = i + 1;
+			*nr = up.nr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The calling task's process id as the tool sees it; false if the tool cannot see it. */
+static __always_inline bool current_tgid(__u32 *tgid)
+{
+	struct task_struct *task;
+
+	if (!targ_pidns_ino) {
+		*tgid = bpf_get_current_pid_tgid() >> 32;
+		return true;
+	}
+	/* task_struct has had thread_pid since Linux 4.19; on older kernels user space refuses
+	 * to run in a PID namespace. */
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!bpf_core_field_exists(task->thread_pid))
+		return false;
+	return pid_in_ns(BPF_CORE_READ(task, group_leader, thread_pid), tgid);
+}
+
+/*
+ * The filters on the calling task: -p, -u, -n, --cgroup, and the tool's PID namespace.
+ * Runs in connect()'s context; sets the task's process id (*tgid) and comm, read only once
+ * the cheaper filters have let the task through.
+ */
+static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 {
 	int i;
 
-	if (targ_tgid && id >> 32 != targ_tgid)
+	if (!current_tgid(tgid))
+		return false;
+	if (targ_tgid && *tgid != targ_tgid)
 		return false;
 	if (targ_filter_uid && (__u32)bpf_get_current_uid_gid() != targ_uid)
 		return false;
@@ -217,6 +287,7 @@ static __always_inline int connect_start(const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct start_info s = {};
+	__u32 tgid;
 
 	/*
 	 * A connect we do not time must not complete an older entry of the same socket: one
@@ -224,15 +295,18 @@ static __always_inline int connect_start(const struct sock *sk)
 	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
 	 * absurd latency and another process's PID. With filters on, drop any such entry.
 	 */
-	if (!task_wanted(id, s.comm) ||
+	if (!task_wanted(&tgid, s.comm) ||
 	    (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)) {
 		if (targ_tgid || targ_filter_uid || targ_filter_cgroup || targ_filter_comm ||
-		    targ_af)
+		    targ_af || targ_pidns_ino)
 			connect_forget(sk);
 		return 0;
 	}
 	s.ts_ns = bpf_ktime_get_ns();
-	s.tgid = id >> 32;
+	s.tgid = tgid;
+	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
+	if (targ_cgroup_id)
+		s.cgroup_id = bpf_get_current_cgroup_id();
 	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY)) {
 		__sync_fetch_and_add(&inflight_full, 1);
 		return 0;
@@ -361,6 +435,9 @@ static __always_inline void hist_add(const struct event *e)
 	case HIST_BY_PID:
 		k.tgid = e->tgid;
 		break;
+	case HIST_BY_CGROUP:
+		k.cgroup_id = e->cgroup_id;
+		break;
 	}
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (!h) {
@@ -407,6 +484,7 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	struct event e = {};
 
 	e.tgid = s->tgid;
+	e.cgroup_id = s->cgroup_id;
 	__builtin_memcpy(e.comm, s->comm, sizeof(e.comm));
 	e.syn_retrans = s->syn_retrans;
 	e.failed = failed;
@@ -658,13 +736,12 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = bpf_get_current_pid_tgid(), tgid;
 	char comm[TASK_COMM_LEN];
 	struct pending p = {};
 	struct sock *sk;
-	__u32 tid = id;
 
-	if (!task_wanted(id, comm))
+	if (!task_wanted(&tgid, comm))
 		return 0;
 	sk = tcp_sock_of_fd(ctx->args[0]);
 	/* A connect() on a socket already connecting or connected starts nothing. */
@@ -675,6 +752,7 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	p.sk = (__u64)sk;
 	p.ts_ns = bpf_ktime_get_ns();
 	p.uaddr = ctx->args[1];
+	p.tgid = tgid;
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		__sync_fetch_and_add(&pending_full, 1);
 	return 0;
@@ -700,14 +778,14 @@ static __always_inline void fill_daddr_from_user(struct event *e, __u64 uaddr)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start_ns;
+	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
 	struct start_info s = {};
 	struct pending *pp, p;
 	bool interrupted, claimed;
 	struct event e = {};
 	struct sock *sk;
-	__u32 tid = id;
+	__u32 tid = bpf_get_current_pid_tgid();
 
 	pp = bpf_map_lookup_elem(&pending, &tid);
 	if (!pp)
@@ -733,7 +811,8 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
 	start_ns = claimed ? syn_sent_ns(sk, &s, now) : p.ts_ns;
 	e.syn_retrans = s.syn_retrans;
-	e.tgid = id >> 32;
+	e.tgid = p.tgid;
+	e.cgroup_id = claimed ? s.cgroup_id : targ_cgroup_id ? bpf_get_current_cgroup_id() : 0;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	if (p.failed) {
 		e.af = p.ev.af;
