@@ -20,9 +20,10 @@ CLOSED_PORT=41302 # nothing listens
 PLAIN_PORT=41303  # serves (tconn)
 DROP_PORT=41304   # every SYN dropped
 
-in_ns "$B/tmode" serve 127.0.0.1 $TFO_PORT >"$WORK/tfo.srv" &
+# Not through in_ns: a function in the background is a subshell, and its PID not the server's.
+ip netns exec "$NS" "$B/tmode" serve 127.0.0.1 $TFO_PORT >"$WORK/tfo.srv" &
 BG_PIDS+=($!)
-in_ns "$B/tconn" -s ::ffff:127.0.0.1 $PLAIN_PORT >"$WORK/plain.srv" &
+ip netns exec "$NS" "$B/tconn" -s ::ffff:127.0.0.1 $PLAIN_PORT >"$WORK/plain.srv" &
 BG_PIDS+=($!)
 for i in $(seq 100); do
 	[ "$(cat "$WORK/tfo.srv" "$WORK/plain.srv" | grep -c listening)" = 2 ] && break
@@ -70,7 +71,7 @@ uring_pid=$(sed -n 's/^tid=//p' "$WORK/uring.ok")
 uring_ref_pid=$(sed -n 's/^tid=//p' "$WORK/uring.refused")
 # The -x handover (connect_failed() / sys_exit_connect): two processes, each 200 refused
 # connects at once; each must be reported once, whole (refused, LAT a round trip).
-in_ns "$B/tconn" -n 200 -c refA 127.0.0.1 $CLOSED_PORT >"$WORK/refA" &
+ip netns exec "$NS" "$B/tconn" -n 200 -c refA 127.0.0.1 $CLOSED_PORT >"$WORK/refA" &
 refa=$!
 in_ns "$B/tconn" -n 200 -c refB ::1 $CLOSED_PORT >"$WORK/refB"
 wait $refa
@@ -78,7 +79,7 @@ wait $refa
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000 $DROP_PORT
 reuse_in=$WORK/reuse.in
 mkfifo "$reuse_in"
-in_ns "$B/tmode" reuse 300 ::ffff:127.0.0.1 $DROP_PORT ::ffff:127.0.0.1 $PLAIN_PORT \
+ip netns exec "$NS" "$B/tmode" reuse 300 ::ffff:127.0.0.1 $DROP_PORT ::ffff:127.0.0.1 $PLAIN_PORT \
 	<"$reuse_in" >"$WORK/reuse.conn" &
 reuse_job=$!
 BG_PIDS+=($reuse_job)

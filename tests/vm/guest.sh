@@ -466,6 +466,85 @@ EOR
 		"$(awk -v p="${o:-none}" -v pid="${reuse:-1}" 'NR > 1 && $5 == p && $1 == pid' "$d/pid" | wc -l)" = 1 ]
 }
 
+# Containers (tests/integration/test_containers.sh does more on the host): a tracer and a
+# client in a PID namespace of their own; clients in two cgroups, seen with -G and
+# -H --by cgroup from outside.
+run_containers() {
+	local b=$1 d=/tmp/$1/ctr i
+	mkdir -p "$d" /sys/fs/cgroup/ctr/a /sys/fs/cgroup/ctr/b
+	mark "$b: containers"
+	tcpconnlat -G -L -P 8001 --backend="$b" >"$d/cg" 2>&1 &
+	cgt=$!
+	tcpconnlat -H --by cgroup -P 8001 --backend="$b" >"$d/hist" 2>"$d/hist.err" &
+	ht=$!
+	# The namespace's side: its tracer, and a client that waits for $d/go. (A shell of its
+	# own: iproute2's ip by path, not busybox's.)
+	cat >"$d/inner.sh" <<EOF
+tcpconnlat -L -P 8001 --backend=$b >$d/ns 2>&1 &
+t=\$!
+mkfifo $d/nsgo
+/usr/local/bin/ip netns exec cli tconn -w -c nscli 10.200.0.2 8001 <>$d/nsgo >$d/nscli &
+c=\$!
+i=0
+while ! grep -q 'LAT(ms)' $d/ns && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+touch $d/ready
+while [ ! -e $d/go ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done
+echo go >$d/nsgo
+wait \$c
+sleep 1
+kill -INT \$t
+wait \$t
+EOF
+	unshare -p -f --mount-proc sh "$d/inner.sh" >"$d/inner.log" 2>&1 &
+	inner=$!
+	wait_header "$d/cg" $cgt || result "$b" fail "containers: -G instance starts" "$(tail -1 "$d/cg")"
+	i=0
+	while [ ! -e "$d/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! grep -q '^tcpconnlat: tracing' "$d/hist.err" && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mark "$b: containers attached"
+	ip netns exec cli tconn -c outcli 10.200.0.2 8001 >"$d/out"
+	for c in a1 a2 b1; do
+		mkfifo "$d/go-$c"
+		ip netns exec cli tconn -w 10.200.0.2 8001 <>"$d/go-$c" >"$d/one-$c" &
+		cp=$!
+		while ! grep -qs '^pid=' "$d/one-$c" && kill -0 $cp 2>/dev/null; do sleep 0.05; done
+		# tconn's own PID: $! is the shell function ip()'s subshell.
+		sed -n 's/^pid=//p' "$d/one-$c" >/sys/fs/cgroup/ctr/${c%?}/cgroup.procs
+		echo go >"$d/go-$c"
+		wait $cp
+		grep '^ok' "$d/one-$c" >>"$d/conn-${c%?}"
+	done
+	mark "$b: containers, connects from cgroups made"
+	touch "$d/go"
+	wait $inner
+	sleep 1
+	stop $cgt
+	stop $ht
+	nspid=$(sed -n 's/^pid=//p' "$d/nscli")
+	p=$(lports "$d/nscli")
+	check "$b" "in a PID namespace: the row has that namespace's PID" \
+		"nscli pid $nspid, lport $p: $(tr '\n' '|' <"$d/ns") $(tail -2 "$d/inner.log" | tr '\n' ' ')" \
+		[ -n "$p" -a "$(awk -v p="$p" 'NR > 1 && $5 == p { print $1 "/" $2 }' "$d/ns")" = "$nspid/nscli" ]
+	o=$(lports "$d/out")
+	check "$b" "in a PID namespace: a connect from outside it is not shown" "$(tr '\n' '|' <"$d/ns")" \
+		[ -n "$o" -a -z "$(awk -v p="$o" 'NR > 1 && $5 == p' "$d/ns")" ]
+	ok=0
+	for c in a b; do
+		for p in $(lports "$d/conn-$c"); do
+			[ "$(awk -v p="$p" 'NR > 1 && $5 == p { print $NF }' "$d/cg")" = "/ctr/$c" ] && ok=$((ok + 1))
+		done
+	done
+	check "$b" "-G: each connect shows its process's cgroup (/ctr/a twice, /ctr/b)" \
+		"$ok of 3: $(tr '\n' '|' <"$d/cg")" [ $ok = 3 ]
+	check "$b" "-H --by cgroup: /ctr/a counts 2, /ctr/b 1" "$(grep '^cgroup' "$d/hist" | tr '\n' '|')" \
+		[ "$(grep -c '^cgroup /ctr/a: count 2,' "$d/hist")" = 1 -a \
+		"$(grep -c '^cgroup /ctr/b: count 1,' "$d/hist")" = 1 ]
+	rm -f "$d/ready" "$d/go"
+}
+
 ip netns exec cli sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv tmode serve 10.200.0.2 8006 >/tmp/srv6 &
@@ -479,6 +558,7 @@ done
 for b in fentry kprobe tracepoint; do
 	run_backend $b
 	run_modes $b
+	run_containers $b
 done
 echo DONE
 poweroff -f
