@@ -116,7 +116,7 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 	fmt_header(f, hdr, sizeof(hdr));
 	nh = words(hdr, hcopy, sizeof(hcopy), hw);
 	nw = words(line, copy, sizeof(copy), w);
-	CHECK(nh == 7 + f->timestamp + f->lport + f->synrtx + f->result, hdr);
+	CHECK(nh == 7 + f->timestamp + f->lport + f->synrtx + f->result + !!f->cgroups, hdr);
 	CHECK(nw == nh, line);
 
 	i += f->timestamp;
@@ -144,7 +144,12 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 		snprintf(num, sizeof(num), "%u", e->syn_retrans);
 		CHECK(!strcmp(w[i++], num), line);
 	}
-	CHECK(i + f->result == nw, line);
+	if (f->cgroups) {
+		/* No cgroup2 mount behind it: every cgroup is shown by its id. */
+		snprintf(num, sizeof(num), "id:%llu", (unsigned long long)e->cgroup_id);
+		CHECK(!strcmp(w[nw - 1], num), line);
+	}
+	CHECK(i + f->result + !!f->cgroups == nw, line);
 }
 
 /* ---- JSON ---- */
@@ -152,7 +157,7 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 /* The keys, in the order the README documents. */
 static const char *const json_keys[] = {
 	"time",	 "pid",	   "comm",   "ip",    "saddr",	     "lport",	"daddr",
-	"dport", "lat_us", "result", "errno", "syn_retrans", "backend",
+	"dport", "lat_us", "result", "errno", "syn_retrans", "backend", "cgroup",
 };
 #define NKEYS (sizeof(json_keys) / sizeof(json_keys[0]))
 
@@ -252,6 +257,10 @@ struct jvalue {
 	size_t str_len;
 };
 
+static struct json_ctx jctx;
+/* What -G and -j use, with no cgroup2 mount behind it. */
+static struct cgroups no_mount = {.mount_fd = -1};
+
 /* The object json_event() writes: flat, the documented keys in order, strings, numbers
  * or null as values, then the newline and nothing else. */
 static bool j_object(const char *p, struct jvalue *v)
@@ -316,6 +325,14 @@ static void check_json(const struct event *e, const char *line, size_t n)
 	check_num(&v[7], e->dport, line);
 	check_num(&v[8], e->delta_us, line);
 	check_num(&v[11], e->syn_retrans, line);
+	if (jctx.cgroups) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "id:%llu", (unsigned long long)e->cgroup_id);
+		CHECK(v[13].str_len == strlen(id) && !memcmp(v[13].str, id, v[13].str_len), line);
+	} else {
+		CHECK(v[13].len == 4 && !memcmp(v[13].text, "null", 4), line);
+	}
 	CHECK(v[10].text[0] == (e->failed && e->err ? '"' : 'n'), line);
 }
 
@@ -324,9 +341,8 @@ static void check_json(const struct event *e, const char *line, size_t n)
 struct opts {
 	struct formatter fmt;
 	bool json;
+	bool cgroups;
 };
-
-static struct json_ctx jctx;
 
 static void format(struct opts *o, const struct event *e)
 {
@@ -337,6 +353,7 @@ static void format(struct opts *o, const struct event *e)
 	/* Stale bytes must not pass for output: fill the buffer first. */
 	memset(line, 'Z', sizeof(line));
 	if (o->json) {
+		jctx.cgroups = o->cgroups ? &no_mount : NULL;
 		n = json_event(&jctx, e, line, sizeof(line));
 		check_json(e, line, n);
 	} else {
@@ -351,6 +368,8 @@ static void set_opts(struct opts *o, uint8_t bits)
 	o->fmt.synrtx = bits & 4;
 	o->fmt.result = bits & 8;
 	o->json = bits & 16;
+	o->cgroups = bits & 32;
+	o->fmt.cgroups = o->cgroups ? &no_mount : NULL;
 }
 
 struct seen {
@@ -445,10 +464,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	set_opts(&none, 0);
-	set_opts(&all, 15);
+	set_opts(&all, 15 | 32);
 	format(&none, &plain);
 	format(&all, &plain);
 	set_opts(&none, 16);
+	format(&none, &plain);
+	set_opts(&none, 16 | 32);
 	format(&none, &plain);
 
 	if (size) {

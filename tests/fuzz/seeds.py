@@ -43,9 +43,9 @@ ARGS = {
 
 
 def event(saddr=b"", daddr=b"", comm=b"", ts=0, delta=0, tgid=0, lport=0, dport=0,
-          af=socket.AF_INET, err=0, failed=0, rtx=0):
-    return struct.pack("<16s16s16sQQIHHHHBBH", saddr, daddr, comm, ts, delta, tgid, lport,
-                       dport, af, err, failed, rtx, 0)
+          af=socket.AF_INET, err=0, failed=0, rtx=0, cgroup=0):
+    return struct.pack("<16s16s16sQQQIHHHHBBH", saddr, daddr, comm, ts, delta, cgroup, tgid,
+                       lport, dport, af, err, failed, rtx, 0)
 
 
 def v4(a):
