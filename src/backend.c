@@ -223,8 +223,8 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	skel->rodata->targ_failed = cfg->failed;
 }
 
-static int try_backend(const struct config *cfg, enum backend b, struct tcpconnlat_bpf **out,
-		       enum load_stage *stage)
+static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
+		       struct tcpconnlat_bpf **out, enum load_stage *stage)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
@@ -257,6 +257,10 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	err = tcpconnlat_bpf__load(skel);
 	if (err)
 		goto cleanup;
+	*stage = STAGE_READER;
+	err = rd->open(rd->ctx, bpf_map__fd(skel->maps.events));
+	if (err)
+		goto cleanup;
 	*stage = STAGE_ATTACH;
 	if (cfg->cgroup_path) {
 		__u32 zero = 0;
@@ -273,11 +277,14 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	return 0;
 
 cleanup:
+	/* The reader belongs to this candidate's events map: the next one has its own. */
+	if (*stage == STAGE_ATTACH)
+		rd->close(rd->ctx);
 	tcpconnlat_bpf__destroy(skel);
 	return err < 0 ? err : -EINVAL;
 }
 
-struct tracer *tracer_start(const struct config *cfg, FILE *err)
+struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
 {
 	enum backend cand[3];
 	const char *why[3];
@@ -293,12 +300,17 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 	for (i = 0; i < n; i++) {
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], &t->skel, &stage);
+		e = try_backend(cfg, cand[i], rd, &t->skel, &stage);
 		if (!e) {
 			t->backend = cand[i];
 			while (i--) /* the reasons of the candidates that failed before */
 				free((char *)why[i]);
 			return t;
+		}
+		if (stage == STAGE_READER) { /* no other backend would help */
+			fprintf(err, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(-e));
+			n = i;
+			goto cleanup;
 		}
 		why[i] = strdup(backend_failure(cand[i], stage, e));
 		if (cfg->verbose)
@@ -312,6 +324,7 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: no backend could attach:\n");
 	for (i = 0; n > 1 && i < n; i++)
 		fprintf(err, "  %-10s %s\n", backend_name(cand[i]), why[i] ? why[i] : "?");
+cleanup:
 	for (i = 0; i < n; i++)
 		free((char *)why[i]);
 	free(t);
@@ -321,11 +334,6 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 enum backend tracer_backend(const struct tracer *t)
 {
 	return t->backend;
-}
-
-int tracer_events_fd(const struct tracer *t)
-{
-	return bpf_map__fd(t->skel->maps.events);
 }
 
 uint64_t tracer_events_lost(const struct tracer *t)

@@ -12,10 +12,22 @@
 enum load_stage {
 	STAGE_OPEN,
 	STAGE_LOAD,
+	STAGE_READER,
 	STAGE_ATTACH,
 };
 
 struct tracer;
+
+/*
+ * What reads the events map: opened for each candidate once it is loaded, before its
+ * programs are attached, so that no event is written while nobody can read it. open returns
+ * 0 or a negative errno; close undoes it when the candidate then fails to attach.
+ */
+struct tracer_reader {
+	int (*open)(void *ctx, int events_fd);
+	void (*close)(void *ctx);
+	void *ctx;
+};
 
 /*
  * What must hold before any BPF is loaded: the privileges and a kernel BTF. Prints one line
@@ -36,12 +48,12 @@ int backend_candidates(enum backend requested, enum backend out[3]);
 const char *backend_failure(enum backend b, enum load_stage stage, int err);
 
 /*
- * Loads and attaches the first candidate that works. On failure prints why each candidate
- * failed (one line each) to err and returns NULL.
+ * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
+ * started when this returns. On failure prints why each candidate failed (one line each) to
+ * err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
  */
-struct tracer *tracer_start(const struct config *cfg, FILE *err);
+struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err);
 enum backend tracer_backend(const struct tracer *t);
-int tracer_events_fd(const struct tracer *t);
 /*
  * -H: reads up to max histograms into v and empties the map (each interval starts afresh);
  * returns how many. *lost: keys that did not fit in the map since the last call.

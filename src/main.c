@@ -24,6 +24,9 @@ struct run {
 	struct json_ctx json;
 	bool use_json;
 	struct output out;
+	struct perf_buffer *pb;
+	struct event_sink sink;
+	int buffer_pages;
 	unsigned long long lost;
 	uint64_t printed;
 	uint64_t count; /* -c: stop after this many; 0: no limit */
@@ -151,6 +154,27 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+/* Opened before the programs are attached (tracer_start): see struct tracer_reader. */
+static int open_reader(void *ctx, int events_fd)
+{
+	struct run *r = ctx;
+	struct perf_event_attr attr;
+
+	r->sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = r};
+	events_attr(&attr, events_wakeup_bytes(r->buffer_pages * getpagesize()));
+	r->pb = perf_buffer__new_raw(events_fd, r->buffer_pages, &attr, handle_record, &r->sink,
+				     NULL);
+	return r->pb ? 0 : -errno;
+}
+
+static void close_reader(void *ctx)
+{
+	struct run *r = ctx;
+
+	perf_buffer__free(r->pb);
+	r->pb = NULL;
+}
+
 static int install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -165,13 +189,11 @@ static int install_signals(void)
 
 int main(int argc, char **argv)
 {
-	struct perf_buffer *pb = NULL;
-	struct perf_event_attr attr;
-	struct event_sink sink;
+	struct run r = {};
+	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = &r};
 	uint64_t last_consume_ms;
 	struct tracer *t = NULL;
 	struct config cfg;
-	struct run r = {};
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
@@ -215,8 +237,10 @@ int main(int argc, char **argv)
 	r.fmt.synrtx = cfg.retrans;
 	r.fmt.result = cfg.failed;
 	r.count = cfg.count;
+	r.buffer_pages = cfg.buffer_pages;
 
-	t = tracer_start(&cfg, stderr);
+	/* Each start marker below comes once every connect from then on will be read. */
+	t = tracer_start(&cfg, &rd, stderr);
 	if (!t) {
 		err = 1;
 		goto cleanup;
@@ -224,16 +248,6 @@ int main(int argc, char **argv)
 	if (cfg.verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(t)));
-
-	sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = &r};
-	events_attr(&attr, events_wakeup_bytes(cfg.buffer_pages * getpagesize()));
-	pb = perf_buffer__new_raw(tracer_events_fd(t), cfg.buffer_pages, &attr, handle_record,
-				  &sink, NULL);
-	if (!pb) {
-		fprintf(stderr, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(errno));
-		err = 1;
-		goto cleanup;
-	}
 
 	/* The header goes out at once: it tells a reader that tracing has started. JSON lines
 	 * have no header; -v says on stderr when tracing has started. */
@@ -258,7 +272,7 @@ int main(int argc, char **argv)
 			last_ms += cfg.interval * 1000;
 			print_hists(&r, t, &cfg);
 		}
-		n = perf_buffer__poll(pb, POLL_TIMEOUT_MS);
+		n = perf_buffer__poll(r.pb, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
 				strerror(-n));
@@ -269,7 +283,7 @@ int main(int argc, char **argv)
 		 * or a busy CPU's wakeups would hold a quiet CPU's events back. */
 		if (now_ms() - last_consume_ms >= POLL_TIMEOUT_MS) {
 			last_consume_ms = now_ms();
-			n += perf_buffer__consume(pb) >= 0;
+			n += perf_buffer__consume(r.pb) >= 0;
 		}
 		if (n > 0)
 			out_flush(&r.out);
@@ -285,7 +299,7 @@ int main(int argc, char **argv)
 	/* Connects completed before the signal are still in the buffer: print them too. */
 	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
 	if (!err && !r.out.err && !reader_left) {
-		perf_buffer__consume(pb);
+		perf_buffer__consume(r.pb);
 		out_flush(&r.out);
 		if (cfg.hist)
 			print_hists(&r, t, &cfg);
@@ -301,7 +315,7 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
-	perf_buffer__free(pb);
+	perf_buffer__free(r.pb);
 	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);

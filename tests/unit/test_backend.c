@@ -384,9 +384,33 @@ static void test_preflight_default_btf(void **state)
  * LeakSanitizer in $(OUTPUT)/san/test_backend reports it at exit; on a kernel where fentry
  * runs, the first candidate starts and this only checks that auto starts one.
  */
+struct reader_log {
+	int opens, closes, fd;
+};
+
+static int reader_open(void *ctx, int events_fd)
+{
+	struct reader_log *l = ctx;
+
+	l->opens++;
+	l->fd = events_fd;
+	return 0;
+}
+
+static void reader_close(void *ctx)
+{
+	((struct reader_log *)ctx)->closes++;
+}
+
+/*
+ * Also: the reader is opened on each candidate that loads, and closed again when that
+ * candidate then fails to attach (kprobe on a kernel without kprobes): one stays open.
+ */
 static void test_tracer_start_auto(void **state)
 {
 	struct config cfg = {.buffer_pages = 64};
+	struct reader_log log = {.fd = -1};
+	struct tracer_reader rd = {.open = reader_open, .close = reader_close, .ctx = &log};
 	struct tracer *t;
 	char *err = NULL;
 	size_t err_len = 0;
@@ -397,12 +421,13 @@ static void test_tracer_start_auto(void **state)
 		skip();
 	f = open_memstream(&err, &err_len);
 	assert_non_null(f);
-	t = tracer_start(&cfg, f);
+	t = tracer_start(&cfg, &rd, f);
 	fclose(f);
 	if (!t)
 		fail_because("no backend started: %s", err);
 	assert_string_equal(err, "");
-	assert_true(tracer_events_fd(t) >= 0);
+	assert_true(log.fd >= 0);
+	assert_int_equal(log.opens - log.closes, 1);
 	tracer_stop(t);
 	free(err);
 }
