@@ -358,13 +358,14 @@ uint64_t tracer_runs_missed(const struct tracer *t)
 	return n;
 }
 
-size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
+size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
 {
 	int fd = bpf_map__fd(t->skel->maps.hists);
 	struct hist_key key, next;
-	size_t n = 0, i;
 	void *prev = NULL;
+	size_t n = 0;
 
+	/* Never emptied: see struct hist_prev. No key is deleted, so the walk never restarts. */
 	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -373,10 +374,7 @@ size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 		v[n].key = key;
 		n++;
 	}
-	/* Deleted after the walk (deleting during it can restart it); keys new since stay. */
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &v[i].key);
-	*lost = __atomic_exchange_n(&t->skel->bss->hist_lost, 0, __ATOMIC_RELAXED);
+	*lost = __atomic_load_n(&t->skel->bss->hist_lost, __ATOMIC_RELAXED);
 	return n;
 }
 

@@ -55,10 +55,12 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err);
 struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err);
 enum backend tracer_backend(const struct tracer *t);
 /*
- * -H: reads up to max histograms into v and empties the map (each interval starts afresh);
- * returns how many. *lost: keys that did not fit in the map since the last call.
+ * -H: reads up to max histograms into v, returns how many. They are cumulative: the kernel
+ * never empties them (hist_since() makes intervals of them), so a key once seen takes one of
+ * the MAX_HIST_KEYS for the rest of the run. *lost: connects not counted since the start
+ * because their key found the map full.
  */
-size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
+size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
 /* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */

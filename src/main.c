@@ -28,6 +28,7 @@ struct run {
 	struct event_sink sink;
 	int buffer_pages;
 	unsigned long long lost;
+	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
 	uint64_t printed;
 	uint64_t count; /* -c: stop after this many; 0: no limit */
 };
@@ -81,15 +82,19 @@ static void now_text(char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* -H: prints the histograms the kernel gathered since the last report, and empties them. */
+/* -H: prints what the kernel's (cumulative) histograms gathered since the last report. */
 static void print_hists(struct run *r, struct tracer *t, const struct config *cfg)
 {
-	static struct hist_entry v[MAX_HIST_KEYS];
+	static struct hist_entry v[MAX_HIST_KEYS], seen[MAX_HIST_KEYS];
+	static struct hist_prev prev = {.v = seen, .max = MAX_HIST_KEYS};
 	char line[HIST_JSON_MAX], when[32];
-	uint64_t lost;
+	uint64_t lost, total;
 	size_t n, i, len;
 
-	n = tracer_take_hists(t, v, MAX_HIST_KEYS, &lost);
+	n = tracer_read_hists(t, v, MAX_HIST_KEYS, &total);
+	n = hist_since(&prev, v, n);
+	lost = total - r->hist_lost;
+	r->hist_lost = total;
 	hist_sort(v, n);
 	now_text(when, sizeof(when));
 	if (!cfg->json && cfg->interval) {
@@ -109,7 +114,8 @@ static void print_hists(struct run *r, struct tracer *t, const struct config *cf
 	r->printed++;
 	out_flush(&r->out);
 	if (lost)
-		fprintf(stderr, "tcpconnlat: %llu connects not counted: more than %d keys\n",
+		fprintf(stderr,
+			"tcpconnlat: %llu connects not counted: more than %d keys in this run\n",
 			(unsigned long long)lost, MAX_HIST_KEYS);
 }
 
