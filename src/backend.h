@@ -44,8 +44,28 @@ int cgroup_open(struct config *cfg, FILE *err);
 /* The backends to try, in order, for a requested one; returns how many. */
 int backend_candidates(enum backend requested, enum backend out[3]);
 
-/* Why a backend failed, in words: the stage and the negative errno libbpf gave. */
-const char *backend_failure(enum backend b, enum load_stage stage, int err);
+/* A program the kernel refused to load, and the verifier's log for it (NULL or "": none). */
+struct rejection {
+	const char *prog;
+	const char *log;
+};
+
+/*
+ * The verifier's last line in log, into buf: the error it stopped at (or libbpf's note on
+ * it), not the statistics that follow. Returns its length, 0 when log has no such line.
+ */
+size_t verifier_last_line(const char *log, char *buf, size_t len);
+
+/*
+ * Why a backend failed, in words: the stage and the negative errno libbpf gave. At load, a
+ * verifier's log (rj, may be NULL) decides: the verifier rejected our program, whatever the
+ * errno (a kernel limit refuses a program before the verifier runs, with no log).
+ */
+const char *backend_failure(enum backend b, enum load_stage stage, int err,
+			    const struct rejection *rj);
+
+/* True when the reason backend_failure() gave is the verifier's rejection of our program. */
+bool backend_rejected(enum load_stage stage, const struct rejection *rj);
 
 /*
  * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
