@@ -478,6 +478,12 @@ uint64_t tracer_events_lost(const struct tracer *t)
 	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
 }
 
+void tracer_untracked(const struct tracer *t, struct untracked *u)
+{
+	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
+	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
+}
+
 uint64_t tracer_runs_missed(const struct tracer *t)
 {
 	struct bpf_program *prog;

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "args.h"
+#include "events.h"
 #include "hist.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
@@ -83,6 +84,8 @@ enum backend tracer_backend(const struct tracer *t);
 size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
+/* The BPF side's counts of connects it could not follow (see struct untracked). */
+void tracer_untracked(const struct tracer *t, struct untracked *u);
 /* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */
 void tracer_detach(struct tracer *t);
 /*

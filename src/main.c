@@ -30,7 +30,8 @@ struct run {
 	unsigned long long lost;
 	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
 	uint64_t printed;
-	uint64_t count; /* -c: stop after this many; 0: no limit */
+	uint64_t count;		    /* -c: stop after this many; 0: no limit */
+	struct untracked untracked; /* as last seen */
 };
 
 static void on_signal(int sig)
@@ -152,6 +153,17 @@ static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 	r->lost += cnt;
 	fprintf(stderr, "tcpconnlat: lost %llu events on CPU %d (output not read fast enough)\n",
 		(unsigned long long)cnt, cpu);
+}
+
+/* Once per poll: the connects the BPF side could not follow; -v says when there are more. */
+static void check_untracked(struct run *r, const struct tracer *t)
+{
+	struct untracked now;
+
+	tracer_untracked(t, &now);
+	if (verbose)
+		untracked_grew(&r->untracked, &now, stderr);
+	r->untracked = now;
 }
 
 static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_event_header *h)
@@ -293,6 +305,7 @@ int main(int argc, char **argv)
 		}
 		if (n > 0)
 			out_flush(&r.out);
+		check_untracked(&r, t);
 		if (out_reader_gone(&r.out))
 			break;
 	}
@@ -326,6 +339,8 @@ cleanup:
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);
 	missed = t ? tracer_runs_missed(t) : 0;
+	if (t)
+		check_untracked(&r, t);
 	tracer_stop(t);
 	/*
 	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
@@ -338,6 +353,8 @@ cleanup:
 			"tcpconnlat: %llu runs skipped by the kernel (already running on that "
 			"CPU): up to as many connects missing\n",
 			(unsigned long long)missed);
+	/* Even after the reader left: these connects were never measured at all. */
+	untracked_report(&r.untracked, stderr);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);
 	return err == 2 ? 2 : err ? 1 : 0;
