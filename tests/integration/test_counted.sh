@@ -8,16 +8,23 @@
 #    exactly MAX_INFLIGHT; the held ones in it time out without a line);
 #  - -x: printed (a failure each, or ok) + lost + untimed == made (within runs the kernel
 #    skipped, which the tool reports).
-# The tools trace only the name of a private copy of loadgen.
+# And MAX_PENDING + 500 threads inside a blocking connect() at once (-x): the map of threads in
+# connect() refuses the rest, the tool reports them ("untracked"), and their timeouts are
+# printed all the same (only a failure before the SYN needs that map).
+# The tools trace only the name of a private copy of loadgen (of threadconn).
 . "$(dirname "$0")/common.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # lost_of, field.
 . "$top/bench/lib.sh"
 require_bpf
 MAX_INFLIGHT=$(sed -n 's/^#define MAX_INFLIGHT[[:space:]]*\([0-9]*\).*/\1/p' "$top/src/tcpconnlat.h")
+MAX_PENDING=$(sed -n 's/^#define MAX_PENDING[[:space:]]*\([0-9]*\).*/\1/p' "$top/src/tcpconnlat.h")
+THREADS=$((MAX_PENDING + 500))
 HOLD=$((MAX_INFLIGHT + 1000))
-HOLD_PORT=41830 # every SYN to it is dropped
-LOOP_PORT=41831 # loadgen's paced connects meanwhile (refused a slot while the map is full)
+# Ports below the ephemeral range: the held connects take 17,000 of its ports.
+HOLD_PORT=31830 # every SYN to it is dropped
+PEND_PORT=31832 # the threads' connects; every SYN to it is dropped
+LOOP_PORT=31831 # loadgen's paced connects meanwhile (refused a slot while the map is full)
 
 # Three SYN retries: a handshake times out 15 s after its first SYN (1 + 2 + 4 + 8 s), so all
 # are in flight at once even when starting them takes seconds on a busy machine.
@@ -38,7 +45,8 @@ DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000000000 $HOLD_PORT ||
 	{ not_ok "dropsyn attaches in the namespace" "$(cat "$WORK/drop.out")"; exit 1; }
 start_tracer plain -v -L -n "$LG" || not_ok "the plain tracer starts" "$(cat "$WORK/plain.err")"
 plain_pid=$TRACER_PID
-start_tracer fail -v -x -L -n "$LG" || not_ok "the -x tracer starts" "$(cat "$WORK/fail.err")"
+# A larger buffer for the bursts of timeouts (losses are counted, but fewer say more).
+start_tracer fail -v -x -L --buffer-pages 1024 -n "$LG" || not_ok "the -x tracer starts" "$(cat "$WORK/fail.err")"
 fail_pid=$TRACER_PID
 
 # Held for 20 s after the last one started, longer than the handshakes take to time out.
@@ -94,3 +102,31 @@ fail_ok() {
 }
 expect "-x: $tmo failed (timeouts) + $fail_loop ok printed + $fail_lost lost + $fail_untimed untimed == $made made ($fail_missed runs skipped)" \
 	"$fail_all rows; $(grep -v '^libbpf' "$WORK/fail.err" | tail -3 | tr '\n' '|')" fail_ok
+
+# 2. Threads inside connect(). One SYN retry: each connect() times out after about 3 s, long
+#    after the last thread has entered it.
+ip netns exec "$NS" sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_syn_retries'
+TC=tc$$
+cp "$B/threadconn" "$WORK/$TC"
+DROP_NETNS=$NS start_dropsyn "$WORK/drop2.out" -n 1000000000 $PEND_PORT ||
+	{ not_ok "dropsyn attaches in the namespace" "$(cat "$WORK/drop2.out")"; exit 1; }
+start_tracer pend -v -x -L -n "$TC" || not_ok "the -x tracer starts" "$(cat "$WORK/pend.err")"
+pend_pid=$TRACER_PID
+res=$(ip netns exec "$NS" "$WORK/$TC" $THREADS 127.0.0.1 $PEND_PORT 2>&1)
+sleep 0.5
+stop_tracer "$pend_pid" 5
+pend_rc=$?
+stop_dropsyn
+expect "$THREADS threads each made a connect that timed out" "$res" test "$res" = "ok=0 fail=$THREADS"
+untracked=$(sed -n 's/^tcpconnlat: \([0-9]*\) connect() calls untracked in total.*/\1/p' "$WORK/pend.err")
+pend_v=$(grep -c 'more connect() calls untracked: more than' "$WORK/pend.err")
+expect "-x: ${untracked:-no} connect() calls untracked at exit (at least $((THREADS - MAX_PENDING))), $pend_v -v lines, exit $pend_rc" \
+	"$(grep -v '^libbpf' "$WORK/pend.err" | tail -3 | tr '\n' '|')" \
+	test "${untracked:-0}" -ge $((THREADS - MAX_PENDING)) -a "${untracked:-0}" -le $THREADS \
+	-a "$pend_v" -ge 1 -a "$pend_rc" = 0
+pend_tmo=$(rows "$WORK/pend.out" "\$7 == $PEND_PORT && \$9 == \"timeout\"")
+pend_all=$(rows "$WORK/pend.out" 1)
+pend_lost=$(lost_of "$WORK/pend") pend_missed=$(missed_of "$WORK/pend")
+pend_ok() { [ "$pend_all" = "$pend_tmo" ] && accounted "$pend_tmo" "$pend_lost" "$pend_missed" $THREADS; }
+expect "-x: every thread's timeout printed or lost, untracked or not: $pend_tmo + $pend_lost lost of $THREADS ($pend_missed runs skipped)" \
+	"$pend_all rows: $(awk 'NR > 1' "$WORK/pend.out" | head -2 | tr '\n' '|')" pend_ok
