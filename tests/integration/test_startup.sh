@@ -16,8 +16,8 @@ START_SECS=30
 
 # The tool runs as strace's child: SIGINT goes to the tool itself (strace would detach).
 tool_pid() {
-	local i p
-	for i in $(seq 100); do
+	local p
+	for _ in $(seq 100); do
 		p=$(cat /proc/"$1"/task/"$1"/children 2>/dev/null)
 		[ -n "$p" ] && { echo "$p"; return; }
 		sleep 0.02
