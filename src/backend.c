@@ -31,6 +31,13 @@ struct tracer {
 	enum backend backend;
 };
 
+/*
+ * Room for the verifier's log of one program. Level 1 keeps only the path that failed: a few
+ * hundred lines for programs of our size. Longer, the kernel keeps the end (Linux 6.4+:
+ * "bpf: Switch BPF verifier log to be a rotating log by default") or, before, the start.
+ */
+#define VLOG_SIZE (1024 * 1024)
+
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 {
 	return d[cap / 32].effective & (1u << (cap % 32));
@@ -145,11 +152,67 @@ int backend_candidates(enum backend requested, enum backend out[3])
 	return 3;
 }
 
-const char *backend_failure(enum backend b, enum load_stage stage, int err)
+/* Lines of the verifier's log that follow its verdict: statistics and libbpf's frame. */
+static bool stats_line(const char *s, size_t n)
 {
-	static char why[256];
-	int e = err < 0 ? -err : err;
+	static const char *const skip[] = {"processed ", "verification time", "stack depth",
+					   "-- END", "mark_read"};
+	size_t i;
 
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (n >= strlen(skip[i]) && !strncmp(s, skip[i], strlen(skip[i])))
+			return true;
+	return false;
+}
+
+size_t verifier_last_line(const char *log, char *buf, size_t len)
+{
+	const char *end, *start;
+	size_t n;
+
+	if (!log || !len)
+		return 0;
+	end = log + strlen(log);
+	while (end > log) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		n = end - start;
+		if (n && !stats_line(start, n)) {
+			n = n < len - 1 ? n : len - 1;
+			memcpy(buf, start, n);
+			buf[n] = '\0';
+			return n;
+		}
+		end = start;
+	}
+	buf[0] = '\0';
+	return 0;
+}
+
+bool backend_rejected(enum load_stage stage, const struct rejection *rj)
+{
+	char line[8];
+
+	return stage == STAGE_LOAD && rj && rj->prog &&
+	       verifier_last_line(rj->log, line, sizeof(line));
+}
+
+const char *backend_failure(enum backend b, enum load_stage stage, int err,
+			    const struct rejection *rj)
+{
+	static char why[512];
+	int e = err < 0 ? -err : err;
+	char line[320];
+
+	if (backend_rejected(stage, rj)) {
+		verifier_last_line(rj->log, line, sizeof(line));
+		snprintf(why, sizeof(why), "the kernel's verifier rejected program '%s': %s",
+			 rj->prog, line);
+		return why;
+	}
 	if (stage == STAGE_OPEN) {
 		snprintf(why, sizeof(why), "cannot open the BPF object: %s", strerror(e));
 		return why;
@@ -159,9 +222,13 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err)
 		return "this kernel has no bpf() system call (built without CONFIG_BPF_SYSCALL)";
 	switch (b) {
 	case BACKEND_FENTRY:
-		if (stage == STAGE_LOAD && (e == EPERM || e == EACCES))
+		/* No verifier log (see above): refused before the verifier ran. */
+		if (stage == STAGE_LOAD && e == EPERM)
 			return "the kernel refused to load fentry programs (EPERM: kernel lockdown "
 			       "or a kernel that restricts tracing programs)";
+		if (stage == STAGE_LOAD && e == EACCES)
+			return "the kernel refused to load fentry programs (EACCES, without a "
+			       "verifier log)";
 		if (stage == STAGE_LOAD && (e == ENOTSUPP || e == EOPNOTSUPP || e == EINVAL))
 			return "this kernel cannot run fentry programs (needs Linux 5.5+ with BTF "
 			       "and CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)";
@@ -228,11 +295,64 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	skel->rodata->targ_failed = cfg->failed;
 }
 
-static int try_backend(const struct config *cfg, enum backend b, struct tcpconnlat_bpf **out,
-		       enum load_stage *stage)
+/*
+ * Each program that will load gets a log buffer of its own: libbpf fills it only when the
+ * kernel refuses the program (it then loads it again with the verifier's log on), so the one
+ * with text in it names the program the verifier rejected. libbpf no longer prints that log
+ * itself: rejection() does, with -v.
+ */
+static char *set_logs(struct tcpconnlat_bpf *skel)
+{
+	struct bpf_program *prog;
+	size_t n = 0, i = 0;
+	char *logs;
+
+	bpf_object__for_each_program(prog, skel->obj) n++;
+	/* Untouched pages cost nothing: only a rejected program's log is ever written. */
+	logs = calloc(n, VLOG_SIZE);
+	if (!logs)
+		return NULL;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		if (bpf_program__autoload(prog))
+			bpf_program__set_log_buf(prog, logs + i * VLOG_SIZE, VLOG_SIZE);
+		i++;
+	}
+	return logs;
+}
+
+/* After a failed load: the program with a verifier's log, if any; with -v, the log. */
+static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, char *logs,
+		      struct rejection *rj, FILE *err)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	if (!logs)
+		return;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		char *log = logs + i++ * VLOG_SIZE;
+
+		if (!log[0])
+			continue;
+		log[VLOG_SIZE - 1] = '\0';
+		rj->prog = strdup(bpf_program__name(prog));
+		rj->log = strdup(log);
+		if (cfg->verbose)
+			fprintf(err, "tcpconnlat: the verifier's log for program '%s':\n%s%s",
+				rj->prog, log, log[strlen(log) - 1] == '\n' ? "" : "\n");
+		return;
+	}
+}
+
+static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
+		       struct tcpconnlat_bpf **out, enum load_stage *stage, struct rejection *rj,
+		       FILE *errf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
+	char *logs;
 	int err;
 
 	*stage = STAGE_OPEN;
@@ -262,7 +382,15 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;
+	logs = set_logs(skel);
 	err = tcpconnlat_bpf__load(skel);
+	if (err)
+		rejection(skel, cfg, logs, rj, errf);
+	free(logs);
+	if (err)
+		goto cleanup;
+	*stage = STAGE_READER;
+	err = rd->open(rd->ctx, bpf_map__fd(skel->maps.events));
 	if (err)
 		goto cleanup;
 	*stage = STAGE_ATTACH;
@@ -281,16 +409,20 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	return 0;
 
 cleanup:
+	/* The reader belongs to this candidate's events map: the next one has its own. */
+	if (*stage == STAGE_ATTACH)
+		rd->close(rd->ctx);
 	tcpconnlat_bpf__destroy(skel);
 	return err < 0 ? err : -EINVAL;
 }
 
-struct tracer *tracer_start(const struct config *cfg, FILE *err)
+struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
 {
 	enum backend cand[3];
 	const char *why[3];
+	bool rejected[3];
 	struct tracer *t;
-	int n, i, e;
+	int n, i, k, e;
 
 	t = calloc(1, sizeof(*t));
 	if (!t) {
@@ -299,16 +431,33 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 	}
 	n = backend_candidates(cfg->backend, cand);
 	for (i = 0; i < n; i++) {
+		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], &t->skel, &stage);
+		e = try_backend(cfg, cand[i], rd, &t->skel, &stage, &rj, err);
 		if (!e) {
 			t->backend = cand[i];
+			/* A bug of ours is never passed over in silence (-v said it already). */
+			for (k = 0; k < i && !cfg->verbose; k++)
+				if (rejected[k])
+					fprintf(err,
+						"tcpconnlat: %s backend failed: %s (using the %s "
+						"backend instead)\n",
+						backend_name(cand[k]), why[k] ? why[k] : "?",
+						backend_name(cand[i]));
 			while (i--) /* the reasons of the candidates that failed before */
 				free((char *)why[i]);
 			return t;
 		}
-		why[i] = strdup(backend_failure(cand[i], stage, e));
+		if (stage == STAGE_READER) { /* no other backend would help */
+			fprintf(err, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(-e));
+			n = i;
+			goto cleanup;
+		}
+		why[i] = strdup(backend_failure(cand[i], stage, e, &rj));
+		rejected[i] = backend_rejected(stage, &rj);
+		free((char *)rj.prog);
+		free((char *)rj.log);
 		if (cfg->verbose)
 			fprintf(err, "tcpconnlat: %s backend failed: %s\n", backend_name(cand[i]),
 				why[i] ? why[i] : "?");
@@ -320,6 +469,7 @@ struct tracer *tracer_start(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: no backend could attach:\n");
 	for (i = 0; n > 1 && i < n; i++)
 		fprintf(err, "  %-10s %s\n", backend_name(cand[i]), why[i] ? why[i] : "?");
+cleanup:
 	for (i = 0; i < n; i++)
 		free((char *)why[i]);
 	free(t);
@@ -331,14 +481,15 @@ enum backend tracer_backend(const struct tracer *t)
 	return t->backend;
 }
 
-int tracer_events_fd(const struct tracer *t)
-{
-	return bpf_map__fd(t->skel->maps.events);
-}
-
 uint64_t tracer_events_lost(const struct tracer *t)
 {
 	return __atomic_load_n(&t->skel->bss->events_lost, __ATOMIC_RELAXED);
+}
+
+void tracer_untracked(const struct tracer *t, struct untracked *u)
+{
+	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
+	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
 }
 
 uint64_t tracer_runs_missed(const struct tracer *t)
@@ -358,13 +509,14 @@ uint64_t tracer_runs_missed(const struct tracer *t)
 	return n;
 }
 
-size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
+size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
 {
 	int fd = bpf_map__fd(t->skel->maps.hists);
 	struct hist_key key, next;
-	size_t n = 0, i;
 	void *prev = NULL;
+	size_t n = 0;
 
+	/* Never emptied: see struct hist_prev. No key is deleted, so the walk never restarts. */
 	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -373,10 +525,7 @@ size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 		v[n].key = key;
 		n++;
 	}
-	/* Deleted after the walk (deleting during it can restart it); keys new since stay. */
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &v[i].key);
-	*lost = __atomic_exchange_n(&t->skel->bss->hist_lost, 0, __ATOMIC_RELAXED);
+	*lost = __atomic_load_n(&t->skel->bss->hist_lost, __ATOMIC_RELAXED);
 	return n;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "args.h"
+#include "events.h"
 #include "hist.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
@@ -12,10 +13,22 @@
 enum load_stage {
 	STAGE_OPEN,
 	STAGE_LOAD,
+	STAGE_READER,
 	STAGE_ATTACH,
 };
 
 struct tracer;
+
+/*
+ * What reads the events map: opened for each candidate once it is loaded, before its
+ * programs are attached, so that no event is written while nobody can read it. open returns
+ * 0 or a negative errno; close undoes it when the candidate then fails to attach.
+ */
+struct tracer_reader {
+	int (*open)(void *ctx, int events_fd);
+	void (*close)(void *ctx);
+	void *ctx;
+};
 
 /*
  * What must hold before any BPF is loaded: the privileges and a kernel BTF. Prints one line
@@ -32,23 +45,47 @@ int cgroup_open(struct config *cfg, FILE *err);
 /* The backends to try, in order, for a requested one; returns how many. */
 int backend_candidates(enum backend requested, enum backend out[3]);
 
-/* Why a backend failed, in words: the stage and the negative errno libbpf gave. */
-const char *backend_failure(enum backend b, enum load_stage stage, int err);
+/* A program the kernel refused to load, and the verifier's log for it (NULL or "": none). */
+struct rejection {
+	const char *prog;
+	const char *log;
+};
 
 /*
- * Loads and attaches the first candidate that works. On failure prints why each candidate
- * failed (one line each) to err and returns NULL.
+ * The verifier's last line in log, into buf: the error it stopped at (or libbpf's note on
+ * it), not the statistics that follow. Returns its length, 0 when log has no such line.
  */
-struct tracer *tracer_start(const struct config *cfg, FILE *err);
-enum backend tracer_backend(const struct tracer *t);
-int tracer_events_fd(const struct tracer *t);
+size_t verifier_last_line(const char *log, char *buf, size_t len);
+
 /*
- * -H: reads up to max histograms into v and empties the map (each interval starts afresh);
- * returns how many. *lost: keys that did not fit in the map since the last call.
+ * Why a backend failed, in words: the stage and the negative errno libbpf gave. At load, a
+ * verifier's log (rj, may be NULL) decides: the verifier rejected our program, whatever the
+ * errno (a kernel limit refuses a program before the verifier runs, with no log).
  */
-size_t tracer_take_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
+const char *backend_failure(enum backend b, enum load_stage stage, int err,
+			    const struct rejection *rj);
+
+/* True when the reason backend_failure() gave is the verifier's rejection of our program. */
+bool backend_rejected(enum load_stage stage, const struct rejection *rj);
+
+/*
+ * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
+ * started when this returns. On failure prints why each candidate failed (one line each) to
+ * err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
+ */
+struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err);
+enum backend tracer_backend(const struct tracer *t);
+/*
+ * -H: reads up to max histograms into v, returns how many. They are cumulative: the kernel
+ * never empties them (hist_since() makes intervals of them), so a key once seen takes one of
+ * the MAX_HIST_KEYS for the rest of the run. *lost: connects not counted since the start
+ * because their key found the map full.
+ */
+size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
+/* The BPF side's counts of connects it could not follow (see struct untracked). */
+void tracer_untracked(const struct tracer *t, struct untracked *u);
 /* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */
 void tracer_detach(struct tracer *t);
 /*

@@ -65,3 +65,35 @@ int events_record(const struct event_sink *s, int cpu, const struct perf_event_h
 	}
 	return -1;
 }
+
+void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *err)
+{
+	if (now->inflight_full > seen->inflight_full)
+		fprintf(err,
+			"tcpconnlat: %llu more connects untimed: more than %d handshakes in flight "
+			"(%llu so far)\n",
+			(unsigned long long)(now->inflight_full - seen->inflight_full),
+			MAX_INFLIGHT, (unsigned long long)now->inflight_full);
+	if (now->pending_full > seen->pending_full)
+		fprintf(err,
+			"tcpconnlat: %llu more connect() calls untracked: more than %d threads "
+			"inside connect() (%llu so far)\n",
+			(unsigned long long)(now->pending_full - seen->pending_full), MAX_PENDING,
+			(unsigned long long)now->pending_full);
+	*seen = *now;
+}
+
+void untracked_report(const struct untracked *u, FILE *err)
+{
+	if (u->inflight_full)
+		fprintf(err,
+			"tcpconnlat: %llu connects untimed in total: more than %d handshakes in "
+			"flight at once (neither printed nor counted in -H)\n",
+			(unsigned long long)u->inflight_full, MAX_INFLIGHT);
+	if (u->pending_full)
+		fprintf(err,
+			"tcpconnlat: %llu connect() calls untracked in total: more than %d threads "
+			"inside connect() at once (-x: a failure before their SYN is not "
+			"reported)\n",
+			(unsigned long long)u->pending_full, MAX_PENDING);
+}

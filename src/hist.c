@@ -63,13 +63,72 @@ uint64_t hist_percentile(const struct hist *h, double q)
 	return h->max_us;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	const struct hist_entry *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static uint64_t minus(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+/* cur becomes cur - old; old becomes the cumulative cur. False: nothing new. */
+static bool hist_diff(struct hist *cur, struct hist *old)
+{
+	struct hist total = *cur;
+	int i, top = -1;
+
+	for (i = 0; i < HIST_SLOTS; i++) {
+		cur->slots[i] = minus(cur->slots[i], old->slots[i]);
+		if (cur->slots[i])
+			top = i;
+	}
+	cur->count = minus(cur->count, old->count);
+	cur->sum_us = minus(cur->sum_us, old->sum_us);
+	cur->failed = minus(cur->failed, old->failed);
+	if (total.max_us <= old->max_us)
+		cur->max_us = top < 0			      ? 0
+			      : slot_high(top) < total.max_us ? slot_high(top)
+							      : total.max_us;
+	*old = total;
+	return cur->count || cur->failed;
+}
+
+size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n)
+{
+	size_t i, kept = 0, known = p->n;
+	struct hist_entry *old, fresh;
+
+	for (i = 0; i < n; i++) {
+		old = bsearch(&v[i], p->v, known, sizeof(*p->v), cmp_key);
+		if (!old && p->n < p->max) { /* a key new since the last snapshot */
+			old = &p->v[p->n++];
+			memset(old, 0, sizeof(*old));
+			old->key = v[i].key;
+		}
+		if (!old) { /* cannot happen: the kernel holds at most max keys */
+			v[kept++] = v[i];
+			continue;
+		}
+		fresh = v[i];
+		if (hist_diff(&fresh.hist, &old->hist))
+			v[kept++] = fresh;
+	}
+	if (p->n > known)
+		qsort(p->v, p->n, sizeof(*p->v), cmp_key);
+	return kept;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct hist_entry *x = a, *y = b;
 
 	if (x->hist.count + x->hist.failed != y->hist.count + y->hist.failed)
 		return x->hist.count + x->hist.failed > y->hist.count + y->hist.failed ? -1 : 1;
-	return memcmp(&x->key, &y->key, sizeof(x->key));
+	return cmp_key(a, b);
 }
 
 void hist_sort(struct hist_entry *v, size_t n)

@@ -26,6 +26,25 @@ int hist_by_parse(const char *name);
  */
 uint64_t hist_percentile(const struct hist *h, double q);
 
+/*
+ * -H -i: the kernel's histograms are cumulative for the whole run (emptying a key between two
+ * reports would lose what a CPU adds between reading and deleting it). This holds the last
+ * snapshot of each key, in v[0..n) sorted by key, in storage of the caller's (max entries).
+ */
+struct hist_prev {
+	struct hist_entry *v;
+	size_t n, max;
+};
+
+/*
+ * Turns the cumulative snapshots in v[0..n) (any order, distinct keys) into what was added
+ * since p's snapshot, keeps them as p's new snapshot and drops the keys with nothing new;
+ * returns how many are left. max_us of a key is exact when the run's maximum grew in the
+ * interval; otherwise the interval's largest is only known to its log2 bucket, and max_us is
+ * the bucket's upper end (at most the run's maximum).
+ */
+size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n);
+
 /* Most connects first (then the key, so that the order is stable). */
 void hist_sort(struct hist_entry *v, size_t n);
 

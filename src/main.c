@@ -27,9 +27,14 @@ struct run {
 	bool use_json;
 	struct output out;
 	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
+	struct perf_buffer *pb;
+	struct event_sink sink;
+	int buffer_pages;
 	unsigned long long lost;
+	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
 	uint64_t printed;
-	uint64_t count; /* -c: stop after this many; 0: no limit */
+	uint64_t count;		    /* -c: stop after this many; 0: no limit */
+	struct untracked untracked; /* as last seen */
 };
 
 static void on_signal(int sig)
@@ -81,15 +86,19 @@ static void now_text(char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* -H: prints the histograms the kernel gathered since the last report, and empties them. */
+/* -H: prints what the kernel's (cumulative) histograms gathered since the last report. */
 static void print_hists(struct run *r, struct tracer *t, const struct config *cfg)
 {
-	static struct hist_entry v[MAX_HIST_KEYS];
+	static struct hist_entry v[MAX_HIST_KEYS], seen[MAX_HIST_KEYS];
+	static struct hist_prev prev = {.v = seen, .max = MAX_HIST_KEYS};
 	char line[HIST_JSON_MAX], when[32];
-	uint64_t lost;
+	uint64_t lost, total;
 	size_t n, i, len;
 
-	n = tracer_take_hists(t, v, MAX_HIST_KEYS, &lost);
+	n = tracer_read_hists(t, v, MAX_HIST_KEYS, &total);
+	n = hist_since(&prev, v, n);
+	lost = total - r->hist_lost;
+	r->hist_lost = total;
 	hist_sort(v, n);
 	now_text(when, sizeof(when));
 	if (!cfg->json && cfg->interval) {
@@ -109,7 +118,8 @@ static void print_hists(struct run *r, struct tracer *t, const struct config *cf
 	r->printed++;
 	out_flush(&r->out);
 	if (lost)
-		fprintf(stderr, "tcpconnlat: %llu connects not counted: more than %d keys\n",
+		fprintf(stderr,
+			"tcpconnlat: %llu connects not counted: more than %d keys in this run\n",
 			(unsigned long long)lost, MAX_HIST_KEYS);
 }
 
@@ -148,6 +158,17 @@ static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 		(unsigned long long)cnt, cpu);
 }
 
+/* Once per poll: the connects the BPF side could not follow; -v says when there are more. */
+static void check_untracked(struct run *r, const struct tracer *t)
+{
+	struct untracked now;
+
+	tracer_untracked(t, &now);
+	if (verbose)
+		untracked_grew(&r->untracked, &now, stderr);
+	r->untracked = now;
+}
+
 static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_event_header *h)
 {
 	events_record(ctx, cpu, h);
@@ -176,6 +197,27 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 	return 0;
 }
 
+/* Opened before the programs are attached (tracer_start): see struct tracer_reader. */
+static int open_reader(void *ctx, int events_fd)
+{
+	struct run *r = ctx;
+	struct perf_event_attr attr;
+
+	r->sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = r};
+	events_attr(&attr, events_wakeup_bytes(r->buffer_pages * getpagesize()));
+	r->pb = perf_buffer__new_raw(events_fd, r->buffer_pages, &attr, handle_record, &r->sink,
+				     NULL);
+	return r->pb ? 0 : -errno;
+}
+
+static void close_reader(void *ctx)
+{
+	struct run *r = ctx;
+
+	perf_buffer__free(r->pb);
+	r->pb = NULL;
+}
+
 static int install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -190,13 +232,11 @@ static int install_signals(void)
 
 int main(int argc, char **argv)
 {
-	struct perf_buffer *pb = NULL;
-	struct perf_event_attr attr;
-	struct event_sink sink;
+	struct run r = {.cgroups = {.mount_fd = -1}};
+	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = &r};
 	uint64_t last_consume_ms;
 	struct tracer *t = NULL;
 	struct config cfg;
-	struct run r = {.cgroups = {.mount_fd = -1}};
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
@@ -251,8 +291,10 @@ int main(int argc, char **argv)
 	r.fmt.synrtx = cfg.retrans;
 	r.fmt.result = cfg.failed;
 	r.count = cfg.count;
+	r.buffer_pages = cfg.buffer_pages;
 
-	t = tracer_start(&cfg, stderr);
+	/* Each start marker below comes once every connect from then on will be read. */
+	t = tracer_start(&cfg, &rd, stderr);
 	if (!t) {
 		err = 1;
 		goto cleanup;
@@ -260,16 +302,6 @@ int main(int argc, char **argv)
 	if (cfg.verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(t)));
-
-	sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = &r};
-	events_attr(&attr, events_wakeup_bytes(cfg.buffer_pages * getpagesize()));
-	pb = perf_buffer__new_raw(tracer_events_fd(t), cfg.buffer_pages, &attr, handle_record,
-				  &sink, NULL);
-	if (!pb) {
-		fprintf(stderr, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(errno));
-		err = 1;
-		goto cleanup;
-	}
 
 	/* The header goes out at once: it tells a reader that tracing has started. JSON lines
 	 * have no header; -v says on stderr when tracing has started. */
@@ -294,7 +326,7 @@ int main(int argc, char **argv)
 			last_ms += cfg.interval * 1000;
 			print_hists(&r, t, &cfg);
 		}
-		n = perf_buffer__poll(pb, POLL_TIMEOUT_MS);
+		n = perf_buffer__poll(r.pb, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
 				strerror(-n));
@@ -305,10 +337,11 @@ int main(int argc, char **argv)
 		 * or a busy CPU's wakeups would hold a quiet CPU's events back. */
 		if (now_ms() - last_consume_ms >= POLL_TIMEOUT_MS) {
 			last_consume_ms = now_ms();
-			n += perf_buffer__consume(pb) >= 0;
+			n += perf_buffer__consume(r.pb) >= 0;
 		}
 		if (n > 0)
 			out_flush(&r.out);
+		check_untracked(&r, t);
 		if (out_reader_gone(&r.out))
 			break;
 	}
@@ -321,7 +354,7 @@ int main(int argc, char **argv)
 	/* Connects completed before the signal are still in the buffer: print them too. */
 	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
 	if (!err && !r.out.err && !reader_left) {
-		perf_buffer__consume(pb);
+		perf_buffer__consume(r.pb);
 		out_flush(&r.out);
 		if (cfg.hist)
 			print_hists(&r, t, &cfg);
@@ -337,11 +370,13 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
-	perf_buffer__free(pb);
+	perf_buffer__free(r.pb);
 	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
 	if (t && tracer_events_lost(t) > r.lost)
 		r.lost = tracer_events_lost(t);
 	missed = t ? tracer_runs_missed(t) : 0;
+	if (t)
+		check_untracked(&r, t);
 	tracer_stop(t);
 	/*
 	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
@@ -354,6 +389,8 @@ cleanup:
 			"tcpconnlat: %llu runs skipped by the kernel (already running on that "
 			"CPU): up to as many connects missing\n",
 			(unsigned long long)missed);
+	/* Even after the reader left: these connects were never measured at all. */
+	untracked_report(&r.untracked, stderr);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);
 	cgroups_close(&r.cgroups);

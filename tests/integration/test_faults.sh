@@ -307,7 +307,7 @@ for sig in TERM INT; do
 done
 
 # 4. kill -9 at each stage: paused by strace at the load of the programs that will run, or
-#    at the perf buffer's set-up (attached); after the header; while busy. All the programs
+#    at the perf buffer's set-up (loaded, not attached yet); after the header; while busy. All the programs
 #    and maps the process held (read from its fdinfo while it lived) are gone, bpftool perf
 #    shows nothing for it, and no program of ours is left without an owner.
 P=$((PORT + 50))
@@ -439,7 +439,7 @@ expect "tracefs and debugfs hidden: the default run still traces a connect" \
 	"$(cat "$WORK/notr.out" "$WORK/notr.err")" test -n "$(row_for "$WORK/notr.out" 5 "${lport:-x}")"
 
 # Faults injected by strace into the calls that would fail on such kernels: the tracepoint
-# missing at attach (ENOENT), no bpf() at all (ENOSYS), the perf buffer refused after the
+# missing at attach (ENOENT), no bpf() at all (ENOSYS), the perf buffer refused before the
 # attach (EMFILE). One line naming the cause, exit 1, and what was loaded is gone.
 strace -f -q -o "$WORK/dry2" -e trace=bpf,perf_event_open "$T" --backend=tracepoint -d 1 -P $P \
 	>/dev/null 2>&1

@@ -82,3 +82,27 @@ for args in "-i 5" "--by dport" "-H -c 5" "-H --by host" "-H -i 0" "-H -i 86401"
 	expect "bad input '$args': one line, exit 2" "status $rc: $out" \
 		test "$rc:$(grep -c . <<<"$out")" = "2:1"
 done
+
+# -i at report boundaries: connects made without a pause across several -i 1 reports, spread
+# over many keys (--by daddr: 127.0.1.1, 127.0.1.2, ...; reading many keys keeps a report
+# busy long enough that connects land while it runs). The reports of each key add up to the
+# connects made to it, and the reports cover every key.
+ADDRS=1000
+start_hist spread -P 41604 --by daddr -i 1 || not_ok "-H -i 1 --by daddr tracer starts" \
+	"$(cat "$WORK/spread.err")"
+t_spread=$TRACER_PID
+res=$("$B/connspread" $ADDRS 5 41604)
+rounds=$(sed -n 's/^rounds=\([0-9]*\) .*/\1/p' <<<"$res")
+sleep 1.2
+stop_tracer "$t_spread"
+# key count: the sum over the reports, per key.
+awk '/^daddr / { k = $2; sub(/:$/, "", k); c = $4; sub(/,$/, "", c); n[k] += c }
+	END { for (k in n) print k, n[k] }' "$WORK/spread.out" | sort >"$WORK/spread.sums"
+keys=$(wc -l <"$WORK/spread.sums")
+off=$(awk -v r="${rounds:-0}" '$2 != r' "$WORK/spread.sums" | wc -l)
+missing=$(awk -v r="${rounds:-0}" '$2 < r { m += r - $2 } END { print m + 0 }' "$WORK/spread.sums")
+reports=$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/spread.out")
+expect "-i 1 --by daddr, $ADDRS keys, $reports reports: each key's reports add up to its $rounds connects" \
+	"$res; $keys keys, $off keys off, $missing connects missing: $(awk -v r="${rounds:-0}" \
+	'$2 != r' "$WORK/spread.sums" | head -3 | tr '\n' '|') $(head -2 "$WORK/spread.err" | tr '\n' '|')" \
+	test "${rounds:-0}" -gt 0 -a "$keys:$off" = "$ADDRS:0" -a "$reports" -ge 4

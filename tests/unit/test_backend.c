@@ -78,7 +78,7 @@ static void test_candidates_specific(void **state)
 /* The reason, copied: backend_failure() may hand out a static buffer. */
 static char *why(enum backend b, enum load_stage stage, int err)
 {
-	const char *s = backend_failure(b, stage, err);
+	const char *s = backend_failure(b, stage, err, NULL);
 
 	assert_non_null(s);
 	assert_true(strlen(s) > 0);
@@ -106,6 +106,7 @@ static void test_failure_fentry_refused(void **state)
 	free(r);
 	r = why(BACKEND_FENTRY, STAGE_LOAD, -EACCES);
 	assert_contains(r, "refused");
+	assert_null(strstr(r, "lockdown")); /* lockdown is EPERM; EACCES is the verifier's */
 	free(r);
 }
 
@@ -124,6 +125,91 @@ static void test_failure_fentry_unsupported(void **state)
 	r = why(BACKEND_FENTRY, STAGE_LOAD, -ESRCH);
 	assert_contains(r, "tcp_v4_connect");
 	assert_contains(r, "BTF");
+	free(r);
+}
+
+/* ---- verifier rejections ---- */
+
+/* The end of a verifier's log as Linux 6.x writes it at log level 1. */
+static const char vlog_access[] =
+	"func#0 @0\n"
+	"0: R1=ctx() R10=fp0\n"
+	"; int BPF_PROG(fentry_v4_connect, struct sock *sk) @ tcpconnlat.bpf.c:320\n"
+	"0: (79) r1 = *(u64 *)(r1 +0)\n"
+	"1: (61) r2 = *(u32 *)(r1 +4096)\n"
+	"R1 invalid mem access 'scalar'\n"
+	"processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 "
+	"mark_read 0\n";
+
+/* libbpf rewrites a poisoned CO-RE read into a line of its own before the statistics. */
+static const char vlog_core[] =
+	"71: (73) *(u8 *)(r10 -43) = r2\n"
+	"72: <invalid CO-RE relocation>\n"
+	"failed to resolve CO-RE relocation <byte_off> [51] struct sock.__sk_common.skc_family "
+	"(0:0:3 @ offset 16)\n"
+	"processed 120 insns (limit 1000000) max_states_per_insn 0 total_states 8\n"
+	"\n";
+
+static void test_verifier_last_line(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(verifier_last_line(vlog_access, buf, sizeof(buf)),
+			 strlen("R1 invalid mem access 'scalar'"));
+	assert_string_equal(buf, "R1 invalid mem access 'scalar'");
+	assert_true(verifier_last_line(vlog_core, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "failed to resolve CO-RE relocation <byte_off> [51] struct "
+				 "sock.__sk_common.skc_family (0:0:3 @ offset 16)");
+	/* Older kernels end with these two lines instead. */
+	assert_true(verifier_last_line("5: (85) call bpf_foo#212\nunknown func bpf_foo#212\n"
+				       "verification time 12 usec\nstack depth 0\n",
+				       buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "unknown func bpf_foo#212");
+	/* Cut to the buffer, always terminated. */
+	assert_int_equal(verifier_last_line(vlog_access, buf, 6), 5);
+	assert_string_equal(buf, "R1 in");
+	/* No log, an empty one, statistics only: nothing to name. */
+	assert_int_equal(verifier_last_line(NULL, buf, sizeof(buf)), 0);
+	assert_int_equal(verifier_last_line("", buf, sizeof(buf)), 0);
+	assert_int_equal(verifier_last_line("\n\nprocessed 3 insns\n", buf, sizeof(buf)), 0);
+}
+
+/*
+ * Seen on a 6.1 kernel: the verifier's EACCES and EINVAL read as "kernel lockdown" and
+ * "needs Linux 5.5+". With a verifier's log the reason is the rejection, for every backend
+ * and errno; without one, the kernel refused the program before the verifier ran.
+ */
+static void test_failure_verifier_rejection(void **state)
+{
+	static const enum backend all[] = {BACKEND_FENTRY, BACKEND_KPROBE, BACKEND_TRACEPOINT};
+	static const int errs[] = {-EACCES, -EINVAL, -EPERM, -ENOSPC, -E2BIG};
+	struct rejection rj = {.prog = "fentry_v4_connect", .log = vlog_access};
+	struct rejection none = {.prog = "fentry_v4_connect", .log = ""};
+	size_t i, j;
+	char *r;
+
+	(void)state;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		for (j = 0; j < sizeof(errs) / sizeof(errs[0]); j++) {
+			r = strdup(backend_failure(all[i], STAGE_LOAD, errs[j], &rj));
+			assert_string_equal(r,
+					    "the kernel's verifier rejected program "
+					    "'fentry_v4_connect': R1 invalid mem access 'scalar'");
+			free(r);
+		}
+	}
+	assert_true(backend_rejected(STAGE_LOAD, &rj));
+	/* Not at the other stages (no verifier runs there), nor without a log. */
+	assert_false(backend_rejected(STAGE_ATTACH, &rj));
+	assert_false(backend_rejected(STAGE_LOAD, &none));
+	assert_false(backend_rejected(STAGE_LOAD, NULL));
+	r = strdup(backend_failure(BACKEND_FENTRY, STAGE_LOAD, -EACCES, &none));
+	assert_null(strstr(r, "lockdown"));
+	assert_contains(r, "EACCES");
+	free(r);
+	r = strdup(backend_failure(BACKEND_FENTRY, STAGE_LOAD, -EPERM, NULL));
+	assert_contains(r, "lockdown");
 	free(r);
 }
 
@@ -384,9 +470,33 @@ static void test_preflight_default_btf(void **state)
  * LeakSanitizer in $(OUTPUT)/san/test_backend reports it at exit; on a kernel where fentry
  * runs, the first candidate starts and this only checks that auto starts one.
  */
+struct reader_log {
+	int opens, closes, fd;
+};
+
+static int reader_open(void *ctx, int events_fd)
+{
+	struct reader_log *l = ctx;
+
+	l->opens++;
+	l->fd = events_fd;
+	return 0;
+}
+
+static void reader_close(void *ctx)
+{
+	((struct reader_log *)ctx)->closes++;
+}
+
+/*
+ * Also: the reader is opened on each candidate that loads, and closed again when that
+ * candidate then fails to attach (kprobe on a kernel without kprobes): one stays open.
+ */
 static void test_tracer_start_auto(void **state)
 {
 	struct config cfg = {.buffer_pages = 64};
+	struct reader_log log = {.fd = -1};
+	struct tracer_reader rd = {.open = reader_open, .close = reader_close, .ctx = &log};
 	struct tracer *t;
 	char *err = NULL;
 	size_t err_len = 0;
@@ -397,12 +507,13 @@ static void test_tracer_start_auto(void **state)
 		skip();
 	f = open_memstream(&err, &err_len);
 	assert_non_null(f);
-	t = tracer_start(&cfg, f);
+	t = tracer_start(&cfg, &rd, f);
 	fclose(f);
 	if (!t)
 		fail_because("no backend started: %s", err);
 	assert_string_equal(err, "");
-	assert_true(tracer_events_fd(t) >= 0);
+	assert_true(log.fd >= 0);
+	assert_int_equal(log.opens - log.closes, 1);
 	tracer_stop(t);
 	free(err);
 }
@@ -438,6 +549,8 @@ int main(void)
 		cmocka_unit_test(test_preflight_btf_valid_file),
 		cmocka_unit_test(test_preflight_default_btf),
 		cmocka_unit_test(test_tracer_start_auto),
+		cmocka_unit_test(test_verifier_last_line),
+		cmocka_unit_test(test_failure_verifier_rejection),
 	};
 
 	libbpf_set_print(quiet);

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "events.h"
@@ -137,6 +139,65 @@ static void test_attr_batches_wakeups(void **state)
 	assert_true(events_wakeup_bytes(4096) > 0);
 }
 
+/* What f wrote since it was opened, as a string; f is closed. */
+static char *text_of(FILE *f, char **buf)
+{
+	fclose(f);
+	return *buf;
+}
+
+/* -v: a line per count that grew, with how many more and the total; nothing otherwise. */
+static void test_untracked_grew(void **state)
+{
+	struct untracked seen = {}, now = {.inflight_full = 5};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	untracked_grew(&seen, &now, f);
+	untracked_grew(&seen, &now, f); /* no growth: no line */
+	now.pending_full = 2;
+	now.inflight_full = 7;
+	untracked_grew(&seen, &now, f);
+	assert_string_equal(text_of(f, &buf),
+			    "tcpconnlat: 5 more connects untimed: more than 16384 handshakes in "
+			    "flight (5 so far)\n"
+			    "tcpconnlat: 2 more connects untimed: more than 16384 handshakes in "
+			    "flight (7 so far)\n"
+			    "tcpconnlat: 2 more connect() calls untracked: more than 4096 threads "
+			    "inside connect() (2 so far)\n");
+	assert_int_equal(seen.inflight_full, 7);
+	assert_int_equal(seen.pending_full, 2);
+	free(buf);
+}
+
+/* At exit: one line per count that is not 0, none when nothing was missed. */
+static void test_untracked_report(void **state)
+{
+	struct untracked none = {}, some = {.inflight_full = 1068, .pending_full = 3};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	untracked_report(&none, f);
+	assert_string_equal(text_of(f, &buf), "");
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	untracked_report(&some, f);
+	text_of(f, &buf);
+	assert_non_null(strstr(buf, "tcpconnlat: 1068 connects untimed in total: more than 16384 "
+				    "handshakes in flight at once"));
+	assert_non_null(strstr(buf, "\ntcpconnlat: 3 connect() calls untracked in total: more "
+				    "than 4096 threads inside connect() at once"));
+	assert_int_equal(strchr(strchr(buf, '\n') + 1, '\n')[1], '\0');
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_lost_record),
 		cmocka_unit_test(test_other_records_skipped),
 		cmocka_unit_test(test_attr_batches_wakeups),
+		cmocka_unit_test(test_untracked_grew),
+		cmocka_unit_test(test_untracked_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,6 +210,81 @@ static void test_json_report(void **state)
 	assert_int_equal(hist_json(HIST_BY_DADDR, NULL, &e, "t", buf, 40), 0);
 }
 
+/* Key i of the --by dport tests: port 1000 + i. */
+static struct hist_entry by_port(int i, uint64_t count, uint64_t max_us)
+{
+	struct hist_entry e = {};
+
+	e.key.dport = 1000 + i;
+	e.hist.count = count;
+	e.hist.slots[0] = count;
+	e.hist.sum_us = count;
+	e.hist.max_us = max_us;
+	return e;
+}
+
+/*
+ * -H -i: cumulative snapshots in the kernel's (hash) order, which changes from one report
+ * to the next, become what happened in each interval; the intervals add up to the total.
+ */
+static void test_since_intervals_add_up(void **state)
+{
+	static struct hist_entry seen[300], v[300];
+	struct hist_prev prev = {.v = seen, .max = 300};
+	uint64_t total[300] = {}, reported[300] = {};
+	size_t n, i, k;
+	int r;
+
+	(void)state;
+	for (r = 0; r < 20; r++) {
+		/* Key j grows by (j + r) % 3 (some not at all); keys appear over time. */
+		n = 0;
+		for (k = 0; k < 100 + 10 * (size_t)r; k++) {
+			size_t j = (k * 37 + r * 11) % (100 + 10 * r);
+
+			total[j] += (j + r) % 3;
+			if (total[j])
+				v[n++] = by_port(j, total[j], 1);
+		}
+		n = hist_since(&prev, v, n);
+		for (i = 0; i < n; i++) {
+			assert_true(v[i].hist.count > 0);
+			assert_int_equal(v[i].hist.slots[0], v[i].hist.count);
+			reported[v[i].key.dport - 1000] += v[i].hist.count;
+		}
+	}
+	for (k = 0; k < 300; k++)
+		assert_int_equal(reported[k], total[k]);
+}
+
+/* A key with nothing new is left out; the interval's max is exact when it is a new high. */
+static void test_since_max(void **state)
+{
+	struct hist_entry seen[4], v[2];
+	struct hist_prev prev = {.v = seen, .max = 4};
+
+	(void)state;
+	v[0] = by_port(1, 2, 900);
+	v[1] = by_port(2, 1, 5);
+	assert_int_equal(hist_since(&prev, v, 2), 2);
+	/* Key 1: one more connect of 1 us (slot 0), the run's max stays 900. Key 2: none. */
+	v[0] = by_port(2, 1, 5);
+	v[1] = by_port(1, 3, 900);
+	assert_int_equal(hist_since(&prev, v, 2), 1);
+	assert_int_equal(v[0].key.dport, 1001);
+	assert_int_equal(v[0].hist.count, 1);
+	assert_int_equal(v[0].hist.max_us, 1); /* slot 0's upper end, not the run's 900 */
+	/* Key 1 again: a new high of 2000 us. */
+	v[0] = by_port(1, 4, 2000);
+	v[0].hist.slots[10] = 1;
+	v[0].hist.slots[0] = 3;
+	assert_int_equal(hist_since(&prev, v, 1), 1);
+	assert_int_equal(v[0].hist.count, 1);
+	assert_int_equal(v[0].hist.max_us, 2000);
+	assert_int_equal(v[0].hist.slots[10], 1);
+	assert_int_equal(v[0].hist.slots[0], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_text_report),
 		cmocka_unit_test(test_text_empty_key),
 		cmocka_unit_test(test_json_report),
+		cmocka_unit_test(test_since_intervals_add_up),
+		cmocka_unit_test(test_since_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
