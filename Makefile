@@ -94,14 +94,20 @@ vmlinux: $(BPFTOOL_DEP)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && \
 		mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
+# The binary, its man page and its bash completion.
+INSTALLED := $(prefix)/sbin/$(APP) $(prefix)/share/man/man8/$(APP).8 \
+	$(prefix)/share/bash-completion/completions/$(APP)
 .PHONY: install
 install: $(APP)
-	$(call msg,INSTALL,$(DESTDIR)$(prefix)/sbin/$(APP))
+	$(call msg,INSTALL,$(addprefix $(DESTDIR),$(INSTALLED)))
 	$(Q)install -D -m 0755 $(APP) $(DESTDIR)$(prefix)/sbin/$(APP)
+	$(Q)install -D -m 0644 docs/$(APP).8 $(DESTDIR)$(prefix)/share/man/man8/$(APP).8
+	$(Q)install -D -m 0644 completion/$(APP) \
+		$(DESTDIR)$(prefix)/share/bash-completion/completions/$(APP)
 
 .PHONY: uninstall
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(prefix)/sbin/$(APP)
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 .PHONY: clean
 clean:
@@ -113,7 +119,7 @@ clean:
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev
+	liburing-dev groff-base man-db
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \

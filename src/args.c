@@ -74,7 +74,7 @@ static const struct argp_option options[] = {
 	 "Instead of lines, a log2 histogram of latency (aggregated in the kernel), printed at "
 	 "exit",
 	 0},
-	{"interval", 'i', "SECS", 0, "With -H: print and restart the histograms every SECS seconds",
+	{"interval", 'i', "SECS", 0, "With -H: print a report of each SECS-second interval",
 	 0},
 	{"by", OPT_BY, "KEY", 0,
 	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "

@@ -12,7 +12,7 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1 # $2"; }
 
 # The files make needs, as they are in the working tree.
-(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
+(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
 cd "$work" || exit 1
 
 out=$(make ARCH=arm64 2>&1)
@@ -66,6 +66,21 @@ if [ -x "$work/dest/opt/t/sbin/tcpconnlat" ] && "$work/dest/opt/t/sbin/tcpconnla
 	ok "make install honours DESTDIR and prefix"
 else
 	not_ok "make install honours DESTDIR and prefix" "no runnable dest/opt/t/sbin/tcpconnlat"
+fi
+man=$work/dest/opt/t/share/man/man8/tcpconnlat.8
+comp=$work/dest/opt/t/share/bash-completion/completions/tcpconnlat
+if cmp -s "$man" docs/tcpconnlat.8 && cmp -s "$comp" completion/tcpconnlat; then
+	ok "make install installs the man page and the bash completion"
+else
+	not_ok "make install installs the man page and the bash completion" \
+		"$(ls -R "$work/dest" | tr '\n' ' ')"
+fi
+make uninstall DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1
+left=$(find "$work/dest" -type f)
+if [ -z "$left" ]; then
+	ok "make uninstall removes what make install installed"
+else
+	not_ok "make uninstall removes what make install installed" "left: $left"
 fi
 
 make clean >/dev/null 2>&1
