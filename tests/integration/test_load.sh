@@ -247,12 +247,17 @@ expect "in flight: with -x each one printed is a timeout: $tmo timeouts, $other 
 plain_loop=$(rows "$WORK/plain.out" "\$7 == $LOOP_PORT")
 fail_loop=$(rows "$WORK/fail.out" "\$7 == $LOOP_PORT && \$9 == \"ok\"")
 plain_all=$(rows "$WORK/plain.out" 1) fail_all=$(rows "$WORK/fail.out" 1)
-account "in-flight-plain" $((loop + 1)) "$plain_all" "$plain_lost" "$plain_unseen" "$plain_missed"
 account "in-flight-x" $((HOLD + loop + 1)) "$fail_all" "$fail_lost" "$fail_unseen" "$fail_missed"
+# Without -x a held handshake's failure is no line, but one no run saw is counted unseen all
+# the same: for the plain tracer, unseen is an upper bound of what it missed.
+plain_accounted() {
+	case $plain_unseen in '' | *[!0-9]*) return 1 ;; esac
+	[ $((plain_all + plain_lost)) -le $((loop + 1)) ] &&
+		[ $((loop + 1)) -le $((plain_all + plain_lost + plain_unseen + plain_missed)) ]
+}
 held_accounted() {
 	[ "${loop:-0}" -gt 0 ] && [ "$plain_all" = $((plain_loop + 1)) ] &&
-		[ "$fail_all" = $((tmo + fail_loop + 1)) ] &&
-		accounted "$plain_all" "$plain_lost" "$plain_unseen" "$plain_missed" $((loop + 1)) &&
+		[ "$fail_all" = $((tmo + fail_loop + 1)) ] && plain_accounted &&
 		accounted "$fail_all" "$fail_lost" "$fail_unseen" "$fail_missed" $((HOLD + loop + 1))
 }
 expect "in flight: every connect accounted for under noise: plain $plain_loop + 1 printed + $plain_lost lost \
