@@ -490,6 +490,7 @@ void tracer_untracked(const struct tracer *t, struct untracked *u)
 {
 	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
 	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
+	u->outcome_unseen = __atomic_load_n(&t->skel->bss->outcome_unseen, __ATOMIC_RELAXED);
 }
 
 uint64_t tracer_runs_missed(const struct tracer *t)

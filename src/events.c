@@ -80,6 +80,12 @@ void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *e
 			"inside connect() (%llu so far)\n",
 			(unsigned long long)(now->pending_full - seen->pending_full), MAX_PENDING,
 			(unsigned long long)now->pending_full);
+	if (now->outcome_unseen > seen->outcome_unseen)
+		fprintf(err,
+			"tcpconnlat: %llu more connects ended unseen: the kernel ran none of our "
+			"programs for their outcome (%llu so far)\n",
+			(unsigned long long)(now->outcome_unseen - seen->outcome_unseen),
+			(unsigned long long)now->outcome_unseen);
 	*seen = *now;
 }
 
@@ -96,4 +102,10 @@ void untracked_report(const struct untracked *u, FILE *err)
 			"inside connect() at once (-x: a failure before their SYN is not "
 			"reported)\n",
 			(unsigned long long)u->pending_full, MAX_PENDING);
+	if (u->outcome_unseen)
+		fprintf(err,
+			"tcpconnlat: %llu connects ended unseen in total: the kernel ran none of "
+			"our "
+			"programs for their outcome (neither printed nor counted in -H)\n",
+			(unsigned long long)u->outcome_unseen);
 }

@@ -45,6 +45,7 @@ int events_record(const struct event_sink *s, int cpu, const struct perf_event_h
 struct untracked {
 	uint64_t inflight_full;
 	uint64_t pending_full;
+	uint64_t outcome_unseen; /* ended with no run of ours seeing it (BPF: outcome_unseen) */
 };
 
 /* -v: one line to err for each count that grew since *seen; *seen becomes *now. */

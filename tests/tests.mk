@@ -63,4 +63,15 @@ test-vm:
 check: test-deps
 	$(Q)$(MAKE) test
 
+# Not part of check: test_load.sh's soak and 10,000-in-flight -x parts STRESS_REPS times with
+# concurrent noise; each repetition must account for every connect exactly.
+#   make stress [STRESS_REPS=20] [STRESS_SOAK=1000000] [STRESS_HOLD=10000]
+STRESS_REPS ?= 20
+STRESS_SOAK ?= 1000000
+STRESS_HOLD ?= 10000
+.PHONY: stress
+stress: test-build
+	$(Q)OUTPUT=$(OUTPUT) TCPCONNLAT=$(abspath $(APP)) STRESS_REPS=$(STRESS_REPS) \
+		STRESS_SOAK=$(STRESS_SOAK) STRESS_HOLD=$(STRESS_HOLD) bash tests/stress/run.sh
+
 -include $(wildcard $(TEST_OUT)/*.d)

@@ -171,6 +171,16 @@ static void test_untracked_grew(void **state)
 	assert_int_equal(seen.inflight_full, 7);
 	assert_int_equal(seen.pending_full, 2);
 	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	now.outcome_unseen = 249;
+	untracked_grew(&seen, &now, f);
+	assert_string_equal(
+		text_of(f, &buf),
+		"tcpconnlat: 249 more connects ended unseen: the kernel ran none of our "
+		"programs for their outcome (249 so far)\n");
+	assert_int_equal(seen.outcome_unseen, 249);
+	free(buf);
 }
 
 /* At exit: one line per count that is not 0, none when nothing was missed. */
@@ -195,6 +205,15 @@ static void test_untracked_report(void **state)
 	assert_non_null(strstr(buf, "\ntcpconnlat: 3 connect() calls untracked in total: more "
 				    "than 4096 threads inside connect() at once"));
 	assert_int_equal(strchr(strchr(buf, '\n') + 1, '\n')[1], '\0');
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	some = (struct untracked){.outcome_unseen = 420};
+	untracked_report(&some, f);
+	assert_string_equal(
+		text_of(f, &buf),
+		"tcpconnlat: 420 connects ended unseen in total: the kernel ran none of "
+		"our programs for their outcome (neither printed nor counted in -H)\n");
 	free(buf);
 }
 
