@@ -683,6 +683,12 @@ int BPF_PROG(tp_destroy_sock, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
+	/*
+	 * Every TCP socket ends here, and almost none still has an entry: a lookup takes no
+	 * lock, a delete takes the bucket's even for a key that is not there.
+	 */
+	if (!bpf_map_lookup_elem(&start, &key))
+		return 0;
 	if (!bpf_map_delete_elem(&start, &key) && (targ_failed || targ_state_timing))
 		__sync_fetch_and_add(&outcome_unseen, 1);
 	return 0;
