@@ -55,28 +55,45 @@ running=$(sed -n 's/^tcpconnlat: using the \([a-z]*\) backend$/\1/p' "$WORK/auto
 expect "--backend=auto -v says which backend runs" "stderr: $(cat "$WORK/auto.err")" \
 	test -n "$running"
 
-kprobes_off=false
-zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_KPROBES is not set' && kprobes_off=true
+# What this kernel must do with each backend, from its configuration: the tracepoint
+# backend must trace; kprobe traces exactly when CONFIG_KPROBES is set; fentry cannot
+# without CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS, and with it may still be refused (EPERM:
+# lockdown, or a sandbox like this project's CI machine), which must then be said so.
+config=$(zcat /proc/config.gz 2>/dev/null)
+want_tracepoint=trace want_kprobe=either want_fentry=either
+if [ -n "$config" ]; then
+	grep -q '^CONFIG_KPROBES=y' <<<"$config" && want_kprobe=trace || want_kprobe=refuse
+	grep -q '^CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y' <<<"$config" || want_fentry=refuse
+fi
 for b in fentry kprobe tracepoint; do
+	want=want_$b
+	want=${!want}
 	if start_tracer be$b -L --backend=$b; then
 		lport=$(lport_of "$(conn -l 127.0.0.1 41210)")
 		wait_line "$WORK/be$b.out" "\$5 == $lport"
 		stop_tracer "$TRACER_PID"
-		expect "--backend=$b runs here and traces a connect" \
-			"$(tr '\n' '|' <"$WORK/be$b.out")" test -n "$(row_for "$WORK/be$b.out" 5 "$lport")"
+		expect "--backend=$b traces a connect here, as this kernel must (expected: $want)" \
+			"$(tr '\n' '|' <"$WORK/be$b.out")" \
+			test -n "$(row_for "$WORK/be$b.out" 5 "$lport")" -a "$want" != refuse
 	else
 		wait "$TRACER_PID"
 		rc=$?
 		msg=$(cat "$WORK/be$b.err")
-		expect "--backend=$b cannot run here: exit 1, one line naming the backend and why" \
-			"status $rc, stderr: $msg" eval "test $rc = 1 && test \"\$(wc -l <'$WORK/be$b.err')\" = 1 &&
+		expect "--backend=$b refuses here, as this kernel must (expected: $want): exit 1, one line naming the backend and why" \
+			"status $rc, stderr: $msg" eval "test $want != trace && test $rc = 1 &&
+			test \"\$(wc -l <'$WORK/be$b.err')\" = 1 &&
 			grep -q '^tcpconnlat: the $b backend cannot run here: [a-z]' '$WORK/be$b.err'"
 	fi
 done
-if $kprobes_off; then
+if [ "$want_kprobe" = refuse ]; then
 	expect "without CONFIG_KPROBES the kprobe backend says so" "$(cat "$WORK/bekprobe.err")" \
 		grep -q 'kprobes are not available (kernel built without CONFIG_KPROBES' \
 		"$WORK/bekprobe.err"
+fi
+if [ -s "$WORK/befentry.err" ] && [ "$want_fentry" = either ]; then
+	expect "fentry refused on a kernel that has it: the reason names the refusal (EPERM)" \
+		"$(cat "$WORK/befentry.err")" grep -q 'refused to load fentry programs (EPERM' \
+		"$WORK/befentry.err"
 fi
 if grep -q 'fentry backend failed' "$WORK/auto.err"; then
 	expect "auto -v gives the fentry backend's reason in one line" "$(cat "$WORK/auto.err")" \
