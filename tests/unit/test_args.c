@@ -13,17 +13,11 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "args.h"
 #include "hist.h"
 
 #define MAX_ARGS 16
-
-/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
-#define fail_because(fmt, ...)                             \
-	do {                                               \
-		print_message("# " fmt "\n", __VA_ARGS__); \
-		fail();                                    \
-	} while (0)
 
 /* One parse_args() call: what it returned and what it printed. */
 struct parsed {

@@ -14,14 +14,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "backend.h"
-
-/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
-#define fail_because(fmt, ...)                             \
-	do {                                               \
-		print_message("# " fmt "\n", __VA_ARGS__); \
-		fail();                                    \
-	} while (0)
 
 /* The kernel-internal errno that libbpf passes on for "not supported". */
 #define ENOTSUPP_KERNEL 524

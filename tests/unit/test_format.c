@@ -10,14 +10,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "format.h"
-
-/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
-#define fail_because(fmt, ...)                             \
-	do {                                               \
-		print_message("# " fmt "\n", __VA_ARGS__); \
-		fail();                                    \
-	} while (0)
 
 /* The header lines, written out by hand from BCC's widths. */
 #define HDR_PLAIN "PID    COMM         IP SADDR            DADDR            DPORT LAT(ms)\n"

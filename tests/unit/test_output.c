@@ -14,14 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "output.h"
-
-/* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
-#define fail_because(fmt, ...)                             \
-	do {                                               \
-		print_message("# " fmt "\n", __VA_ARGS__); \
-		fail();                                    \
-	} while (0)
 
 /* One pipe: the test reads from rfd, the module writes through wfp. */
 struct pipe_out {
