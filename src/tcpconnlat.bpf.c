@@ -76,7 +76,8 @@ __u64 events_lost = 0;
 __u64 inflight_full = 0;
 __u64 pending_full = 0;
 
-struct start_info {
+/* Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of that name. */
+struct connect_start {
 	__u64 ts_ns;
 	__u32 tgid;
 	__u32 tid; /* the thread in connect(): matches a pending entry */
@@ -103,7 +104,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, struct start_info);
+	__type(value, struct connect_start);
 } start SEC(".maps");
 
 struct {
@@ -190,7 +191,7 @@ static __always_inline bool dest_wanted(const struct event *e)
 static __always_inline int connect_start(const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct start_info s = {};
+	struct connect_start s = {};
 
 	if (!task_wanted(id, s.comm))
 		return 0;
@@ -297,7 +298,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
-					    const struct start_info *s, __u64 now_ns, bool failed,
+					    const struct connect_start *s, __u64 now_ns, bool failed,
 					    __u16 err)
 {
 	struct event e = {};
@@ -322,7 +323,7 @@ static __always_inline void connect_forget(const struct sock *sk)
 static __always_inline void connect_failed(void *ctx, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	struct start_info *s;
+	struct connect_start *s;
 	struct pending *p;
 	__u32 tid;
 
@@ -349,7 +350,7 @@ out:
 static __always_inline int connect_done(void *ctx, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	struct start_info *s;
+	struct connect_start *s;
 
 	s = bpf_map_lookup_elem(&start, &key);
 	if (!s)
@@ -479,7 +480,7 @@ SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(tp_retransmit, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct start_info *s;
+	struct connect_start *s;
 
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
@@ -562,7 +563,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct start_info *s;
+	struct connect_start *s;
 	struct pending *pp, p;
 	bool interrupted;
 	struct event e = {};
