@@ -38,7 +38,7 @@ MAKEFLAGS += --no-print-directory
 endif
 
 # The first goal, before the fragments below add rules of their own.
-.PHONY: all FORCE
+.PHONY: all
 all: $(APP)
 
 include cross/cross.mk
@@ -92,18 +92,27 @@ $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The link line, rewritten only when it changes (STATIC=1 or not): relinks on a change.
-LINK_LINE := $(CC) $(LDFLAGS) $(LDLIBS)
-$(OUTPUT)/link-line: FORCE | $(OUTPUT)
-	$(Q)echo '$(LINK_LINE)' | cmp -s - $@ || echo '$(LINK_LINE)' >$@
+# The link line is recorded: a different one (STATIC=1 or not) relinks.
+LINK_LINE := $(strip $(CC) $(LDFLAGS) $(LDLIBS))
+ifneq ($(strip $(shell cat $(OUTPUT)/link-line 2>/dev/null)),$(LINK_LINE))
+.PHONY: $(OUTPUT)/link-line
+endif
+$(OUTPUT)/link-line: | $(OUTPUT)
+	$(Q)echo '$(LINK_LINE)' >$@
 
 $(OUTPUT)/$(APP): $(APP_OBJS) $(LIBBPF_DEP) $(OUTPUT)/link-line
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(LDLIBS) -o $@
 
-# ./tcpconnlat is the last build's, whatever its ARCH: replaced whenever it differs.
-$(APP): $(OUTPUT)/$(APP) FORCE
-	$(Q)cmp -s $< $@ || { printf '  %-8s %s\n' COPY $@; cp $< $@; }
+# ./tcpconnlat is the last build's, whatever its ARCH: the OUTPUT it was copied from is
+# recorded, and a build into another OUTPUT (another ARCH) copies its own.
+APP_ORIGIN := $(abspath .output)/app-origin
+ifneq ($(shell cat $(APP_ORIGIN) 2>/dev/null),$(OUTPUT))
+.PHONY: $(APP)
+endif
+$(APP): $(OUTPUT)/$(APP)
+	$(call msg,COPY,$@)
+	$(Q)cp $< $@ && mkdir -p $(dir $(APP_ORIGIN)) && echo '$(OUTPUT)' >$(APP_ORIGIN)
 
 # vmlinux.h is committed so that building needs no BTF; this regenerates it from the
 # running kernel (or VMLINUX_BTF=/path/to/btf). For another ARCH, from the BTF of the

@@ -30,10 +30,13 @@ CROSS_LDFLAGS := -L$(SYSROOT_LIB) -Wl,-rpath-link,$(SYSROOT_LIB):$(SYSROOT)/root
 STATIC_LDLIBS = $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz -lzstd
 
 # Downloaded again only when the suite or the package list changes.
-SYSROOT_WANT := $(CROSS_DEBARCH) $(CROSS_SUITE) $(CROSS_PKGS)
-$(SYSROOT)/wanted: FORCE
+SYSROOT_WANT := $(strip $(CROSS_DEBARCH) $(CROSS_SUITE) $(CROSS_PKGS))
+ifneq ($(strip $(shell cat $(SYSROOT)/wanted 2>/dev/null)),$(SYSROOT_WANT))
+.PHONY: $(SYSROOT)/wanted
+endif
+$(SYSROOT)/wanted:
 	$(Q)mkdir -p $(SYSROOT)
-	$(Q)echo '$(SYSROOT_WANT)' | cmp -s - $@ || echo '$(SYSROOT_WANT)' >$@
+	$(Q)echo '$(SYSROOT_WANT)' >$@
 
 $(SYSROOT_DEP): cross/debs.sh $(SYSROOT)/wanted
 	$(call msg,DEBS,$(CROSS_DEBARCH) $(CROSS_SUITE): $(CROSS_PKGS))
