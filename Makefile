@@ -120,7 +120,7 @@ $(APP): $(OUTPUT)/$(APP)
 ifeq ($(CROSS),)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 else
-VMLINUX_SUITE ?= bookworm
+VMLINUX_SUITE ?= trixie
 ifeq ($(origin VMLINUX_BTF),undefined)
 VMLINUX_BTF := $(OUTPUT)/btf/vmlinux
 VMLINUX_GUEST := 1
