@@ -18,7 +18,8 @@ ifneq ($(filter default undefined,$(origin CC)),)
 CC := $(CROSS_COMPILE)gcc
 endif
 CROSS_SUITE ?= $(shell . /etc/os-release && echo $$VERSION_CODENAME)
-CROSS_PKGS := libbpf-dev libbpf1 libelf-dev libelf1 zlib1g-dev zlib1g libzstd-dev libzstd1
+CROSS_PKGS := libbpf-dev libbpf1 libelf-dev libelf1 zlib1g-dev zlib1g libzstd-dev libzstd1 \
+	liburing-dev liburing2
 
 SYSROOT := $(OUTPUT)/sysroot
 SYSROOT_LIB := $(SYSROOT)/root/usr/lib/$(CROSS_TRIPLET)

@@ -23,7 +23,7 @@ enum {
 };
 
 static const char doc[] =
-	"Trace TCP active connects and show how long the handshake took (connect() to SYN-ACK).\n"
+	"Trace TCP active connects and show how long the handshake took (first SYN to SYN-ACK).\n"
 	"\v"
 	"MIN_MS: show only connects that took at least this many milliseconds (e.g. 0.1).\n"
 	"\n"
@@ -51,16 +51,23 @@ static const struct argp_option options[] = {
 	 "refused, timeout, unreach, aborted or error:ERRNO",
 	 0},
 	{"retrans", 'r', NULL, 0, "Include SYNRTX: SYNs retransmitted before the outcome", 0},
+	{"show-cgroup", 'G', NULL, 0,
+	 "Include a CGROUP column, last: the connecting process's cgroup v2 path, below the "
+	 "cgroup2 mount",
+	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
-	 "dport, lat_us, result, errno, syn_retrans, backend)",
+	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
 	 "Only connects to this address or network, IPv4 or IPv6 (e.g. 10.0.0.0/8, 2001:db8::/32)",
 	 0},
 	{"uid", 'u', "UID", 0, "Only connects made by processes running as this user id", 0},
-	{"name", 'n', "COMM", 0, "Only connects made by processes with exactly this name", 0},
+	{"name", 'n', "COMM", 0,
+	 "Only connects made by threads with exactly this name (COMM: the name of the thread that "
+	 "connects)",
+	 0},
 	{"cgroup", OPT_CGROUP, "PATH", 0,
 	 "Only connects from processes in this cgroup v2 directory or below it", 0},
 	{"histogram", 'H', NULL, 0,
@@ -70,8 +77,8 @@ static const struct argp_option options[] = {
 	{"interval", 'i', "SECS", 0, "With -H: print and restart the histograms every SECS seconds",
 	 0},
 	{"by", OPT_BY, "KEY", 0,
-	 "With -H: one histogram per daddr, dport, dest (address:port), comm or pid, most "
-	 "frequent first",
+	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "
+	 "most frequent first",
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
@@ -324,6 +331,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'r':
 		cfg->retrans = true;
 		break;
+	case 'G':
+		cfg->show_cgroup = true;
+		break;
 	case 'j':
 		cfg->json = true;
 		break;
@@ -363,9 +373,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_BY:
 		err = hist_by_parse(arg);
 		if (err < 0)
-			return usage_error(
-				st, "invalid --by '%s': expected daddr, dport, dest, comm or pid",
-				arg);
+			return usage_error(st,
+					   "invalid --by '%s': expected daddr, dport, dest, comm, "
+					   "pid or cgroup",
+					   arg);
 		cfg->hist_by = err;
 		break;
 	case 'c':
@@ -534,6 +545,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		report_bad_option(&st, argc, argv);
 	if (!e && !cfg->hist && (cfg->interval || cfg->hist_by))
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
+	if (!e && cfg->hist && cfg->show_cgroup)
+		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
 	if (!e && cfg->hist && cfg->count)
 		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
 	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)

@@ -36,6 +36,7 @@ struct config {
 	bool verbose;
 	bool failed;	       /* -x: failed connects too, and a RESULT column */
 	bool retrans;	       /* -r: SYNRTX column */
+	bool show_cgroup;      /* -G: CGROUP column */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */
 	int hist_by;	       /* --by: enum hist_by */
@@ -57,6 +58,7 @@ struct config {
 	int cgroup_fd;		 /* its descriptor, opened by cgroup_open() (backend.h) */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
+	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */
 };
 
 enum parse_result {

@@ -209,16 +209,21 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 
 	bpf_program__set_autoload(skel->progs.fentry_v4_connect, fentry);
 	bpf_program__set_autoload(skel->progs.fentry_v6_connect, fentry);
+	bpf_program__set_autoload(skel->progs.fentry_syn, fentry);
 	bpf_program__set_autoload(skel->progs.fentry_rcv_state, fentry);
 	bpf_program__set_autoload(skel->progs.kprobe_v4_connect, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_v6_connect, kprobe);
+	bpf_program__set_autoload(skel->progs.kprobe_syn, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
 	bpf_program__set_autoload(skel->progs.tp_set_state, tp || cfg->failed);
 	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
 	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
-	/* JSON always carries syn_retrans: count them for -j too. */
-	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json);
+	/*
+	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
+	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.
+	 */
+	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json || tp);
 	/*
 	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
 	 * tp_destroy_sock frees those entries. The tracepoint backend sees every way out of
@@ -259,6 +264,9 @@ static int try_backend(const struct config *cfg, enum backend b, struct tcpconnl
 	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
 	skel->rodata->targ_hist = cfg->hist;
 	skel->rodata->targ_hist_by = cfg->hist_by;
+	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
+	skel->rodata->targ_cgroup_id =
+		cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP;
 	set_backend_programs(skel, cfg, b);
 
 	*stage = STAGE_LOAD;

@@ -39,6 +39,11 @@ static bool with_result(const struct formatter *f)
 	return f->result;
 }
 
+static bool with_cgroup(const struct formatter *f)
+{
+	return f->cgroups != NULL;
+}
+
 static int cell_time(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	/* Signed: events from different CPUs may arrive slightly out of order. */
@@ -115,6 +120,11 @@ static int cell_result(char *buf, size_t len, const struct formatter *f, const s
 	return fmt_result(e, buf, len);
 }
 
+static int cell_cgroup(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	return cgroup_text(f->cgroups, e->cgroup_id, buf, len);
+}
+
 /*
  * Titles and widths up to LAT(ms) are BCC tcpconnlat's, so existing scripts keep working;
  * the optional columns come after it.
@@ -125,7 +135,7 @@ static const struct column columns[] = {
 	{"SADDR", 16, always, cell_saddr},	   {"LPORT", 6, with_lport, cell_lport},
 	{"DADDR", 16, always, cell_daddr},	   {"DPORT", 5, always, cell_dport},
 	{"LAT(ms)", 7, always, cell_lat},	   {"SYNRTX", 6, with_synrtx, cell_synrtx},
-	{"RESULT", 0, with_result, cell_result},
+	{"RESULT", 7, with_result, cell_result},   {"CGROUP", 0, with_cgroup, cell_cgroup},
 };
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
@@ -140,7 +150,7 @@ void fmt_init(struct formatter *f, bool timestamp, bool lport)
 /* Lays the columns out into buf; e == NULL gives the header. */
 static size_t fmt_line(const struct formatter *f, const struct event *e, char *buf, size_t len)
 {
-	char cell[COMM_ESC_MAX + 1];
+	char cell[CGROUP_TEXT_MAX];
 	size_t pos = 0, i, last = 0;
 	int n;
 
@@ -182,13 +192,13 @@ size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t l
 	return fmt_line(f, e, buf, len);
 }
 
-size_t escape_comm(const char *comm, char *out, size_t len)
+size_t escape_word(const char *s, size_t n, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, pos = 0;
 
-	for (i = 0; i < TASK_COMM_LEN && comm[i]; i++) {
-		unsigned char c = comm[i];
+	for (i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
 		bool plain = c > ' ' && c < 0x7f && c != '\\';
 
 		/* Room for this byte's text and the final NUL, or stop here. */
@@ -206,6 +216,11 @@ size_t escape_comm(const char *comm, char *out, size_t len)
 	if (len)
 		out[pos] = '\0';
 	return pos;
+}
+
+size_t escape_comm(const char *comm, char *out, size_t len)
+{
+	return escape_word(comm, TASK_COMM_LEN, out, len);
 }
 
 size_t fmt_result(const struct event *e, char *buf, size_t len)

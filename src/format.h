@@ -6,18 +6,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroup.h"
 #include "tcpconnlat.h"
 
-/* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM). */
-#define FMT_LINE_MAX 256
+/* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM and CGROUP). */
+#define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX)
 /* Each COMM byte becomes at most 4 ("\xHH"). */
 #define COMM_ESC_MAX (TASK_COMM_LEN * 4)
 
 struct formatter {
-	bool timestamp; /* TIME(s) column first */
-	bool lport;	/* LPORT column after SADDR */
-	bool synrtx;	/* SYNRTX column after LAT(ms) */
-	bool result;	/* RESULT column, last */
+	bool timestamp;		 /* TIME(s) column first */
+	bool lport;		 /* LPORT column after SADDR */
+	bool synrtx;		 /* SYNRTX column after LAT(ms) */
+	bool result;		 /* RESULT column */
+	struct cgroups *cgroups; /* CGROUP column, last, if set (-G) */
 	bool have_first;
 	uint64_t first_ts_us; /* TIME(s) counts from the first event */
 };
@@ -29,10 +31,13 @@ size_t fmt_header(const struct formatter *f, char *buf, size_t len);
 size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t len);
 
 /*
- * Copies a kernel COMM (at most TASK_COMM_LEN bytes, NUL-terminated or not) so that it is
- * one printable, whitespace-free word: bytes outside '!'..'~' and the backslash become
- * "\xHH". Any process can name itself, terminal escapes and spaces included.
+ * Copies at most n bytes of s (up to a NUL) so that they are one printable, whitespace-free
+ * word: bytes outside '!'..'~' and the backslash become "\xHH". Any process can name
+ * itself, and any cgroup, terminal escapes and spaces included. Stops before a byte whose
+ * text would not fit.
  */
+size_t escape_word(const char *s, size_t n, char *out, size_t len);
+/* escape_word() of a kernel COMM (at most TASK_COMM_LEN bytes, NUL-terminated or not). */
 size_t escape_comm(const char *comm, char *out, size_t len);
 
 /* How a connect ended, as the RESULT column and JSON say it: "ok", "refused", "timeout",

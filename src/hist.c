@@ -9,20 +9,21 @@
 #include "json.h"
 
 static const char *const by_names[] = {
-	[HIST_BY_NONE] = NULL,	 [HIST_BY_DADDR] = "daddr", [HIST_BY_DPORT] = "dport",
-	[HIST_BY_DEST] = "dest", [HIST_BY_COMM] = "comm",   [HIST_BY_PID] = "pid",
+	[HIST_BY_NONE] = NULL,	     [HIST_BY_DADDR] = "daddr", [HIST_BY_DPORT] = "dport",
+	[HIST_BY_DEST] = "dest",     [HIST_BY_COMM] = "comm",	[HIST_BY_PID] = "pid",
+	[HIST_BY_CGROUP] = "cgroup",
 };
 
 const char *hist_by_name(enum hist_by by)
 {
-	return by <= HIST_BY_PID ? by_names[by] : NULL;
+	return by <= HIST_BY_CGROUP ? by_names[by] : NULL;
 }
 
 int hist_by_parse(const char *name)
 {
 	int i;
 
-	for (i = HIST_BY_DADDR; i <= HIST_BY_PID; i++)
+	for (i = HIST_BY_DADDR; i <= HIST_BY_CGROUP; i++)
 		if (!strcmp(name, by_names[i]))
 			return i;
 	return -1;
@@ -82,7 +83,8 @@ static void addr_text(const struct hist_key *k, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-size_t hist_key_text(enum hist_by by, const struct hist_key *k, char *buf, size_t len)
+size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
+		     size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 	int n = 0;
@@ -111,6 +113,9 @@ size_t hist_key_text(enum hist_by by, const struct hist_key *k, char *buf, size_
 	case HIST_BY_PID:
 		n = snprintf(buf, len, "%u", k->tgid);
 		break;
+	case HIST_BY_CGROUP:
+		n = cgroup_text(cg, k->cgroup_id, buf, len);
+		break;
 	}
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }
@@ -123,15 +128,15 @@ static double ms(uint64_t us)
 
 #define BAR_WIDTH 40
 
-void hist_text(enum hist_by by, const struct hist_entry *e, bool failed,
+void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, bool failed,
 	       void (*line)(void *ctx, const char *text, size_t len), void *ctx)
 {
 	const struct hist *h = &e->hist;
-	char key[COMM_ESC_MAX + 64], buf[256], bar[BAR_WIDTH + 1];
+	char key[CGROUP_TEXT_MAX + 64], buf[CGROUP_TEXT_MAX + 256], bar[BAR_WIDTH + 1];
 	uint64_t top = 0;
 	int i, first = -1, last = -1, n;
 
-	hist_key_text(by, &e->key, key, sizeof(key));
+	hist_key_text(by, cg, &e->key, key, sizeof(key));
 	n = snprintf(buf, sizeof(buf),
 		     "%s%s%s: count %llu, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
 		     by ? hist_by_name(by) : "", by ? " " : "", key, (unsigned long long)h->count,
@@ -170,11 +175,11 @@ void hist_text(enum hist_by by, const struct hist_entry *e, bool failed,
 	}
 }
 
-size_t hist_json(enum hist_by by, const struct hist_entry *e, const char *time, char *buf,
-		 size_t len)
+size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, const char *time,
+		 char *buf, size_t len)
 {
 	const struct hist *h = &e->hist;
-	char key[TASK_COMM_LEN * 6 + 64];
+	char key[CGROUP_PATH_MAX * 6 + 64];
 	size_t pos;
 	int i, n;
 
@@ -182,9 +187,11 @@ size_t hist_json(enum hist_by by, const struct hist_entry *e, const char *time, 
 		snprintf(key, sizeof(key), "null");
 	} else if (by == HIST_BY_COMM) {
 		json_comm(e->key.comm, key, sizeof(key));
+	} else if (by == HIST_BY_CGROUP && cgroup_path(cg, e->key.cgroup_id)) {
+		json_string(cgroup_path(cg, e->key.cgroup_id), CGROUP_PATH_MAX, key, sizeof(key));
 	} else {
 		key[0] = '"';
-		hist_key_text(by, &e->key, key + 1, sizeof(key) - 2);
+		hist_key_text(by, cg, &e->key, key + 1, sizeof(key) - 2);
 		strcat(key, "\"");
 	}
 	n = snprintf(buf, len,

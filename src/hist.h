@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroup.h"
 #include "tcpconnlat.h"
 
 struct hist_entry {
@@ -28,20 +29,24 @@ uint64_t hist_percentile(const struct hist *h, double q);
 /* Most connects first (then the key, so that the order is stable). */
 void hist_sort(struct hist_entry *v, size_t n);
 
-/* The key as text: "10.0.0.1", "443", "10.0.0.1:443", "[::1]:443", "curl", "181". */
-size_t hist_key_text(enum hist_by by, const struct hist_key *k, char *buf, size_t len);
+/*
+ * The key as text: "10.0.0.1", "443", "10.0.0.1:443", "[::1]:443", "curl", "181",
+ * "/system.slice/ssh.service" (cgroup_text(); cg may be NULL for the other keys).
+ */
+size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
+		     size_t len);
 
 /*
  * Calls line(ctx, text, len) for each '\n'-terminated line of the report of one key: a
  * summary line, then the buckets from the first to the last non-empty one.
  */
-void hist_text(enum hist_by by, const struct hist_entry *e, bool failed,
+void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, bool failed,
 	       void (*line)(void *ctx, const char *text, size_t len), void *ctx);
 
 /* One JSON object for one key, '\n'-terminated; time is an RFC 3339 string. */
-size_t hist_json(enum hist_by by, const struct hist_entry *e, const char *time, char *buf,
-		 size_t len);
+size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, const char *time,
+		 char *buf, size_t len);
 
-#define HIST_JSON_MAX 4096
+#define HIST_JSON_MAX (4096 + CGROUP_TEXT_MAX)
 
 #endif

@@ -37,10 +37,10 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-size_t json_comm(const char *comm, char *out, size_t len)
+size_t json_string(const char *str, size_t max, char *out, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)comm;
-	size_t n = strnlen(comm, TASK_COMM_LEN), i = 0, pos = 0, k;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max), i = 0, pos = 0, k;
 	char esc[8];
 
 	if (len < 3) {
@@ -75,6 +75,11 @@ size_t json_comm(const char *comm, char *out, size_t len)
 	return pos;
 }
 
+size_t json_comm(const char *comm, char *out, size_t len)
+{
+	return json_string(comm, TASK_COMM_LEN, out, len);
+}
+
 static void addr_text(const struct event *e, const __u8 *addr, char *buf, size_t len)
 {
 	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
@@ -97,8 +102,8 @@ static void time_text(int64_t wall_us, char *buf, size_t len)
 size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, size_t len)
 {
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
-	char when[40], result[32], err[40];
-	const char *ename;
+	char when[40], result[32], err[40], cgroup[CGROUP_PATH_MAX * 6 + 3];
+	const char *ename, *path;
 	int64_t wall_us;
 	int n;
 
@@ -111,6 +116,13 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		wall_us = -1;
 	time_text(wall_us, when, sizeof(when));
 	fmt_result(e, result, sizeof(result));
+	path = j->cgroups ? cgroup_path(j->cgroups, e->cgroup_id) : NULL;
+	if (path)
+		json_string(path, CGROUP_PATH_MAX, cgroup, sizeof(cgroup));
+	else if (j->cgroups)
+		snprintf(cgroup, sizeof(cgroup), "\"id:%llu\"", (unsigned long long)e->cgroup_id);
+	else
+		snprintf(cgroup, sizeof(cgroup), "null");
 	ename = e->err ? strerrorname_np(e->err) : NULL;
 	if (!e->failed || !e->err)
 		snprintf(err, sizeof(err), "null");
@@ -121,13 +133,14 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 	n = snprintf(buf, len,
 		     "{\"time\":\"%s\",\"pid\":%u,\"comm\":%s,\"ip\":%s,\"saddr\":\"%s\","
 		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
-		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\"}\n",
+		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\","
+		     "\"cgroup\":%s}\n",
 		     when, e->tgid, comm,
 		     e->af == AF_INET	 ? "4"
 		     : e->af == AF_INET6 ? "6"
 					 : "null",
 		     saddr, e->lport, daddr, e->dport, (unsigned long long)e->delta_us, result, err,
-		     e->syn_retrans, j->backend);
+		     e->syn_retrans, j->backend, cgroup);
 	if (n < 0 || !len)
 		return 0;
 	/* Never cut: the buffer is sized for the widest object. */

@@ -5,14 +5,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroup.h"
 #include "tcpconnlat.h"
 
-/* Longest line: every value at its widest (IPv6 addresses, COMM all \u00XX escapes). */
-#define JSON_LINE_MAX 512
+/* Longest line: every value at its widest (IPv6 addresses, COMM and cgroup path all \u00XX). */
+#define JSON_LINE_MAX (512 + CGROUP_PATH_MAX * 6)
 
 struct json_ctx {
-	const char *backend;	/* the backend that runs, named in every object */
-	int64_t wall_offset_us; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for the "time" key */
+	const char *backend;	 /* the backend that runs, named in every object */
+	int64_t wall_offset_us;	 /* CLOCK_REALTIME - CLOCK_MONOTONIC, for the "time" key */
+	struct cgroups *cgroups; /* for the "cgroup" key; NULL: null (no cgroup2 mounted) */
 };
 
 /* Writes one '\n'-terminated object into buf and returns its length. */
@@ -25,5 +27,7 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
  * result is valid JSON for any name.
  */
 size_t json_comm(const char *comm, char *out, size_t len);
+/* The same for any string of at most max bytes (up to a NUL). */
+size_t json_string(const char *s, size_t max, char *out, size_t len);
 
 #endif

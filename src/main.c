@@ -8,11 +8,13 @@
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "backend.h"
+#include "cgroup.h"
 #include "format.h"
 #include "events.h"
 #include "hist.h"
 #include "json.h"
 #include "output.h"
+#include "pidns.h"
 
 /* Also how long an event may wait in a buffer below the wakeup mark before it is printed. */
 #define POLL_TIMEOUT_MS 100
@@ -24,6 +26,7 @@ struct run {
 	struct json_ctx json;
 	bool use_json;
 	struct output out;
+	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
 	unsigned long long lost;
 	uint64_t printed;
 	uint64_t count; /* -c: stop after this many; 0: no limit */
@@ -97,10 +100,10 @@ static void print_hists(struct run *r, struct tracer *t, const struct config *cf
 		out_line(&r->out, "no connects\n", 12);
 	for (i = 0; i < n; i++) {
 		if (cfg->json) {
-			len = hist_json(cfg->hist_by, &v[i], when, line, sizeof(line));
+			len = hist_json(cfg->hist_by, &r->cgroups, &v[i], when, line, sizeof(line));
 			out_line(&r->out, line, len);
 		} else {
-			hist_text(cfg->hist_by, &v[i], cfg->failed, out_text, &r->out);
+			hist_text(cfg->hist_by, &r->cgroups, &v[i], cfg->failed, out_text, &r->out);
 		}
 	}
 	r->printed++;
@@ -151,6 +154,28 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+/*
+ * -G and --by cgroup name cgroups by their path below the cgroup2 mount: without one, say so
+ * (exit 1). -j has a "cgroup" key always: null without a mount.
+ */
+static int open_cgroups(struct run *r, const struct config *cfg)
+{
+	bool need = cfg->show_cgroup || cfg->hist_by == HIST_BY_CGROUP;
+	int err;
+
+	if (!need && !cfg->json)
+		return 0;
+	err = cgroups_open(&r->cgroups);
+	if (err && need) {
+		fprintf(stderr,
+			"tcpconnlat: %s needs a cgroup v2 file system, and none is mounted%s%s\n",
+			cfg->show_cgroup ? "-G" : "--by cgroup", err == -ENOENT ? "" : ": ",
+			err == -ENOENT ? "" : strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
 static int install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -171,7 +196,7 @@ int main(int argc, char **argv)
 	uint64_t last_consume_ms;
 	struct tracer *t = NULL;
 	struct config cfg;
-	struct run r = {};
+	struct run r = {.cgroups = {.mount_fd = -1}};
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
@@ -203,6 +228,15 @@ int main(int argc, char **argv)
 		err = 2;
 		goto cleanup;
 	}
+	/* In a container's PID namespace, PIDs are the container's. */
+	cfg.pidns_ino = pidns_self();
+	if (cfg.pidns_ino && pidns_check(cfg.btf_path, stderr)) {
+		err = 1;
+		goto cleanup;
+	}
+	err = open_cgroups(&r, &cfg);
+	if (err)
+		goto cleanup;
 	err = preflight(&cfg, stderr);
 	if (err)
 		goto cleanup;
@@ -212,6 +246,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	fmt_init(&r.fmt, cfg.timestamp, cfg.lport);
+	r.fmt.cgroups = cfg.show_cgroup ? &r.cgroups : NULL;
+	r.json.cgroups = r.cgroups.mount_fd >= 0 ? &r.cgroups : NULL;
 	r.fmt.synrtx = cfg.retrans;
 	r.fmt.result = cfg.failed;
 	r.count = cfg.count;
@@ -320,5 +356,6 @@ cleanup:
 			(unsigned long long)missed);
 	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
 		close(cfg.cgroup_fd);
+	cgroups_close(&r.cgroups);
 	return err == 2 ? 2 : err ? 1 : 0;
 }

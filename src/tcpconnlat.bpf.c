@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
- * Times TCP active opens: from connect() to the SYN-ACK that completes the handshake.
+ * Times TCP active opens: from the first SYN to the SYN-ACK that completes the handshake.
+ * The SYN usually leaves inside connect(), but TCP Fast Open with a cookie
+ * (TCP_FASTOPEN_CONNECT) defers it to the first write: timing from connect() would count
+ * the application's delay as network latency.
  *
  * Three attach backends share the bodies below; user space enables one set of programs:
- *   fentry:     fentry/tcp_v{4,6}_connect + fentry/tcp_rcv_state_process (5.5+)
+ *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
+ *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
  *   kprobe:     the same functions through kprobes
  *   tracepoint: raw tracepoint sock:inet_sock_set_state (4.16+); raw, so tracefs need
- *               not be mounted and no trace record is formatted per state change
+ *               not be mounted and no trace record is formatted per state change. No
+ *               tracepoint marks the SYN: its send time is read from the socket (see
+ *               syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
  *   -x: raw tracepoint sock:inet_sock_set_state with fentry/kprobe too (a socket leaving
  *       SYN_SENT for CLOSE failed), and syscalls:sys_{enter,exit}_connect (the errno of a
@@ -34,7 +40,10 @@
 #define ERESTARTSYS	      512
 #define ERESTART_RESTARTBLOCK 516
 #define S_IFMT		      00170000
-#define S_IFSOCK	      0140000
+#define NSEC_PER_MSEC	      1000000ULL
+/* Nested PID namespaces the kernel allows (MAX_PID_NS_LEVEL). */
+#define MAX_PIDNS_LEVEL 32
+#define S_IFSOCK	0140000
 
 /* Set by user space between open and load; zero means "no filter". */
 const volatile __u32 targ_tgid = 0;
@@ -55,6 +64,13 @@ const volatile __u32 targ_uid = 0;
 const volatile bool targ_filter_comm = false;
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool targ_filter_cgroup = false;
+/*
+ * The PID namespace the tool runs in, by inode number, when it is not the initial one: PIDs
+ * are then that namespace's, and only tasks it can see are traced.
+ */
+const volatile __u32 targ_pidns_ino = 0;
+/* Record the connecting task's cgroup v2 id (-G, --by cgroup, -j). */
+const volatile bool targ_cgroup_id = false;
 /* -H: aggregate into hists by targ_hist_by instead of sending events. */
 const volatile bool targ_hist = false;
 const volatile __u32 targ_hist_by = HIST_BY_NONE;
@@ -75,30 +91,44 @@ __u64 events_lost = 0;
  */
 __u64 inflight_full = 0;
 __u64 pending_full = 0;
+/*
+ * In-flight entries still there when their socket was destroyed, where every end of a
+ * connect is watched (the tracepoint backend, and -x): the end went unseen, because the
+ * kernel skipped a run of ours or because the connect failed before its SYN without a
+ * connect() call to tell (io_uring).
+ */
+__u64 ends_unseen = 0;
 
 /* Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of that name. */
 struct connect_start {
 	__u64 ts_ns;
+	__u64 cgroup_id;
 	__u32 tgid;
-	__u32 tid; /* the thread in connect(): matches a pending entry */
 	char comm[TASK_COMM_LEN];
 	__u8 syn_retrans;
 };
 
 /*
- * -x: a thread inside connect() on a TCP socket. A failure seen while the thread is still
- * in the call is left to sys_exit_connect, which knows the errno connect() returns.
+ * -x: a thread inside connect() on a TCP socket. A failure that runs in that thread's own
+ * context while it is still in the call is handed over to sys_exit_connect, which knows
+ * the errno connect() returns (see connect_failed()).
  */
 struct pending {
 	__u64 sk;
 	__u64 ts_ns;	  /* connect() entered */
 	__u64 uaddr;	  /* the sockaddr argument (user memory) */
 	__u64 fail_ts_ns; /* when the socket left SYN_SENT for CLOSE, if it did */
+	__u32 tgid;	  /* as the tool sees it */
 	__u16 fail_err;
-	__u8 failed;
+	__u8 failed;  /* handed over: written last, once the fields above are set */
+	__u8 started; /* the connect got an in-flight entry (reached connect_start()) */
+	__u8 exited;  /* sys_exit_connect has begun: no more handovers */
 	/* The addresses at the failure: connect() clears them on its way out. */
 	struct event ev;
 };
+
+/* Orders the plain stores of a handover; both sides run on the same CPU (connect_failed()). */
+#define compiler_barrier() asm volatile("" ::: "memory")
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -135,15 +165,74 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* Depth of targ_pidns_ino below the initial namespace, plus one, once found (0: not yet). */
+__u32 pidns_level = 0;
+
 /*
- * The filters on the calling task: -p, -u, -n, --cgroup. Runs in connect()'s context; fills
- * comm, read only once the cheaper filters have let the task through.
+ * The number of a struct pid in the tool's PID namespace, as pid_nr_ns() finds it:
+ * pid->numbers[level] belongs to the namespace at that depth, and the task is visible in the
+ * tool's namespace only if the one at the tool's depth is the tool's. The depth is found by
+ * the first task seen below it (user space cannot read it from inside the namespace).
  */
-static __always_inline bool task_wanted(__u64 id, char comm[TASK_COMM_LEN])
+static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
+{
+	__u32 plevel, level = pidns_level;
+	struct upid up;
+	int i;
+
+	if (!pid)
+		return false;
+	plevel = BPF_CORE_READ(pid, level);
+	if (level) {
+		if (level - 1 > plevel || level - 1 >= MAX_PIDNS_LEVEL ||
+		    bpf_core_read(&up, sizeof(up), &pid->numbers[level - 1]) ||
+		    BPF_CORE_READ(up.ns, ns.inum) != targ_pidns_ino)
+			return false;
+		*nr = up.nr;
+		return true;
+	}
+	/* Level 0 is the initial namespace, which the tool is not in. */
+	for (i = 1; i < MAX_PIDNS_LEVEL && i <= plevel; i++) {
+		if (bpf_core_read(&up, sizeof(up), &pid->numbers[i]))
+			return false;
+		if (BPF_CORE_READ(up.ns, ns.inum) == targ_pidns_ino) {
+			pidns_level = i + 1;
+			*nr = up.nr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The calling task's process id as the tool sees it; false if the tool cannot see it. */
+static __always_inline bool current_tgid(__u32 *tgid)
+{
+	struct task_struct *task;
+
+	if (!targ_pidns_ino) {
+		*tgid = bpf_get_current_pid_tgid() >> 32;
+		return true;
+	}
+	/* task_struct has had thread_pid since Linux 4.19; on older kernels user space refuses
+	 * to run in a PID namespace. */
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!bpf_core_field_exists(task->thread_pid))
+		return false;
+	return pid_in_ns(BPF_CORE_READ(task, group_leader, thread_pid), tgid);
+}
+
+/*
+ * The filters on the calling task: -p, -u, -n, --cgroup, and the tool's PID namespace.
+ * Runs in connect()'s context; sets the task's process id (*tgid) and comm, read only once
+ * the cheaper filters have let the task through.
+ */
+static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 {
 	int i;
 
-	if (targ_tgid && id >> 32 != targ_tgid)
+	if (!current_tgid(tgid))
+		return false;
+	if (targ_tgid && *tgid != targ_tgid)
 		return false;
 	if (targ_filter_uid && (__u32)bpf_get_current_uid_gid() != targ_uid)
 		return false;
@@ -188,21 +277,110 @@ static __always_inline bool dest_wanted(const struct event *e)
 	return true;
 }
 
+static __always_inline void connect_forget(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&start, &key);
+}
+
 static __always_inline int connect_start(const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct connect_start s = {};
+	__u32 tgid;
 
-	if (!task_wanted(id, s.comm))
+	/*
+	 * A connect we do not time must not complete an older entry of the same socket: one
+	 * left by a connect that ended unseen (fentry/kprobe without -x do not see a socket
+	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
+	 * absurd latency and another process's PID. With filters on, drop any such entry.
+	 */
+	if (!task_wanted(&tgid, s.comm) ||
+	    (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)) {
+		if (targ_tgid || targ_filter_uid || targ_filter_cgroup || targ_filter_comm ||
+		    targ_af || targ_pidns_ino)
+			connect_forget(sk);
 		return 0;
-	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
-		return 0;
+	}
 	s.ts_ns = bpf_ktime_get_ns();
-	s.tgid = id >> 32;
-	s.tid = id;
-	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY))
+	s.tgid = tgid;
+	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
+	if (targ_cgroup_id)
+		s.cgroup_id = bpf_get_current_cgroup_id();
+	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY)) {
 		__sync_fetch_and_add(&inflight_full, 1);
+		return 0;
+	}
+	if (targ_failed) {
+		__u32 tid = id;
+		struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+		if (p && p->sk == key)
+			p->started = 1;
+	}
 	return 0;
+}
+
+/*
+ * fentry/kprobe: tcp_connect() builds and sends the SYN, inside connect() or, for a Fast
+ * Open connect with a cookie, inside the first write. The connect is timed from here.
+ */
+static __always_inline int syn_send(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct connect_start *s;
+
+	s = bpf_map_lookup_elem(&start, &key);
+	if (s)
+		s->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * The tracepoint backend's start: the first SYN's departure. The state change to SYN_SENT
+ * (ts_ns) comes a few microseconds before the SYN of a normal connect, but a Fast Open
+ * connect with a cookie sends its SYN at the first write. The socket keeps the departure
+ * time of the last segment it sent (tcp_wstamp_ns, CLOCK_MONOTONIC; Linux 4.20, "tcp:
+ * switch tcp and sch_fq to new earliest departure time model"): while connecting, the SYN.
+ * If the SYN was retransmitted that is the last copy's; tp_retransmit has then already
+ * moved ts_ns to the first one (syn_first_sent()).
+ */
+static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct connect_start *s,
+					 __u64 now)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 sent;
+
+	if (!targ_state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns) ||
+	    BPF_CORE_READ(tp, total_retrans))
+		return s->ts_ns;
+	sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
+	return sent >= s->ts_ns && sent <= now ? sent : s->ts_ns;
+}
+
+/*
+ * The tracepoint backend, at a SYN's first retransmission: retrans_stamp still holds the
+ * first SYN's time, in ms of the same clock (in us with tcp_usec_ts, Linux 6.7 "tcp: add
+ * support for usec resolution in TCP TS values"). A ms is fine for a connect that has
+ * waited a retransmission timeout; only a SYN clearly later than ts_ns (a deferred one)
+ * moves the start.
+ */
+static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s, __u64 now)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u32 stamp = BPF_CORE_READ(tp, retrans_stamp), ago;
+	__u64 unit = NSEC_PER_MSEC, first;
+
+	if (!stamp)
+		return;
+	if (bpf_core_field_exists(tp->tcp_usec_ts) &&
+	    BPF_CORE_READ_BITFIELD_PROBED(tp, tcp_usec_ts))
+		unit = 1000;
+	ago = (__u32)(now / unit) - stamp;
+	first = now - (__u64)ago * unit;
+	if (first > s->ts_ns + NSEC_PER_MSEC && first <= now)
+		s->ts_ns = first;
 }
 
 static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
@@ -258,6 +436,9 @@ static __always_inline void hist_add(const struct event *e)
 	case HIST_BY_PID:
 		k.tgid = e->tgid;
 		break;
+	case HIST_BY_CGROUP:
+		k.cgroup_id = e->cgroup_id;
+		break;
 	}
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (!h) {
@@ -304,59 +485,74 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	struct event e = {};
 
 	e.tgid = s->tgid;
+	e.cgroup_id = s->cgroup_id;
 	__builtin_memcpy(e.comm, s->comm, sizeof(e.comm));
 	e.syn_retrans = s->syn_retrans;
 	e.failed = failed;
 	e.err = err;
 	fill_addrs(&e, sk);
-	emit(ctx, &e, s->ts_ns, now_ns);
+	emit(ctx, &e, syn_sent_ns(sk, s, now_ns), now_ns);
 }
 
-static __always_inline void connect_forget(const struct sock *sk)
+/*
+ * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
+ * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
+ */
+static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
 {
 	__u64 key = (__u64)sk;
+	struct connect_start *sp;
 
-	bpf_map_delete_elem(&start, &key);
+	sp = bpf_map_lookup_elem(&start, &key);
+	if (!sp)
+		return false;
+	*s = *sp;
+	return !bpf_map_delete_elem(&start, &key);
 }
 
-/* The socket left SYN_SENT for CLOSE: refused, timed out, unreachable, or closed. */
+/*
+ * -x: the socket left SYN_SENT for CLOSE: refused, timed out, unreachable, or closed.
+ *
+ * The handover to sys_exit_connect. If this runs in the context of the thread that is
+ * still inside connect() on this socket (its own call failed, or a softirq ran on its
+ * stack, as loopback's do), the failure is handed to sys_exit_connect, which reports it
+ * with the errno connect() returns. Only that thread's CPU can then touch its pending
+ * entry, so plain stores suffice: the fields first, then `failed`; and sys_exit_connect sets
+ * `exited` before it copies the entry, after which no handover starts. Any other context (a
+ * softirq on another CPU, a timer, a later close) reports the failure itself, once it has
+ * claimed the in-flight entry; sys_exit_connect claims the same way.
+ */
 static __always_inline void connect_failed(void *ctx, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	struct connect_start *s;
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct connect_start s;
 	struct pending *p;
-	__u32 tid;
 
-	if (!targ_failed)
-		goto out;
-	s = bpf_map_lookup_elem(&start, &key);
-	if (!s)
+	if (!targ_failed) {
+		connect_forget(sk);
 		return;
-	tid = s->tid;
+	}
 	p = bpf_map_lookup_elem(&pending, &tid);
-	if (p && p->sk == key) {
-		/* Still inside connect(): sys_exit_connect reports it, with its errno. */
-		p->failed = 1;
+	if (p && p->sk == key && !p->exited) {
 		p->fail_err = BPF_CORE_READ(sk, sk_err);
 		p->fail_ts_ns = now;
 		fill_addrs(&p->ev, sk);
+		compiler_barrier();
+		p->failed = 1;
 		return;
 	}
-	emit_from_start(ctx, sk, s, now, true, BPF_CORE_READ(sk, sk_err));
-out:
-	connect_forget(sk);
+	if (connect_claim(sk, &s))
+		emit_from_start(ctx, sk, &s, now, true, BPF_CORE_READ(sk, sk_err));
 }
 
 static __always_inline int connect_done(void *ctx, const struct sock *sk)
 {
-	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	struct connect_start *s;
+	__u64 now = bpf_ktime_get_ns();
+	struct connect_start s;
 
-	s = bpf_map_lookup_elem(&start, &key);
-	if (!s)
-		return 0;
-	emit_from_start(ctx, sk, s, now, false, 0);
-	connect_forget(sk);
+	if (connect_claim(sk, &s))
+		emit_from_start(ctx, sk, &s, now, false, 0);
 	return 0;
 }
 
@@ -420,6 +616,12 @@ int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
 	return rcv_state(ctx, sk, skb);
 }
 
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
 SEC("kprobe/tcp_v4_connect")
 int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
 {
@@ -430,6 +632,12 @@ SEC("kprobe/tcp_v6_connect")
 int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
 {
 	return connect_start(sk);
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_syn, struct sock *sk)
+{
+	return syn_send(sk);
 }
 
 SEC("kprobe/tcp_rcv_state_process")
@@ -471,11 +679,17 @@ int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 SEC("raw_tp/tcp_destroy_sock")
 int BPF_PROG(tp_destroy_sock, struct sock *sk)
 {
-	connect_forget(sk);
+	__u64 key = (__u64)sk;
+
+	if (!bpf_map_delete_elem(&start, &key) && (targ_failed || targ_state_timing))
+		__sync_fetch_and_add(&ends_unseen, 1);
 	return 0;
 }
 
-/* The kernel retransmits a SYN like any segment; only sockets still connecting count. */
+/*
+ * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
+ * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
+ */
 SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(tp_retransmit, struct sock *sk)
 {
@@ -485,7 +699,11 @@ int BPF_PROG(tp_retransmit, struct sock *sk)
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
 	s = bpf_map_lookup_elem(&start, &key);
-	if (s && s->syn_retrans < 255)
+	if (!s)
+		return 0;
+	if (targ_state_timing && !s->syn_retrans)
+		syn_first_sent(sk, s, bpf_ktime_get_ns());
+	if (s->syn_retrans < 255)
 		s->syn_retrans++;
 	return 0;
 }
@@ -519,13 +737,12 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = bpf_get_current_pid_tgid(), tgid;
 	char comm[TASK_COMM_LEN];
 	struct pending p = {};
 	struct sock *sk;
-	__u32 tid = id;
 
-	if (!task_wanted(id, comm))
+	if (!task_wanted(&tgid, comm))
 		return 0;
 	sk = tcp_sock_of_fd(ctx->args[0]);
 	/* A connect() on a socket already connecting or connected starts nothing. */
@@ -536,6 +753,7 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	p.sk = (__u64)sk;
 	p.ts_ns = bpf_ktime_get_ns();
 	p.uaddr = ctx->args[1];
+	p.tgid = tgid;
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		__sync_fetch_and_add(&pending_full, 1);
 	return 0;
@@ -561,34 +779,41 @@ static __always_inline void fill_daddr_from_user(struct event *e, __u64 uaddr)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start_ns;
+	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct connect_start *s;
+	struct connect_start s = {};
 	struct pending *pp, p;
-	bool interrupted;
+	bool interrupted, claimed;
 	struct event e = {};
 	struct sock *sk;
-	__u32 tid = id;
+	__u32 tid = bpf_get_current_pid_tgid();
 
 	pp = bpf_map_lookup_elem(&pending, &tid);
 	if (!pp)
 		return 0;
+	/* No handover after this (connect_failed()): a failure from now on reports itself. */
+	pp->exited = 1;
+	compiler_barrier();
 	p = *pp;
 	bpf_map_delete_elem(&pending, &tid);
 	/* Still connecting (non-blocking, or interrupted): the outcome comes later. */
 	interrupted = ret == -EINTR || (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK);
 	if (!p.failed && (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || interrupted))
 		return 0;
+	sk = (struct sock *)p.sk;
+	if (p.failed)
+		now = p.fail_ts_ns;
+	claimed = connect_claim(sk, &s);
+	/* Timed, but its entry is gone: another context ended this connect and reported it. */
+	if (!claimed && p.started && !p.failed)
+		return 0;
 	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
 	e.failed = 1;
 	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
-	if (p.failed)
-		now = p.fail_ts_ns;
-	sk = (struct sock *)p.sk;
-	s = bpf_map_lookup_elem(&start, &p.sk);
-	start_ns = s ? s->ts_ns : p.ts_ns;
-	e.syn_retrans = s ? s->syn_retrans : 0;
-	e.tgid = id >> 32;
+	start_ns = claimed ? syn_sent_ns(sk, &s, now) : p.ts_ns;
+	e.syn_retrans = s.syn_retrans;
+	e.tgid = p.tgid;
+	e.cgroup_id = claimed ? s.cgroup_id : targ_cgroup_id ? bpf_get_current_cgroup_id() : 0;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	if (p.failed) {
 		e.af = p.ev.af;
@@ -603,7 +828,6 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (!e.dport)
 		fill_daddr_from_user(&e, p.uaddr);
 	emit(ctx, &e, start_ns, now);
-	bpf_map_delete_elem(&start, &p.sk);
 	return 0;
 }
 

@@ -21,8 +21,10 @@ struct event {
 	__u8 saddr[16]; /* IPv4: first 4 bytes, network order */
 	__u8 daddr[16];
 	char comm[TASK_COMM_LEN];
-	__u64 ts_us;	/* CLOCK_MONOTONIC at completion */
-	__u64 delta_us; /* connect() to SYN-ACK */
+	__u64 ts_us;	 /* CLOCK_MONOTONIC at completion */
+	__u64 delta_us;	 /* first SYN to SYN-ACK (or to the failure) */
+	__u64 cgroup_id; /* the connecting task's cgroup v2 id, if asked for (-G, --by cgroup, -j)
+			  */
 	__u32 tgid;
 	__u16 lport; /* host order */
 	__u16 dport; /* host order */
@@ -45,10 +47,12 @@ enum hist_by {
 	HIST_BY_DEST,
 	HIST_BY_COMM,
 	HIST_BY_PID,
+	HIST_BY_CGROUP,
 };
 
 /* Only the fields of the --by key are set; the rest stay zero. */
 struct hist_key {
+	__u64 cgroup_id;
 	__u8 daddr[16];
 	char comm[TASK_COMM_LEN];
 	__u32 tgid;

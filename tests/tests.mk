@@ -37,7 +37,10 @@ $(TEST_OUT)/helper_%.o: tests/helpers/%.c $(HELPER_SKELS) $(LIBBPF_DEP) | $(TEST
 
 $(HELPERS): $(TEST_OUT)/%: $(TEST_OUT)/helper_%.o
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(HELPER_LIBS) -o $@
+
+# uconn drives io_uring.
+$(TEST_OUT)/uconn: HELPER_LIBS := -luring
 
 include tests/vm/vm.mk
 include tests/fuzz/fuzz.mk

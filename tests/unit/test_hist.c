@@ -85,23 +85,23 @@ static void test_key_text(void **state)
 	char buf[64];
 
 	(void)state;
-	hist_key_text(HIST_BY_NONE, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_NONE, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "all");
-	hist_key_text(HIST_BY_DADDR, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_DADDR, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "10.0.0.1");
-	hist_key_text(HIST_BY_DPORT, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_DPORT, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "443");
-	hist_key_text(HIST_BY_DEST, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_DEST, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "10.0.0.1:443");
 	e.key.af = AF_INET6;
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", e.key.daddr), 1);
-	hist_key_text(HIST_BY_DEST, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_DEST, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "[2001:db8::1]:443");
 	memcpy(e.key.comm, "a b", 3);
-	hist_key_text(HIST_BY_COMM, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_COMM, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "a\\x20b"); /* escaped as in the COMM column */
 	e.key.tgid = 181;
-	hist_key_text(HIST_BY_PID, &e.key, buf, sizeof(buf));
+	hist_key_text(HIST_BY_PID, NULL, &e.key, buf, sizeof(buf));
 	assert_string_equal(buf, "181");
 }
 
@@ -158,7 +158,7 @@ static void test_text_report(void **state)
 	add(&e.hist, 40, 4);
 	add(&e.hist, 200, 2);
 	e.hist.failed = 3;
-	hist_text(HIST_BY_DEST, &e, true, collect, &l);
+	hist_text(HIST_BY_DEST, NULL, &e, true, collect, &l);
 	assert_string_equal(
 		l.text,
 		"dest 10.0.0.1:443: count 6, p50 0.06 ms, p90 0.20 ms, p99 0.20 ms, max 0.20 ms, "
@@ -180,7 +180,7 @@ static void test_text_empty_key(void **state)
 
 	(void)state;
 	e.hist.failed = 2; /* only failures: a summary, no buckets */
-	hist_text(HIST_BY_NONE, &e, true, collect, &l);
+	hist_text(HIST_BY_NONE, NULL, &e, true, collect, &l);
 	assert_string_equal(l.text, "all: count 0, p50 0.00 ms, p90 0.00 ms, p99 0.00 ms, max 0.00 "
 				    "ms, failed 2\n");
 }
@@ -194,20 +194,20 @@ static void test_json_report(void **state)
 	(void)state;
 	add(&e.hist, 40, 4);
 	add(&e.hist, 200, 2);
-	n = hist_json(HIST_BY_DADDR, &e, "2026-11-25T05:00:00Z", buf, sizeof(buf));
+	n = hist_json(HIST_BY_DADDR, NULL, &e, "2026-11-25T05:00:00Z", buf, sizeof(buf));
 	assert_string_equal(
 		buf, "{\"time\":\"2026-11-25T05:00:00Z\",\"by\":\"daddr\",\"key\":\"10.0.0.1\","
 		     "\"count\":6,\"failed\":0,\"p50_us\":63,\"p90_us\":200,\"p99_us\":200,"
 		     "\"max_us\":200,\"mean_us\":93,\"buckets\":[{\"from_us\":32,\"to_us\":63,"
 		     "\"count\":4},{\"from_us\":128,\"to_us\":255,\"count\":2}]}\n");
 	assert_int_equal(n, strlen(buf));
-	n = hist_json(HIST_BY_NONE, &e, "t", buf, sizeof(buf));
+	n = hist_json(HIST_BY_NONE, NULL, &e, "t", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"by\":null,\"key\":null,"));
 	memcpy(e.key.comm, "q\"\xff", 3);
-	n = hist_json(HIST_BY_COMM, &e, "t", buf, sizeof(buf));
+	n = hist_json(HIST_BY_COMM, NULL, &e, "t", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"by\":\"comm\",\"key\":\"q\\\"\\u00ff\","));
 	/* Too small a buffer: nothing, not a cut object. */
-	assert_int_equal(hist_json(HIST_BY_DADDR, &e, "t", buf, 40), 0);
+	assert_int_equal(hist_json(HIST_BY_DADDR, NULL, &e, "t", buf, 40), 0);
 }
 
 int main(void)

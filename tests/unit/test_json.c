@@ -58,7 +58,7 @@ static void test_event_ok(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000000Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\"}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
 }
 
 static void test_event_microseconds(void **state)
@@ -71,7 +71,7 @@ static void test_event_microseconds(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000007Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\"}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
 }
 
 static void test_event_refused_ipv6(void **state)
@@ -88,7 +88,8 @@ static void test_event_refused_ipv6(void **state)
 	check_event(&e, "{\"time\":\"2026-11-25T04:55:01.000000Z\",\"pid\":181,\"comm\":\"curl\","
 			"\"ip\":6,\"saddr\":\"2001:db8::10\",\"lport\":51234,\"daddr\":\"::1\","
 			"\"dport\":443,\"lat_us\":123456,\"result\":\"refused\","
-			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\"}\n");
+			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\","
+			"\"cgroup\":null}\n");
 }
 
 static void test_event_errno_names(void **state)

@@ -391,6 +391,91 @@ EOR
 		'BEGIN { exit !(m < mt && x < t) }'
 }
 
+# Connects made other ways (tests/integration/test_modes.sh does the same on the host):
+# Fast Open (the SYN deferred to the first write, 500 or 300 ms after connect(); a
+# sendto(MSG_FASTOPEN)), io_uring, a named thread, an IPv4-mapped destination, and a socket
+# whose connect was dissolved (connect(AF_UNSPEC), unseen by fentry/kprobe without -x) and
+# then connected by a child: the -p instance of the parent must not print it.
+run_modes() {
+	local b=$1 d=/tmp/$1/modes
+	mkdir -p "$d"
+	mark "$b: modes"
+	tcpconnlat -x -L --backend="$b" >"$d/all" 2>"$d/all.err" &
+	allt=$!
+	mkfifo "$d/go"
+	ip netns exec cli tmode reuse 300 ::ffff:10.201.0.2 8010 ::ffff:10.200.0.2 8001 \
+		<>"$d/go" >"$d/reuse" &
+	rjob=$!
+	while ! grep -qs '^pid=' "$d/reuse" && kill -0 $rjob 2>/dev/null; do sleep 0.05; done
+	reuse=$(sed -n 's/^pid=//p' "$d/reuse")
+	tcpconnlat -L --backend="$b" -p "${reuse:-1}" >"$d/pid" 2>&1 &
+	pidt=$!
+	wait_header "$d/all" $allt || result "$b" fail "modes: -x instance starts"
+	wait_header "$d/pid" $pidt || result "$b" fail "modes: -p instance starts"
+	# Warm-up: each program once (see run_backend).
+	ip netns exec cli tconn 10.200.0.2 8004 >/dev/null
+	ip netns exec cli tmode tfo 0 10.200.0.2 8006 >"$d/tfo1"
+	ip netns exec cli tmode tfo 500 10.200.0.2 8006 >"$d/tfo2"
+	ip netns exec cli tmode sendto 10.200.0.2 8006 >"$d/mfo"
+	ip netns exec cli tmode tfo 300 10.200.0.2 8009 >"$d/tforef"
+	ip netns exec cli tmode thread worker-7 10.200.0.2 8001 >"$d/thread"
+	ip netns exec cli tconn ::ffff:10.200.0.2 8001 >"$d/mapped"
+	ip netns exec cli uconn 10.200.0.2 8001 >"$d/uring"
+	ip netns exec cli uconn 10.200.0.2 8009 >"$d/uringref"
+	echo go >"$d/go"
+	wait $rjob
+	sleep 1
+	stop $pidt
+	stop $allt
+	# row LPORT DPORT: the -x instance's row.
+	row() { awk -v p="$1" -v dp="$2" 'NR > 1 && $5 == p && $7 == dp' "$d/all"; }
+	# one FILE DPORT NAME AWK-COND: the connect of FILE has one row, meeting COND.
+	one() {
+		local p r
+		p=$(lports "$d/$1")
+		r=$(row "${p:-none}" "$2")
+		check "$b" "$3" "$(cat "$d/$1" | tr '\n' ' ') rows: '$r'" \
+			awk -v lo=$LAT_MIN -v hi=$LAT_MAX "{ n++; ok = $4 } END { exit !(n == 1 && ok) }" <<EOR
+$r
+EOR
+	}
+	inrtt='$8 >= lo && $8 < hi'
+	check "$b" "Fast Open: the second connect's SYN carried data (deferred to the write)" \
+		"$(cat "$d/tfo2")" grep -q 'syn_data=1' "$d/tfo2"
+	one tfo1 8006 "Fast Open without a cookie: one round trip" "$inrtt && \$9 == \"ok\""
+	one tfo2 8006 "Fast Open with a cookie: timed from the SYN, not from connect() 500 ms before" \
+		"$inrtt && \$9 == \"ok\""
+	one mfo 8006 "sendto(MSG_FASTOPEN): one round trip, COMM tmode" "$inrtt && \$2 == \"tmode\""
+	one tforef 8009 "-x: a refused Fast Open connect is 'refused' one round trip after its SYN" \
+		"$inrtt && \$9 == \"refused\""
+	one thread 8001 "a thread's connect: COMM is the thread's name" "$inrtt && \$2 == \"worker-7\""
+	one mapped 8001 "IPv4-mapped destination: one row, IP 6, mapped addresses" \
+		"$inrtt && \$3 == 6 && \$4 == \"::ffff:10.200.0.1\" && \$6 == \"::ffff:10.200.0.2\""
+	up=$(sed -n 's/^tid=//p' "$d/uring")
+	one uring 8001 "io_uring connect: one round trip, the submitter's PID and COMM" \
+		"$inrtt && \$1 == ${up:-0} && \$2 == \"uconn\""
+	one uringref 8009 "-x: a refused io_uring connect is 'refused'" "$inrtt && \$9 == \"refused\""
+	grep '^child ' "$d/reuse" >"$d/child"
+	grep '^ok ' "$d/reuse" >"$d/own"
+	one child 8001 "a reused socket's connect: the child's PID and its own round trip" \
+		"$inrtt && \$1 != ${reuse:-1}"
+	p=$(lports "$d/child")
+	o=$(lports "$d/own")
+	check "$b" "-p of the parent: its own connect shown, none for the child's on the dissolved socket" \
+		"$(tr '\n' '|' <"$d/pid")" [ -z "$(awk -v p="${p:-none}" 'NR > 1 && $5 == p' "$d/pid")" -a \
+		"$(awk -v p="${o:-none}" -v pid="${reuse:-1}" 'NR > 1 && $5 == p && $1 == pid' "$d/pid" | wc -l)" = 1 ]
+}
+
+ip netns exec cli sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
+ip netns exec srv sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
+ip netns exec srv tmode serve 10.200.0.2 8006 >/tmp/srv6 &
+i=0
+until grep -q listening /tmp/srv6; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail_all "the Fast Open server did not start"
+	sleep 0.1
+done
+
 # A backend this kernel cannot run (tcl.refuse=B,..., from test_matrix.sh: fentry on arm64
 # before 6.4): asked for, it exits 1 with one line that says why; auto takes kprobe.
 refused_backend() {
@@ -406,7 +491,13 @@ refused_backend() {
 }
 refuse=$(sed -n 's/.*tcl\.refuse=\([^ ]*\).*/\1/p' /proc/cmdline)
 for b in fentry kprobe tracepoint; do
-	case ",$refuse," in *",$b,"*) refused_backend $b ;; *) run_backend $b ;; esac
+	case ",$refuse," in
+	*",$b,"*) refused_backend $b ;;
+	*)
+		run_backend $b
+		run_modes $b
+		;;
+	esac
 done
 echo DONE
 poweroff -f

@@ -3,11 +3,14 @@
 # and tc, bpftool, jq and BCC's tcpconnlat (as bcc-tcpconnlat) with the libraries they load, and
 # tests/vm/guest.sh as /init; for make bench, its load generator and start-up timer with
 # bench/guest-bench.sh and bench/lib.sh. Kernel modules come in a second archive per kernel.
-#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN [LOADGEN STARTUP]
-# The programs and libraries come from SYSROOT (default /, this machine's): for a guest of
-# another architecture, a directory the Debian packages of that architecture are unpacked in.
+#   mkinitramfs.sh OUT.cpio.gz TCPCONNLAT TCONN LOADGEN STARTUP [HELPER...]
+# LOADGEN and STARTUP may be '' (no benchmarks in that guest). Each further HELPER (a static
+# program) goes to /usr/local/bin under its own name. The programs and libraries come from
+# SYSROOT (default /, this machine's): for a guest of another architecture, a directory the
+# Debian packages of that architecture are unpacked in.
 set -euo pipefail
-out=$1 tracer=$2 tconn=$3 loadgen=${4:-} startup=${5:-}
+out=$1 tracer=$2 tconn=$3 loadgen=$4 startup=$5
+shift 5
 sysroot=${SYSROOT:-/}
 sysroot=${sysroot%/}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +45,9 @@ cp "$tracer" "$root$bin/tcpconnlat"
 cp "$tconn" "$root$bin/tconn"
 [ -z "$loadgen" ] || cp "$loadgen" "$root$bin/loadgen"
 [ -z "$startup" ] || cp "$startup" "$root$bin/startup"
+for helper in "$@"; do
+	cp "$helper" "$root$bin/"
+done
 cp "$here/guest.sh" "$root/init"
 cp "$here/../../bench/guest-bench.sh" "$root/bench-guest.sh"
 cp "$here/../../bench/lib.sh" "$root/bench-lib.sh"

@@ -20,6 +20,16 @@ $(VM_OUT)/tconn: $(TEST_OUT)/helper_tconn.o | $(VM_OUT)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) -static $^ -o $@
 
+# Fast Open, named-thread and reused-socket connects; io_uring connects.
+$(VM_OUT)/tmode: $(TEST_OUT)/helper_tmode.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -o $@
+
+$(VM_OUT)/uconn: $(TEST_OUT)/helper_uconn.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ $(CROSS_LDFLAGS) -luring -o $@
+
+VM_HELPERS := $(VM_OUT)/tmode $(VM_OUT)/uconn
 ifeq ($(CROSS),)
 # The benchmarks' guest part (bench/bench.mk builds its static binaries) rides along.
 VM_BENCH := $(VM_OUT)/loadgen $(VM_OUT)/startup
@@ -39,10 +49,10 @@ VM_INITRAMFS_DEPS := $(VM_SYSROOT)/done
 endif
 
 $(VM_OUT)/initramfs.cpio.gz: tests/vm/mkinitramfs.sh tests/vm/guest.sh $(VM_OUT)/tcpconnlat \
-		$(VM_OUT)/tconn $(VM_INITRAMFS_DEPS)
+		$(VM_OUT)/tconn $(VM_HELPERS) $(VM_INITRAMFS_DEPS)
 	$(call msg,INITRAMFS,$@)
 	$(Q)SYSROOT=$(if $(VM_SYSROOT),$(VM_SYSROOT)/root) tests/vm/mkinitramfs.sh $@ \
-		$(VM_OUT)/tcpconnlat $(VM_OUT)/tconn $(VM_BENCH)
+		$(VM_OUT)/tcpconnlat $(VM_OUT)/tconn $(or $(VM_BENCH),'' '') $(VM_HELPERS)
 
 # Always asked: fetch-kernels.sh keeps what it has and fetches only missing series (and
 # looks for a newer kernel once a day).
