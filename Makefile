@@ -1,5 +1,4 @@
 # SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
-OUTPUT ?= $(abspath .output)
 APP := tcpconnlat
 VERSION := 0.1.0
 
@@ -10,13 +9,22 @@ prefix ?= /usr/local
 DESTDIR ?=
 
 # The kernel's name for the architecture: selects vmlinux/<arch>/vmlinux.h and the
-# __TARGET_ARCH_ define that bpf_tracing.h needs for PT_REGS.
+# __TARGET_ARCH_ define that bpf_tracing.h needs for PT_REGS. ARCH other than this machine's
+# is a cross build (cross/cross.mk), in its own OUTPUT so that objects never mix.
 HOSTARCH := $(shell uname -m)
-ARCH ?= $(shell echo $(HOSTARCH) | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
-	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
-SUPPORTED_ARCHS := x86
-ifeq ($(filter $(ARCH),$(SUPPORTED_ARCHS)),)
-$(error unsupported architecture '$(ARCH)': only $(SUPPORTED_ARCHS) has a vmlinux/<arch>/vmlinux.h; generate one on such a machine with 'make vmlinux ARCH=$(ARCH)' and add it to SUPPORTED_ARCHS)
+karch = $(shell echo $(1) | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' \
+	-e 's/riscv64/riscv/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
+HOST_ARCH := $(call karch,$(HOSTARCH))
+ARCH ?= $(HOST_ARCH)
+SUPPORTED_ARCHS := x86 arm64
+ifeq ($(filter $(ARCH),$(SUPPORTED_ARCHS))$(filter vmlinux,$(MAKECMDGOALS)),)
+$(error unsupported architecture '$(ARCH)': only $(SUPPORTED_ARCHS) have a vmlinux/<arch>/vmlinux.h; generate one with 'make vmlinux ARCH=$(ARCH)' and add it to SUPPORTED_ARCHS)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
+OUTPUT ?= $(abspath .output)
+else
+OUTPUT ?= $(abspath .output/$(ARCH))
+CROSS := $(ARCH)
 endif
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
@@ -33,6 +41,7 @@ endif
 .PHONY: all
 all: $(APP)
 
+include cross/cross.mk
 include libbpf/libbpf.mk
 include bpftool/bpftool.mk
 
@@ -44,13 +53,16 @@ USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Isrc 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc \
 	$(LIBBPF_CFLAGS) -Wall -Werror
 
-# A static libelf needs its own compression libraries; pkg-config knows which.
+# A static libelf needs its own compression libraries; pkg-config knows which (a cross
+# build's sysroot says so in cross/cross.mk).
+ifeq ($(CROSS),)
 STATIC_LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
+endif
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 LDLIBS := $(STATIC_LDLIBS)
 else
-LDLIBS := $(LIBBPF_LIB) -lelf -lz
+LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz
 endif
 
 # User-space modules; everything but main.o is linked into the unit tests too.
@@ -80,15 +92,43 @@ $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(APP): $(APP_OBJS) $(LIBBPF_DEP)
+# The link line is recorded: a different one (STATIC=1 or not) relinks.
+LINK_LINE := $(strip $(CC) $(LDFLAGS) $(LDLIBS))
+ifneq ($(strip $(shell cat $(OUTPUT)/link-line 2>/dev/null)),$(LINK_LINE))
+.PHONY: $(OUTPUT)/link-line
+endif
+$(OUTPUT)/link-line: | $(OUTPUT)
+	$(Q)echo '$(LINK_LINE)' >$@
+
+$(OUTPUT)/$(APP): $(APP_OBJS) $(LIBBPF_DEP) $(OUTPUT)/link-line
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(LDLIBS) -o $@
 
+# ./tcpconnlat is the last build's, whatever its ARCH: the OUTPUT it was copied from is
+# recorded, and a build into another OUTPUT (another ARCH) copies its own.
+APP_ORIGIN := $(abspath .output)/app-origin
+ifneq ($(shell cat $(APP_ORIGIN) 2>/dev/null),$(OUTPUT))
+.PHONY: $(APP)
+endif
+$(APP): $(OUTPUT)/$(APP)
+	$(call msg,COPY,$@)
+	$(Q)cp $< $@ && mkdir -p $(dir $(APP_ORIGIN)) && echo '$(OUTPUT)' >$(APP_ORIGIN)
+
 # vmlinux.h is committed so that building needs no BTF; this regenerates it from the
-# running kernel (or VMLINUX_BTF=/path/to/btf).
+# running kernel (or VMLINUX_BTF=/path/to/btf). For another ARCH, from the BTF of the
+# Debian cloud kernel of VMLINUX_SUITE booted under QEMU (cross/guest-btf.sh).
+ifeq ($(CROSS),)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+else
+VMLINUX_SUITE ?= trixie
+ifeq ($(origin VMLINUX_BTF),undefined)
+VMLINUX_BTF := $(OUTPUT)/btf/vmlinux
+VMLINUX_GUEST := 1
+endif
+endif
 .PHONY: vmlinux
 vmlinux: $(BPFTOOL_DEP)
+	$(if $(VMLINUX_GUEST),$(Q)cross/guest-btf.sh $(ARCH) $(VMLINUX_SUITE) $(OUTPUT)/btf $(VMLINUX_BTF))
 	$(call msg,GEN,$(VMLINUX_H))
 	$(Q)mkdir -p vmlinux/$(ARCH)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && \
@@ -116,10 +156,17 @@ clean:
 
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
+# The same package names on amd64 and arm64 Debian. On an x86_64 machine DEPS adds the arm64
+# cross compiler (make ARCH=arm64; the arm64 libraries are fetched as .debs, see cross.mk),
+# and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
 	liburing-dev groff-base man-db
+ifeq ($(HOSTARCH),x86_64)
+DEPS += gcc-aarch64-linux-gnu
+TEST_DEPS += qemu-system-arm
+endif
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \

@@ -236,6 +236,14 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 		if (stage == STAGE_LOAD && (e == ESRCH || e == ENOENT))
 			return "tcp_v4_connect, tcp_v6_connect or tcp_rcv_state_process is not in "
 			       "the kernel's BTF (inlined or renamed)";
+		/*
+		 * The programs loaded but no BPF trampoline can be put on a kernel function:
+		 * arm64 does that through ftrace direct calls, from Linux 6.4 ("arm64: ftrace:
+		 * Add direct call support"); before, its trampolines serve BPF programs only.
+		 */
+		if (stage == STAGE_ATTACH && (e == ENOTSUPP || e == EOPNOTSUPP))
+			return "this kernel cannot attach fentry programs to kernel functions (on "
+			       "arm64: Linux 6.4+ with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)";
 		break;
 	case BACKEND_KPROBE:
 		if (stage == STAGE_ATTACH && (e == ENOENT || e == EOPNOTSUPP || e == ENOTSUPP))

@@ -102,7 +102,8 @@ __u64 pending_full = 0;
  */
 __u64 outcome_unseen = 0;
 
-struct start_info {
+/* Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of that name. */
+struct connect_start {
 	__u64 ts_ns;
 	__u64 cgroup_id;
 	__u32 tgid;
@@ -136,7 +137,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, struct start_info);
+	__type(value, struct connect_start);
 } start SEC(".maps");
 
 struct {
@@ -289,7 +290,7 @@ static __always_inline void connect_forget(const struct sock *sk)
 static __always_inline int connect_start(const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct start_info s = {};
+	struct connect_start s = {};
 	__u32 tgid;
 
 	/*
@@ -331,7 +332,7 @@ static __always_inline int connect_start(const struct sock *sk)
 static __always_inline int syn_send(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct start_info *s;
+	struct connect_start *s;
 
 	s = bpf_map_lookup_elem(&start, &key);
 	if (s)
@@ -348,7 +349,7 @@ static __always_inline int syn_send(const struct sock *sk)
  * If the SYN was retransmitted that is the last copy's; tp_retransmit has then already
  * moved ts_ns to the first one (syn_first_sent()).
  */
-static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct start_info *s,
+static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct connect_start *s,
 					 __u64 now)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -368,7 +369,7 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct sta
  * waited a retransmission timeout; only a SYN clearly later than ts_ns (a deferred one)
  * moves the start.
  */
-static __always_inline void syn_first_sent(const struct sock *sk, struct start_info *s, __u64 now)
+static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s, __u64 now)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 stamp = BPF_CORE_READ(tp, retrans_stamp), ago;
@@ -481,7 +482,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
-					    const struct start_info *s, __u64 now_ns, bool failed,
+					    const struct connect_start *s, __u64 now_ns, bool failed,
 					    __u16 err)
 {
 	struct event e = {};
@@ -500,10 +501,10 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
  * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
  * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
  */
-static __always_inline bool connect_claim(const struct sock *sk, struct start_info *s)
+static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
 {
 	__u64 key = (__u64)sk;
-	struct start_info *sp;
+	struct connect_start *sp;
 
 	sp = bpf_map_lookup_elem(&start, &key);
 	if (!sp)
@@ -528,7 +529,7 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	__u32 tid = bpf_get_current_pid_tgid();
-	struct start_info s;
+	struct connect_start s;
 	struct pending *p;
 
 	if (!targ_failed) {
@@ -551,7 +552,7 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk)
 static __always_inline int connect_done(void *ctx, const struct sock *sk)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct start_info s;
+	struct connect_start s;
 
 	if (connect_claim(sk, &s))
 		emit_from_start(ctx, sk, &s, now, false, 0);
@@ -702,7 +703,7 @@ SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(tp_retransmit, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct start_info *s;
+	struct connect_start *s;
 
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
@@ -789,7 +790,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct start_info s = {};
+	struct connect_start s = {};
 	struct pending *pp, p;
 	bool interrupted, claimed;
 	struct event e = {};

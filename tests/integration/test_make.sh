@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The build system: the architecture guard, header dependencies that really rebuild,
-# install with DESTDIR/prefix, and clean. Works on a copy of the tree in a temporary dir.
+# The build system: the architecture guard, header dependencies that really rebuild, the
+# arm64 cross build, install with DESTDIR/prefix, and clean. Works on a copy of the tree in
+# a temporary dir.
 set -u
 # The copy builds into its own .output: nothing from the calling make may leak in.
 unset OUTPUT MAKEFLAGS MAKELEVEL MFLAGS
@@ -12,11 +13,11 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1 # $2"; }
 
 # The files make needs, as they are in the working tree.
-(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
+(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool cross docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
 cd "$work" || exit 1
 
-out=$(make ARCH=arm64 2>&1)
-if [ $? -ne 0 ] && grep -q "unsupported architecture 'arm64'" <<<"$out"; then
+out=$(make ARCH=riscv 2>&1)
+if [ $? -ne 0 ] && grep -q "unsupported architecture 'riscv'" <<<"$out"; then
 	ok "make refuses an unsupported architecture by name"
 else
 	not_ok "make refuses an unsupported architecture by name" "got: $out"
@@ -59,6 +60,25 @@ if grep -q "format.o" <<<"$out" && grep -q "main.o" <<<"$out" &&
 	ok "touching src/format.h rebuilds exactly its users"
 else
 	not_ok "touching src/format.h rebuilds exactly its users" "got: $(tr '\n' ' ' <<<"$out")"
+fi
+
+# Cross build: a static aarch64 ./tcpconnlat (Debian's arm64 libraries are downloaded into
+# .output/arm64/sysroot), then the native one is back with a plain make.
+elf() { readelf -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p'; }
+if make ARCH=arm64 STATIC=1 >cross.log 2>&1 && [ "$(elf tcpconnlat)" = AArch64 ] &&
+	! readelf -l tcpconnlat | grep -q 'program interpreter'; then
+	ok "make ARCH=arm64 STATIC=1 builds a static aarch64 ./tcpconnlat"
+else
+	not_ok "make ARCH=arm64 STATIC=1 builds a static aarch64 ./tcpconnlat" \
+		"machine '$(elf tcpconnlat)': $(tail -3 cross.log | tr '\n' ' ')"
+fi
+out=$(make 2>&1)
+if [ "$(elf tcpconnlat)" = "$(elf .output/tcpconnlat)" ] && [ -n "$(elf tcpconnlat)" ] &&
+	! grep -q "BINARY\|CC" <<<"$out"; then
+	ok "make after a cross build puts the native ./tcpconnlat back without recompiling"
+else
+	not_ok "make after a cross build puts the native ./tcpconnlat back without recompiling" \
+		"machine '$(elf tcpconnlat)': $(tr '\n' ' ' <<<"$out")"
 fi
 
 make install DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1

@@ -207,6 +207,26 @@ static void test_failure_verifier_rejection(void **state)
 	free(r);
 }
 
+/*
+ * arm64 before Linux 6.4 loads fentry programs but refuses to attach them to a kernel
+ * function: ENOTSUPP (seen on Debian's arm64 6.1 under QEMU). The reason names the cause.
+ */
+static void test_failure_fentry_attach_unsupported(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = why(BACKEND_FENTRY, STAGE_ATTACH, -ENOTSUPP_KERNEL);
+	assert_contains(r, "fentry");
+	assert_contains(r, "arm64");
+	assert_contains(r, "6.4");
+	assert_contains(r, "DYNAMIC_FTRACE_WITH_DIRECT_CALLS");
+	free(r);
+	r = why(BACKEND_FENTRY, STAGE_ATTACH, -EOPNOTSUPP);
+	assert_contains(r, "cannot attach fentry");
+	free(r);
+}
+
 static void test_failure_kprobe_missing(void **state)
 {
 	char *r;
@@ -528,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_candidates_specific),
 		cmocka_unit_test(test_failure_fentry_refused),
 		cmocka_unit_test(test_failure_fentry_unsupported),
+		cmocka_unit_test(test_failure_fentry_attach_unsupported),
 		cmocka_unit_test(test_failure_kprobe_missing),
 		cmocka_unit_test(test_failure_tracepoint_missing),
 		cmocka_unit_test(test_failure_no_bpf_syscall),

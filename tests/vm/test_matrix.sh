@@ -2,37 +2,50 @@
 # Boots each Debian kernel fetched by fetch-kernels.sh under QEMU (software emulation) with
 # the initramfs whose /init is guest.sh, and turns the guest's RESULT lines into test lines.
 # Ends with the kernel x backend matrix and the side-by-side table with BCC's tcpconnlat.
+# VM_ARCH: the guests' architecture, x86 (the default) or arm64 (test_matrix_arm64.sh).
 set -u
 VM_DIR=${VM_DIR:?VM_DIR is not set: run through make test-vm}
-. "$(dirname "$0")/qemu.sh"
+here=$(dirname "$0")
+. "$here/qemu.sh"
+. "$here/suites.sh"
 BACKENDS="fentry kprobe tracepoint"
+case $VM_ARCH in x86) debarch=amd64 ;; *) debarch=$VM_ARCH ;; esac
 
 why=""
-command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 is not installed"
-[ -z "$why" ] && [ ! -f "$VM_DIR/initramfs.cpio.gz" ] && why="no initramfs: make vm-build"
+command -v "${VM_QEMU[0]}" >/dev/null || why="${VM_QEMU[0]} is not installed"
+[ -z "$why" ] && [ ! -f "$VM_ADIR/initramfs.cpio.gz" ] && why="no $VM_ARCH initramfs: make vm-build"
 if [ -n "$why" ]; then
 	if [ "${CI:-}" = true ]; then
-		echo "not ok - the QEMU kernel matrix can run # $why"
+		echo "not ok - the $VM_ARCH QEMU kernel matrix can run # $why"
 		exit 1
 	fi
-	echo "ok - the QEMU kernel matrix # SKIP $why"
+	echo "ok - the $VM_ARCH QEMU kernel matrix # SKIP $why"
 	exit 0
 fi
 
+# What the guest expects a kernel to refuse, from its version: fentry on arm64 before 6.4,
+# which has no BPF trampoline on kernel functions before ftrace direct calls ("arm64:
+# ftrace: Add direct call support", Linux 6.4).
+refused() { # KVER
+	[ "$VM_ARCH" = arm64 ] || return 0
+	case $1 in [0-5].* | 6.[0-3].*) echo fentry ;; esac
+}
+
 matrix=$(mktemp)
-cmp=$VM_DIR/compare.txt
+cmp=$VM_ADIR/compare.txt
 : >"$cmp"
 trap 'rm -f "$matrix"' EXIT
 
 # Every series is expected: a missing kernel is a failure, not a smaller matrix.
-for suite in ${VM_SUITES:-bullseye bookworm bookworm-backports}; do
-	work=$VM_DIR/run-$suite
-	if ! vm_boot "$suite" "$work" && [ -z "$VM_KVER" ]; then
-		echo "not ok - the $suite kernel was fetched # no $VM_DIR/kernels/$suite/version: make vm-build"
+for suite in ${VM_SUITES:-$(vm_suites $debarch)}; do
+	work=$VM_ADIR/run-$suite
+	refuse=$(refused "$(cat "$VM_ADIR/kernels/$suite/version" 2>/dev/null)")
+	if ! vm_boot "$suite" "$work" ${refuse:+tcl.refuse=$refuse} && [ -z "$VM_KVER" ]; then
+		echo "not ok - the $VM_ARCH $suite kernel was fetched # no $VM_ADIR/kernels/$suite/version: make vm-build"
 		continue
 	fi
 	kver=$VM_KVER rc=$VM_RC secs=$VM_SECS
-	echo "# $kver ($suite): guest ran ${secs}s, console in $work/console.txt"
+	echo "# $VM_ARCH $kver ($suite): guest booted and ran for ${secs}s, console in $work/console.txt"
 	if ! grep -q '^BOOTED ' "$work/console.txt"; then
 		echo "not ok - $kver boots # qemu status $rc; console: $(tail -c 300 "$work/console.txt" | tr '\n' ' ')"
 		continue
@@ -47,7 +60,8 @@ for suite in ${VM_SUITES:-bullseye bookworm bookworm-backports}; do
 	for b in $BACKENDS; do
 		p=$(grep -c "^RESULT $b ok " "$work/console.txt")
 		f=$(grep -c "^RESULT $b fail " "$work/console.txt")
-		echo "$kver $b $p $f" >>"$matrix"
+		case ",$refuse," in *",$b,"*) st=refuses ;; *) st=runs ;; esac
+		echo "$VM_ARCH $kver $b $p $f $st" >>"$matrix"
 	done
 	awk -v k="$kver" '/^CMP / { print k, $2, $3, $4, $5, $6 }' "$work/console.txt" >>"$cmp"
 	# Kernel warnings reach the console (loglevel=5): tracing must not provoke any.
@@ -64,10 +78,11 @@ for suite in ${VM_SUITES:-bullseye bookworm bookworm-backports}; do
 	fi
 done
 
-echo "# Kernel x backend: tests passed/failed in the guest"
-awk -v bl="$BACKENDS" 'BEGIN { n = split(bl, bs, " "); printf "# %-28s", "kernel"; for (i = 1; i <= n; i++) printf " %-12s", bs[i]; print "" }
-	{ cell[$1, $2] = $3 "/" $4; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
-	END { for (j = 1; j <= k; j++) { printf "# %-28s", order[j]; for (i = 1; i <= n; i++) printf " %-12s", cell[order[j], bs[i]]; print "" } }' "$matrix"
+echo "# Arch x kernel x backend: tests passed/failed in the guest (refuses: the kernel cannot run"
+echo "# that backend; the tests check that it is refused with a reason and auto takes the next one)"
+awk -v bl="$BACKENDS" 'BEGIN { n = split(bl, bs, " "); printf "# %-6s %-28s", "arch", "kernel"; for (i = 1; i <= n; i++) printf " %-12s", bs[i]; print "" }
+	{ cell[$2, $3] = ($6 == "refuses" ? "refuses " : "") $4 "/" $5; arch[$2] = $1; if (!($2 in seen)) { seen[$2] = 1; order[++k] = $2 } }
+	END { for (j = 1; j <= k; j++) { printf "# %-6s %-28s", arch[order[j]], order[j]; for (i = 1; i <= n; i++) printf " %-12s", cell[order[j], bs[i]]; print "" } }' "$matrix"
 # One row per kernel and backend; every connect is in compare.txt.
 echo "# Side by side with BCC's tcpconnlat (libbpf-tools) on the same connects; every connect in $cmp"
 echo "# both/only1: successful connects reported by both tools/by one; |d|: ours - reference, ms"
