@@ -12,18 +12,26 @@ export VM_DIR=$OUTPUT/vm
 export CI=${CI:-}
 pattern=${1:-}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+# A matrix boots five or more kernels under emulation.
+TEST_TIMEOUT_VM=${TEST_TIMEOUT_VM:-1500}
 
 passed=0 failed=0 skipped=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+logs=$(mktemp -d)
+log=$logs/one
+trap 'rm -rf "$logs"' EXIT
 
 # Runs one test program, shows its lines and adds them to the totals.
 run_one() {
-	local name=$1 rc p f s
+	local name=$1
 	shift
-	echo "# $name"
 	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$log" 2>&1
-	rc=$?
+	account "$name" $? "$log"
+}
+
+# account NAME STATUS LOG: shows a test program's lines and adds them to the totals.
+account() {
+	local name=$1 rc=$2 log=$3 p f s
+	echo "# $name"
 	cat "$log"
 	p=$(grep -Ec '^ok ' "$log")
 	s=$(grep -Ec '^ok .*# (SKIP|skip)' "$log")
@@ -55,10 +63,28 @@ for t in tests/integration/test_*.sh; do
 	run_one "integration/$(basename "$t")" bash "$t"
 done
 
+# The QEMU tests run VM_PARALLEL (2) at a time: each guest is one emulated CPU, so two of
+# them keep this 2-core machine's cores busy and halve the wall time of the test line.
+vm_tests=()
+running=0
 for t in tests/vm/test_*.sh; do
 	[ -f "$t" ] || continue
 	case "vm/${t##*/}" in *"$pattern"*) ;; *) continue ;; esac
-	run_one "vm/$(basename "$t")" bash "$t"
+	name=${t##*/}
+	if [ "$running" -ge "${VM_PARALLEL:-2}" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	(
+		timeout -k 5 "$TEST_TIMEOUT_VM" bash "$t" >"$logs/$name" 2>&1
+		echo $? >"$logs/$name.rc"
+	) &
+	running=$((running + 1))
+	vm_tests+=("$name")
+done
+wait
+for name in "${vm_tests[@]}"; do
+	account "vm/$name" "$(cat "$logs/$name.rc")" "$logs/$name"
 done
 
 if [ $((passed + failed + skipped)) -eq 0 ]; then
