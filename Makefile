@@ -45,6 +45,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc
 	$(LIBBPF_CFLAGS) -Wall -Werror
 
 # A static libelf needs its own compression libraries; pkg-config knows which.
+# libevent (--metrics's HTTP server) links statically too: libmicrohttpd's libmicrohttpd.a
+# needs gnutls, whose static link needs a libp11-kit.a that Debian does not ship.
 STATIC_LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
 ifeq ($(STATIC),1)
 LDFLAGS += -static
@@ -52,10 +54,12 @@ LDLIBS := $(STATIC_LDLIBS)
 else
 LDLIBS := $(LIBBPF_LIB) -lelf -lz
 endif
+APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o cgroup.o pidns.o)
-APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o cgroup.o pidns.o expo.o textfile.o)
+# exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
+APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h
 
@@ -82,7 +86,7 @@ $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 
 $(APP): $(APP_OBJS) $(LIBBPF_DEP)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(APP_LDLIBS) $(LDLIBS) -o $@
 
 # vmlinux.h is committed so that building needs no BTF; this regenerates it from the
 # running kernel (or VMLINUX_BTF=/path/to/btf).
@@ -110,10 +114,10 @@ clean:
 
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
-DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev
+	liburing-dev prometheus prometheus-node-exporter libevent-dev systemd
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \

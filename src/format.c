@@ -224,8 +224,7 @@ size_t escape_comm(const char *comm, char *out, size_t len)
 }
 
 /* fail_reason_of() spells these errnos as numbers, for the BPF side. */
-_Static_assert(ECONNREFUSED == 111 && ETIMEDOUT == 110 && EHOSTUNREACH == 113 &&
-		       ENETUNREACH == 101,
+_Static_assert(ECONNREFUSED == 111 && ETIMEDOUT == 110 && EHOSTUNREACH == 113 && ENETUNREACH == 101,
 	       "fail_reason_of() in tcpconnlat.h assumes Linux's generic errno values");
 
 static const char *const reason_names[] = {
