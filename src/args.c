@@ -119,7 +119,7 @@ struct parse_state {
 	struct config *cfg;
 	FILE *out, *err;
 	int npos;
-	unsigned int seen;  /* bit i: options[i], which takes a value, was given */
+	uint64_t seen;	    /* bit i: options[i], which takes a value, was given */
 	bool help, version; /* printed once the whole line parsed without an error */
 	bool reported;	    /* an error line was printed already */
 };
@@ -358,7 +358,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	int err;
 
 	if (arg && key != ARGP_KEY_ARG) {
-		unsigned int bit = 1u << option_index(key);
+		uint64_t bit = 1ull << option_index(key);
 
 		if (st->seen & bit) {
 			char fmt[80];
