@@ -117,7 +117,7 @@ clean:
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev prometheus prometheus-node-exporter libevent-dev systemd
+	liburing-dev prometheus prometheus-node-exporter libevent-dev systemd curl
 define apt_install
 	$(Q)missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
