@@ -98,14 +98,24 @@ vmlinux: $(BPFTOOL_DEP)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && \
 		mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
+# The exporter's systemd unit; systemd also reads units below /usr/local/lib.
+systemdunitdir ?= $(prefix)/lib/systemd/system
+UNIT := tcpconnlat-exporter.service
+
+# Its ExecStart names the installed binary: made at install time, for this prefix.
 .PHONY: install
-install: $(APP)
+install: $(APP) systemd/$(UNIT).in
 	$(call msg,INSTALL,$(DESTDIR)$(prefix)/sbin/$(APP))
 	$(Q)install -D -m 0755 $(APP) $(DESTDIR)$(prefix)/sbin/$(APP)
+	$(call msg,INSTALL,$(DESTDIR)$(systemdunitdir)/$(UNIT))
+	$(Q)mkdir -p $(DESTDIR)$(systemdunitdir) && \
+		sed 's|@SBINDIR@|$(prefix)/sbin|g' systemd/$(UNIT).in >$(DESTDIR)$(systemdunitdir)/$(UNIT).tmp && \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/$(UNIT).tmp && \
+		mv $(DESTDIR)$(systemdunitdir)/$(UNIT).tmp $(DESTDIR)$(systemdunitdir)/$(UNIT)
 
 .PHONY: uninstall
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(prefix)/sbin/$(APP)
+	$(Q)rm -f $(DESTDIR)$(prefix)/sbin/$(APP) $(DESTDIR)$(systemdunitdir)/$(UNIT)
 
 .PHONY: clean
 clean:

@@ -12,7 +12,7 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1 # $2"; }
 
 # The files make needs, as they are in the working tree.
-(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
+(cd "$top" && tar -cf - Makefile systemd src vmlinux libbpf bpftool tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
 cd "$work" || exit 1
 
 out=$(make ARCH=arm64 2>&1)
@@ -66,6 +66,40 @@ if [ -x "$work/dest/opt/t/sbin/tcpconnlat" ] && "$work/dest/opt/t/sbin/tcpconnla
 	ok "make install honours DESTDIR and prefix"
 else
 	not_ok "make install honours DESTDIR and prefix" "no runnable dest/opt/t/sbin/tcpconnlat"
+fi
+
+unit=dest/opt/t/lib/systemd/system/tcpconnlat-exporter.service
+if [ -f "$unit" ] && grep -qx 'ExecStart=/opt/t/sbin/tcpconnlat --metrics 9190 --by dest' "$unit"; then
+	ok "make install installs the exporter's systemd unit, for the prefix's binary"
+else
+	not_ok "make install installs the exporter's systemd unit, for the prefix's binary" \
+		"$(grep ExecStart "$unit" 2>&1)"
+fi
+
+# systemd-analyze verify needs the binary where the unit says: a real prefix, no DESTDIR.
+make install prefix="$work/inst" >/dev/null 2>&1
+unit=$work/inst/lib/systemd/system/tcpconnlat-exporter.service
+if ! command -v systemd-analyze >/dev/null; then
+	not_ok "systemd-analyze verify accepts the unit" "systemd-analyze missing (make test-deps)"
+elif out=$(systemd-analyze verify "$unit" 2>&1) && [ -z "$out" ]; then
+	ok "systemd-analyze verify accepts the unit"
+else
+	not_ok "systemd-analyze verify accepts the unit" "$(tr '\n' '|' <<<"$out")"
+fi
+# Least privilege: only the capabilities BPF needs, and systemd's exposure score "OK" (<= 3).
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+score=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null | sed -n 's/.*exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+if [ "$caps" = "CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH" ] && grep -qx NoNewPrivileges=yes "$unit" &&
+	grep -qx ProtectSystem=strict "$unit" && awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 3.0) }'; then
+	ok "the unit runs with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH only; exposure $score"
+else
+	not_ok "the unit runs with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH only" "caps '$caps', exposure '$score'"
+fi
+make uninstall DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1
+if [ -z "$(find "$work/dest" -type f)" ]; then
+	ok "make uninstall removes the binary and the unit"
+else
+	not_ok "make uninstall removes the binary and the unit" "left: $(find "$work/dest" -type f)"
 fi
 
 make clean >/dev/null 2>&1
