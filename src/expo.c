@@ -162,7 +162,8 @@ static size_t fold(struct expo_series *s, struct hist_entry *v, size_t n, struct
 {
 	size_t i, kept = 0, known = s->n;
 
-	qsort(v, n, sizeof(*v), cmp_entry_key);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry_key);
 	memset(other, 0, sizeof(*other));
 	s->folded = 0;
 	for (i = 0; i < n; i++) {
