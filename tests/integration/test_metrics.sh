@@ -173,7 +173,7 @@ for i in $(seq 100); do
 done
 exec {big}<>/dev/tcp/127.0.0.1/$M
 # (A subshell: the tool may close the connection midway, and the SIGPIPE must not end the test.)
-(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 1048576 /dev/zero | tr '\0' a; printf '\r\n\r\n') >&$big 2>/dev/null
+(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 1048576 /dev/zero | tr '\0' a; printf '\r\n\r\n') 1>&"$big" 2>/dev/null
 # 50 scrapes at once, twice, with connects going on.
 for round in 1 2; do
 	curls=()
