@@ -54,7 +54,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc
 	$(LIBBPF_CFLAGS) -Wall -Werror
 
 # A static libelf needs its own compression libraries; pkg-config knows which (a cross
-# build's sysroot says so in cross/cross.mk).
+# build's sysroot says so in cross/cross.mk). libevent (--metrics's HTTP server) links
+# statically too: libmicrohttpd's libmicrohttpd.a needs gnutls, whose static link needs a
+# libp11-kit.a that Debian does not ship.
 ifeq ($(CROSS),)
 STATIC_LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
 endif
@@ -64,10 +66,12 @@ LDLIBS := $(STATIC_LDLIBS)
 else
 LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz
 endif
+APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o cgroup.o pidns.o)
-APP_OBJS := $(LIB_OBJS) $(OUTPUT)/main.o
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o backend.o events.o cgroup.o pidns.o expo.o textfile.o)
+# exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
+APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h
 
@@ -102,7 +106,7 @@ $(OUTPUT)/link-line: | $(OUTPUT)
 
 $(OUTPUT)/$(APP): $(APP_OBJS) $(LIBBPF_DEP) $(OUTPUT)/link-line
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(APP_OBJS) $(APP_LDLIBS) $(LDLIBS) -o $@
 
 # ./tcpconnlat is the last build's, whatever its ARCH: the OUTPUT it was copied from is
 # recorded, and a build into another OUTPUT (another ARCH) copies its own.
@@ -134,16 +138,24 @@ vmlinux: $(BPFTOOL_DEP)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp && \
 		mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
-# The binary, its man page and its bash completion.
+# The binary, its man page, its bash completion and the exporter's systemd unit (systemd
+# also reads units below /usr/local/lib). The unit's ExecStart names the installed binary:
+# made at install time, for this prefix.
+systemdunitdir ?= $(prefix)/lib/systemd/system
+UNIT := tcpconnlat-exporter.service
 INSTALLED := $(prefix)/sbin/$(APP) $(prefix)/share/man/man8/$(APP).8 \
-	$(prefix)/share/bash-completion/completions/$(APP)
+	$(prefix)/share/bash-completion/completions/$(APP) $(systemdunitdir)/$(UNIT)
 .PHONY: install
-install: $(APP)
+install: $(APP) systemd/$(UNIT).in
 	$(call msg,INSTALL,$(addprefix $(DESTDIR),$(INSTALLED)))
 	$(Q)install -D -m 0755 $(APP) $(DESTDIR)$(prefix)/sbin/$(APP)
 	$(Q)install -D -m 0644 docs/$(APP).8 $(DESTDIR)$(prefix)/share/man/man8/$(APP).8
 	$(Q)install -D -m 0644 completion/$(APP) \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions/$(APP)
+	$(Q)mkdir -p $(DESTDIR)$(systemdunitdir) && \
+		sed 's|@SBINDIR@|$(prefix)/sbin|g' systemd/$(UNIT).in >$(DESTDIR)$(systemdunitdir)/$(UNIT).tmp && \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/$(UNIT).tmp && \
+		mv $(DESTDIR)$(systemdunitdir)/$(UNIT).tmp $(DESTDIR)$(systemdunitdir)/$(UNIT)
 
 .PHONY: uninstall
 uninstall:
@@ -159,10 +171,10 @@ clean:
 # The same package names on amd64 and arm64 Debian. On an x86_64 machine DEPS adds the arm64
 # cross compiler (make ARCH=arm64; the arm64 libraries are fetched as .debs, see cross.mk),
 # and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
-DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev groff-base man-db
+	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl
 ifeq ($(HOSTARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu
 TEST_DEPS += qemu-system-arm

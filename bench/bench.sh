@@ -52,6 +52,9 @@ done
 ours=${variants#none }
 ours=${ours%% *}
 [ "$ours" != none ] || die "no backend of ours starts on this kernel"
+# The Prometheus exporter (--metrics): aggregated in the kernel, nothing printed per connect.
+EXPORTER_PORT=41599
+variants="$variants exporter"
 if command -v bpftrace >/dev/null; then
 	variants="$variants bpftrace"
 else
@@ -62,10 +65,22 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	shift
 	case $v in
 	bpftrace) echo bpftrace "$here/tcpconnlat.bt" ;;
+	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }
 echo "# bench ($SIZE) on $KERNEL: variants $variants" >&2
+
+# counted_to LO HI: the connects to ports [LO, HI] the exporter counted (successful or not).
+counted_to() {
+	curl -s --max-time 10 "http://127.0.0.1:$EXPORTER_PORT/metrics" | awk -v lo="$1" -v hi="$2" '
+		/^tcpconnlat_connect_(duration_seconds_count|failures_total)\{/ &&
+		match($0, /dport="[0-9]+"/) {
+			p = substr($0, RSTART + 7, RLENGTH - 8) + 0
+			if (p >= lo && p <= hi) n += $NF
+		}
+		END { print n + 0 }'
+}
 
 # 1. Connect-path overhead: per round and load, every variant back to back (the order turns
 # each round), so that each traced run has an untraced one seconds away: this machine's
@@ -82,8 +97,14 @@ for r in $(seq "$ROUNDS"); do
 			row overhead "$v" "$name" "$r" rate "$(field "$res" rate)"
 			[ "$v" = none ] && continue
 			hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$TRACER_PID/status")
+			# The exporter prints no lines: what it counted stands for them.
+			[ "$v" = exporter ] && counted=$(counted_to "$port" $((port + 63)))
 			tracer_stop
-			row overhead "$v" "$name" "$r" lines "$(lines_to "$work/out" "$port" $((port + 63)))"
+			if [ "$v" = exporter ]; then
+				row overhead "$v" "$name" "$r" lines "$counted"
+			else
+				row overhead "$v" "$name" "$r" lines "$(lines_to "$work/out" "$port" $((port + 63)))"
+			fi
 			row overhead "$v" "$name" "$r" connects "$(field "$res" connects)"
 			[ "$v" = bpftrace ] || row overhead "$v" "$name" "$r" lost "$(lost_of "$work/out")"
 			row rss "$v" "$name" "$r" hwm_kb "$hwm"
@@ -166,7 +187,7 @@ done
 
 # 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.
 for v in $variants; do
-	[ "$v" = none ] && continue
+	case $v in none | exporter) continue ;; esac # the exporter prints no header
 	i=0
 	"$B/startup" -n "$STARTUP_RUNS" 'LAT(ms)' $(tracer_cmd "$v") 2>/dev/null | while read -r line; do
 		i=$((i + 1))

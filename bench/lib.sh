@@ -8,7 +8,8 @@ row() { echo "$KERNEL,$1,$2,$3,$4,$5,$6" >>"$CSV"; }
 # The ids of the BPF programs loaded now, one per line.
 prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort -n; }
 
-# tracer_start NAME OUTFILE COMMAND...: starts a tracer, waits (up to 120 s) for its header.
+# tracer_start NAME OUTFILE COMMAND...: starts a tracer, waits (up to 120 s) for its header
+# (or, for output without one, its "tracing" line on stderr).
 # Sets TRACER_PID; returns non-zero (and stops it) if no header came.
 tracer_start() {
 	local name=$1 out=$2 i=0
@@ -18,7 +19,7 @@ tracer_start() {
 	: >"$out"
 	"$@" >"$out" 2>"$out.err" &
 	TRACER_PID=$!
-	until grep -q 'LAT(ms)' "$out" 2>/dev/null; do
+	until grep -q 'LAT(ms)' "$out" 2>/dev/null || grep -q '^tcpconnlat: tracing' "$out.err" 2>/dev/null; do
 		if ! kill -0 "$TRACER_PID" 2>/dev/null || [ $i -ge 1200 ]; then
 			echo "# $name did not start: $(head -c 300 "$out.err" | tr '\n' ' ')" >&2
 			tracer_stop

@@ -20,6 +20,9 @@ enum {
 	OPT_CGROUP,
 	OPT_BY,
 	OPT_BUFFER_PAGES,
+	OPT_METRICS,
+	OPT_TEXTFILE,
+	OPT_MAX_SERIES,
 };
 
 static const char doc[] =
@@ -38,7 +41,8 @@ static const char doc[] =
 	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
 	"  tcpconnlat -H --by dest -i 10   # latency histograms per destination, every 10 s\n"
 	"  tcpconnlat -j -x | jq 'select(.result != \"ok\")'   # failures, as JSON\n"
-	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n";
+	"  tcpconnlat --backend=tracepoint -v   # force a backend and say which runs\n"
+	"  tcpconnlat --metrics 9190 --by dest  # Prometheus metrics at 127.0.0.1:9190/metrics\n";
 
 static const struct argp_option options[] = {
 	{"pid", 'p', "PID", 0, "Trace this process only", 0},
@@ -74,11 +78,26 @@ static const struct argp_option options[] = {
 	 "Instead of lines, a log2 histogram of latency (aggregated in the kernel), printed at "
 	 "exit",
 	 0},
-	{"interval", 'i', "SECS", 0, "With -H: print a report of each SECS-second interval",
+	{"interval", 'i', "SECS", 0,
+	 "With -H: print a report of each SECS-second interval; with --textfile: write it every "
+	 "SECS seconds (default 15)",
 	 0},
 	{"by", OPT_BY, "KEY", 0,
 	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "
-	 "most frequent first",
+	 "most frequent first; with --metrics/--textfile: the labels",
+	 0},
+	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
+	 "in the kernel, failures counted); a bare PORT listens on 127.0.0.1 only, "
+	 "0.0.0.0:PORT or [::]:PORT on every address",
+	 0},
+	{"textfile", OPT_TEXTFILE, "PATH", 0,
+	 "Write the same metrics to PATH every interval (-i), for node_exporter's textfile "
+	 "collector (written to a temporary file, then renamed)",
+	 0},
+	{"max-series", OPT_MAX_SERIES, "N", 0,
+	 "With --metrics/--textfile: at most N label sets (default 1000); keys beyond them add "
+	 "up in one series labelled \"other\"",
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
@@ -100,7 +119,7 @@ struct parse_state {
 	struct config *cfg;
 	FILE *out, *err;
 	int npos;
-	unsigned int seen;  /* bit i: options[i], which takes a value, was given */
+	uint64_t seen;	    /* bit i: options[i], which takes a value, was given */
 	bool help, version; /* printed once the whole line parsed without an error */
 	bool reported;	    /* an error line was printed already */
 };
@@ -193,6 +212,54 @@ static int parse_daddr(struct parse_state *st, const char *arg)
 	cfg->daddr_af = af;
 	cfg->daddr_bits = bits;
 	cfg->daddr_text = arg;
+	return 0;
+}
+
+int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *port = s, *colon;
+	uint64_t v;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') { /* an IPv6 address, bracketed as in a URL */
+		colon = strstr(s, "]:");
+		n = colon ? (size_t)(colon - s - 1) : 0;
+		if (!colon || n >= sizeof(addr))
+			return -EINVAL;
+		memcpy(addr, s + 1, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		s6->sin6_family = AF_INET6;
+		port = colon + 2;
+	} else if ((colon = strchr(s, ':'))) {
+		n = colon - s;
+		/* A second colon: an IPv6 address without brackets, ambiguous with the port. */
+		if (n >= sizeof(addr) || strchr(colon + 1, ':'))
+			return -EINVAL;
+		memcpy(addr, s, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			return -EINVAL;
+		s4->sin_family = AF_INET;
+		port = colon + 1;
+	} else { /* the safe default: this machine only */
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	if (parse_uint(port, 1, 65535, &v))
+		return -EINVAL;
+	if (ss->ss_family == AF_INET6) {
+		s6->sin6_port = htons(v);
+		*len = sizeof(*s6);
+	} else {
+		s4->sin_port = htons(v);
+		*len = sizeof(*s4);
+	}
 	return 0;
 }
 
@@ -291,7 +358,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	int err;
 
 	if (arg && key != ARGP_KEY_ARG) {
-		unsigned int bit = 1u << option_index(key);
+		uint64_t bit = 1ull << option_index(key);
 
 		if (st->seen & bit) {
 			char fmt[80];
@@ -378,6 +445,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					   "pid or cgroup",
 					   arg);
 		cfg->hist_by = err;
+		break;
+	case OPT_METRICS:
+		if (parse_listen(arg, &cfg->metrics_addr, &cfg->metrics_addrlen))
+			return usage_error(
+				st,
+				"invalid --metrics '%s': expected [ADDR:]PORT, e.g. 9190, "
+				"0.0.0.0:9190 or [::]:9190 (numeric address, port 1..65535)",
+				arg);
+		cfg->metrics_text = arg;
+		cfg->exporter = true;
+		break;
+	case OPT_TEXTFILE:
+		if (!*arg)
+			return usage_error(st, "empty --textfile path%s", "");
+		if (arg[strlen(arg) - 1] == '/')
+			return usage_error(
+				st, "invalid --textfile '%s': a file name, not a directory", arg);
+		cfg->textfile = arg;
+		cfg->exporter = true;
+		break;
+	case OPT_MAX_SERIES:
+		err = number_opt(st, arg, 1, MAX_SERIES_MAX, "--max-series", "", "a number", &v);
+		if (err)
+			return err;
+		cfg->max_series = v;
 		break;
 	case 'c':
 		err = number_opt(st, arg, 1, COUNT_MAX, "count", "", "a number", &v);
@@ -532,6 +624,28 @@ static void report_bad_option(struct parse_state *st, int argc, char **argv)
 	usage_error(st, "invalid arguments%s", "");
 }
 
+/* --metrics and --textfile replace the output: the options that shape lines do not apply. */
+static error_t exporter_conflicts(struct parse_state *st, const struct config *cfg)
+{
+	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G"};
+	const bool set[] = {cfg->hist,	    cfg->json,	cfg->count != 0,
+			    cfg->timestamp, cfg->lport, cfg->show_cgroup};
+	const char *what = cfg->metrics_text ? "--metrics" : "--textfile";
+	char fmt[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!set[i])
+			continue;
+		snprintf(fmt, sizeof(fmt), "%s does not go with %s (metrics replace the output)%%s",
+			 names[i], what);
+		return usage_error(st, fmt, "");
+	}
+	if (cfg->interval && !cfg->textfile)
+		return usage_error(st, "-i needs -H/--histogram or --textfile%s", "");
+	return 0;
+}
+
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
 {
 	static const struct argp argp = {options, parse_opt, "[MIN_MS]", doc, NULL, NULL, NULL};
@@ -543,8 +657,12 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
 	if (e && !st.reported)
 		report_bad_option(&st, argc, argv);
-	if (!e && !cfg->hist && (cfg->interval || cfg->hist_by))
+	if (!e && cfg->exporter)
+		e = exporter_conflicts(&st, cfg);
+	if (!e && !cfg->hist && !cfg->exporter && (cfg->interval || cfg->hist_by))
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
+	if (!e && cfg->max_series && !cfg->exporter)
+		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
 		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
 	if (!e && cfg->hist && cfg->count)
@@ -556,6 +674,15 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 				cfg->daddr_text);
 	if (e)
 		return PARSE_USAGE;
+	if (cfg->exporter) {
+		/* Metrics always count failures and SYN retransmissions (-x and -r's programs). */
+		cfg->failed = true;
+		cfg->retrans = true;
+		if (!cfg->max_series)
+			cfg->max_series = MAX_SERIES_DEFAULT;
+		if (!cfg->interval && cfg->textfile)
+			cfg->interval = TEXTFILE_INTERVAL_DEFAULT;
+	}
 	/* Not before: with a usage error anywhere in the line, its one line is all there is. */
 	if (st.help) /* argp_state_help() prints nothing under ARGP_NO_ERRS */
 		argp_help(&argp, out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, "tcpconnlat");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "tcpconnlat.h"
 
 /* Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
@@ -19,6 +20,11 @@
 /* --buffer-pages: per-CPU perf buffer size in pages, a power of two (16 MiB at most). */
 #define BUFFER_PAGES_DEFAULT 64
 #define BUFFER_PAGES_MAX     4096
+/* --textfile: written every this many seconds unless -i says otherwise. */
+#define TEXTFILE_INTERVAL_DEFAULT 15
+/* --max-series: label sets exported at most; the rest add up in one series labelled "other". */
+#define MAX_SERIES_DEFAULT 1000
+#define MAX_SERIES_MAX	   MAX_HIST_KEYS
 
 enum backend {
 	BACKEND_AUTO,
@@ -59,6 +65,13 @@ struct config {
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */
+	/* Prometheus exporter (--metrics, --textfile): aggregates like -H, counts failures. */
+	bool exporter;
+	const char *metrics_text; /* --metrics as given, for messages; NULL: no HTTP server */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addrlen;
+	const char *textfile; /* --textfile PATH */
+	uint64_t max_series;  /* --max-series */
 };
 
 enum parse_result {
@@ -71,6 +84,12 @@ enum parse_result {
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
 
 const char *backend_name(enum backend b);
+
+/*
+ * --metrics: "PORT" (127.0.0.1 only), "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), numeric
+ * addresses, ports 1..65535. Returns 0 or -EINVAL.
+ */
+int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
  * one error line on err). */

@@ -48,7 +48,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
  * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
  * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
  */
-static bool syscall_tracepoints_missing(FILE *err)
+static bool syscall_tracepoints_missing(bool exporter, FILE *err)
 {
 	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char path[128];
@@ -59,9 +59,11 @@ static bool syscall_tracepoints_missing(FILE *err)
 		if (!access(path, F_OK))
 			return false;
 	}
-	fprintf(err, "tcpconnlat: -x/--failed needs the syscalls:sys_enter_connect and "
-		     "sys_exit_connect trace events: not found (mount tracefs: mount -t tracefs "
-		     "tracefs /sys/kernel/tracing; the kernel needs CONFIG_FTRACE_SYSCALLS)\n");
+	fprintf(err,
+		"tcpconnlat: %s needs the syscalls:sys_enter_connect and sys_exit_connect trace "
+		"events: not found (mount tracefs: mount -t tracefs tracefs /sys/kernel/tracing; "
+		"the kernel needs CONFIG_FTRACE_SYSCALLS)\n",
+		exporter ? "--metrics/--textfile (counting failures)" : "-x/--failed");
 	return true;
 }
 
@@ -91,7 +93,7 @@ int preflight(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
 		return 1;
 	}
-	if (cfg->failed && syscall_tracepoints_missing(err))
+	if (cfg->failed && syscall_tracepoints_missing(cfg->exporter, err))
 		return 1;
 	if (cfg->btf_path) {
 		/* libbpf would only say EIO: it reads a directory as an empty file. */
@@ -396,7 +398,7 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	if (cfg->comm)
 		strncpy((char *)skel->rodata->targ_comm, cfg->comm, TASK_COMM_LEN - 1);
 	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
-	skel->rodata->targ_hist = cfg->hist;
+	skel->rodata->targ_hist = cfg->hist || cfg->exporter;
 	skel->rodata->targ_hist_by = cfg->hist_by;
 	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
 	skel->rodata->targ_cgroup_id =
@@ -531,6 +533,40 @@ uint64_t tracer_runs_missed(const struct tracer *t)
 			n += info.recursion_misses;
 	}
 	return n;
+}
+
+size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *v, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", bpf_program__name(prog));
+		v[n].run_ns = info.run_time_ns;
+		v[n].runs = info.run_cnt;
+		n++;
+	}
+	return n;
+}
+
+bool bpf_stats_enabled(void)
+{
+	char c = 0;
+	int fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1';
 }
 
 size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "args.h"
 #include "events.h"
+#include "expo.h"
 #include "hist.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
@@ -94,6 +95,13 @@ void tracer_detach(struct tracer *t);
  * unseen. Not all were connects; 0 on kernels that do not count them (before 5.12).
  */
 uint64_t tracer_runs_missed(const struct tracer *t);
+/*
+ * Run time and run count of each loaded program into v (at most max); returns how many. The
+ * kernel counts them only while kernel.bpf_stats_enabled is 1 (bpf_stats_enabled()).
+ */
+size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *v, size_t max);
+/* kernel.bpf_stats_enabled is 1. */
+bool bpf_stats_enabled(void);
 void tracer_stop(struct tracer *t);
 
 #endif

@@ -223,21 +223,31 @@ size_t escape_comm(const char *comm, char *out, size_t len)
 	return escape_word(comm, TASK_COMM_LEN, out, len);
 }
 
+/* fail_reason_of() spells these errnos as numbers, for the BPF side. */
+_Static_assert(ECONNREFUSED == 111 && ETIMEDOUT == 110 && EHOSTUNREACH == 113 && ENETUNREACH == 101,
+	       "fail_reason_of() in tcpconnlat.h assumes Linux's generic errno values");
+
+static const char *const reason_names[] = {
+	[FAIL_REFUSED] = "refused", [FAIL_TIMEOUT] = "timeout", [FAIL_UNREACH] = "unreach",
+	[FAIL_ABORTED] = "aborted", [FAIL_ERROR] = "error",
+};
+
+const char *fail_reason_name(enum fail_reason r)
+{
+	return r < FAIL_REASONS ? reason_names[r] : "error";
+}
+
 size_t fmt_result(const struct event *e, char *buf, size_t len)
 {
+	enum fail_reason r = fail_reason_of(e->err);
 	const char *name;
 	int n;
 
+	/* aborted: closed (or shut down) by its owner while connecting */
 	if (!e->failed)
 		name = "ok";
-	else if (e->err == 0)
-		name = "aborted"; /* closed (or shut down) by its owner while connecting */
-	else if (e->err == ECONNREFUSED)
-		name = "refused";
-	else if (e->err == ETIMEDOUT)
-		name = "timeout";
-	else if (e->err == EHOSTUNREACH || e->err == ENETUNREACH)
-		name = "unreach";
+	else if (r != FAIL_ERROR)
+		name = fail_reason_name(r);
 	else
 		name = NULL;
 	if (name)

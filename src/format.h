@@ -44,4 +44,7 @@ size_t escape_comm(const char *comm, char *out, size_t len);
  * "unreach", "aborted" or "error:ENAME". Writes at most len bytes, NUL included. */
 size_t fmt_result(const struct event *e, char *buf, size_t len);
 
+/* A failure reason's name, as fmt_result() and the metrics' reason label give it. */
+const char *fail_reason_name(enum fail_reason r);
+
 #endif

@@ -11,6 +11,7 @@
 #include "cgroup.h"
 #include "format.h"
 #include "events.h"
+#include "exporter.h"
 #include "hist.h"
 #include "json.h"
 #include "output.h"
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
-	int err = 0, n;
+	int err = 0, n, listen_fd = -1;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
 	case PARSE_RUN:
@@ -280,6 +281,11 @@ int main(int argc, char **argv)
 	err = preflight(&cfg, stderr);
 	if (err)
 		goto cleanup;
+	/* --metrics's port and --textfile's directory: a port in use fails here, not after. */
+	if (cfg.exporter && exporter_prepare(&cfg, &listen_fd, stderr)) {
+		err = 1;
+		goto cleanup;
+	}
 	if (out_init(&r.out, stdout)) {
 		fprintf(stderr, "tcpconnlat: cannot set up output buffering\n");
 		err = 1;
@@ -291,7 +297,8 @@ int main(int argc, char **argv)
 	r.fmt.synrtx = cfg.retrans;
 	r.fmt.result = cfg.failed;
 	r.count = cfg.count;
-	r.buffer_pages = cfg.buffer_pages;
+	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */
+	r.buffer_pages = cfg.exporter ? 1 : cfg.buffer_pages;
 
 	/* Each start marker below comes once every connect from then on will be read. */
 	t = tracer_start(&cfg, &rd, stderr);
@@ -308,7 +315,19 @@ int main(int argc, char **argv)
 	r.use_json = cfg.json;
 	r.json.backend = backend_name(tracer_backend(t));
 	r.json.wall_offset_us = wall_offset_us();
-	if (cfg.hist) {
+	if (cfg.exporter) {
+		if (cfg.metrics_text)
+			fprintf(stderr, "tcpconnlat: tracing; metrics at http://%s%s/metrics\n",
+				strchr(cfg.metrics_text, ':') ? "" : "127.0.0.1:",
+				cfg.metrics_text);
+		if (cfg.textfile)
+			fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
+				cfg.textfile, (unsigned long long)cfg.interval);
+		err = exporter_run(t, &cfg, &r.cgroups, listen_fd, &exiting, stderr);
+		listen_fd = -1;
+		tracer_detach(t);
+		goto cleanup;
+	} else if (cfg.hist) {
 		/* No per-connect output: say that tracing has started, on stderr. */
 		fprintf(stderr, "tcpconnlat: tracing; histograms %s\n",
 			cfg.interval ? "every interval and at exit" : "at exit");
@@ -370,6 +389,8 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
+	if (listen_fd >= 0)
+		close(listen_fd);
 	perf_buffer__free(r.pb);
 	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
 	if (t && tracer_events_lost(t) > r.lost)

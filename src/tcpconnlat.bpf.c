@@ -454,8 +454,12 @@ static __always_inline void hist_add(const struct event *e)
 		if (!h)
 			return;
 	}
+	/* Counted only where tp_retransmit is loaded (-r, -j, the tracepoint backend, metrics). */
+	if (e->syn_retrans)
+		__sync_fetch_and_add(&h->syn_retrans, e->syn_retrans);
 	if (e->failed) {
 		__sync_fetch_and_add(&h->failed, 1);
+		__sync_fetch_and_add(&h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS], 1);
 		return;
 	}
 	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);

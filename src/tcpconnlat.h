@@ -60,12 +60,46 @@ struct hist_key {
 	__u16 af;
 };
 
+/*
+ * Why a connect failed, as -x's RESULT column names it (fmt_result()): the kernel counts
+ * failures per reason for --metrics with this same classification.
+ */
+enum fail_reason {
+	FAIL_REFUSED, /* ECONNREFUSED */
+	FAIL_TIMEOUT, /* ETIMEDOUT */
+	FAIL_UNREACH, /* EHOSTUNREACH, ENETUNREACH */
+	FAIL_ABORTED, /* no error: closed by its owner while connecting */
+	FAIL_ERROR,   /* any other errno */
+	FAIL_REASONS,
+};
+
+/* errno values as on every Linux architecture we build for (the BPF side has no errno.h). */
+static inline enum fail_reason fail_reason_of(__u16 err)
+{
+	switch (err) {
+	case 0:
+		return FAIL_ABORTED;
+	case 111: /* ECONNREFUSED */
+		return FAIL_REFUSED;
+	case 110: /* ETIMEDOUT */
+		return FAIL_TIMEOUT;
+	case 113: /* EHOSTUNREACH */
+	case 101: /* ENETUNREACH */
+		return FAIL_UNREACH;
+	default:
+		return FAIL_ERROR;
+	}
+}
+
 struct hist {
 	__u64 slots[HIST_SLOTS];
 	__u64 count; /* successful connects */
 	__u64 sum_us;
 	__u64 max_us;
 	__u64 failed; /* with -x: failed connects */
+	/* --metrics, --textfile (added last: the layout above is -H's) */
+	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
+	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */
 };
 
 #endif /* TCPCONNLAT_H */

@@ -62,6 +62,7 @@ done <<'EOF'
 -d - 1 604800
 -i -H 1 86400
 --buffer-pages - 1 4096
+--max-series --metrics=41599 1 10240
 EOF
 
 # 2. Options with their own value syntax.
@@ -99,6 +100,22 @@ bad "''" --backend ""
 bad "'magic'" --backend magic
 bad "'Tracepoint'" --backend Tracepoint
 bad "given twice (again as 'kprobe')" --backend fentry --backend kprobe
+bad "needs a value" --metrics
+bad "--metrics ''" --metrics ""
+for a in 0 65536 99999999999999999999 -1 +80 " 80" 0x50 http :80 1.2.3.4: 1.2.3.4:0 1.2.3:80 \
+	localhost:80 ::1:80 :: "[::1]" "[::1]80" "[::1]:" "[1.2.3.4]:80" "[::1:80" "*:80"; do
+	bad "invalid --metrics '$a'" --metrics "$a"
+done
+bad "invalid --metrics '80\x0a'" --metrics $'80\n'
+bad "given twice (again as '2')" --metrics 1 --metrics 2
+bad "empty --textfile" --textfile ""
+bad "'/tmp/'" --textfile /tmp/
+bad "-H does not go with --metrics" --metrics 41599 -H
+bad "-j does not go with --textfile" --textfile "$WORK/t.prom" -j
+bad "-c does not go with --metrics" --metrics 41599 -c 1
+bad "-i needs -H/--histogram or --textfile" --metrics 41599 -i 5
+bad "--max-series needs --metrics or --textfile" --max-series 5
+bad "''" --metrics 41599 --by ""
 bad "empty --btf" --btf ""
 bad "given twice" --btf /a --btf /b
 
@@ -135,6 +152,34 @@ bad "'--b'" --b
 bad "'--ipv4=1'" --ipv4=1
 bad "'--json=yes'" --json=yes
 bad "'---'" ---
+
+# 4b. Resources that cannot be had: exit 1, one line naming them, still before any bpf().
+cannot() {
+	local want=$1 rc lines calls name
+	shift
+	name="$(printf '%q ' "$@")"
+	tried=$((tried + 1))
+	strace -f -qq -e trace=bpf -o "$WORK/strace" "$T" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
+	rc=$?
+	lines=$(wc -l <"$WORK/bad.err")
+	calls=$(grep -c 'bpf(' "$WORK/strace")
+	if [ "$rc" = 1 ] && [ "$lines" = 1 ] && [ "$calls" = 0 ] && grep -qF -- "$want" "$WORK/bad.err"; then
+		ok "cannot: ${name% }: exit 1, one line naming it, no bpf()"
+	else
+		not_ok "cannot: ${name% }: exit 1, one line naming it, no bpf()" \
+			"status $rc, $lines stderr line(s), $calls bpf() call(s), want '$want' in: $(head -c 300 "$WORK/bad.err" | tr '\n' '|')"
+	fi
+}
+"$B/tconn" -s 127.0.0.1 41598 >"$WORK/held" &
+HOLD=$!
+BG_PIDS+=("$HOLD")
+for i in $(seq 100); do grep -q listening "$WORK/held" && break; sleep 0.05; done
+cannot "cannot listen on --metrics '41598': Address already in use" --metrics 41598
+cannot "cannot listen on --metrics '127.0.0.1:41598': Address already in use" --metrics 127.0.0.1:41598
+kill "$HOLD"
+cannot "cannot listen on --metrics '192.0.2.1:41598': Cannot assign requested address" --metrics 192.0.2.1:41598
+cannot "cannot write --textfile '$WORK/none/t.prom': No such file or directory" --textfile "$WORK/none/t.prom"
+cannot "cannot write --textfile '$WORK': Is a directory" --textfile "$WORK"
 
 # 5. -p with a thread's id: refused, naming the process (events carry process ids).
 "$OUTPUT_BENCH/loadgen" -t 2 -s 20 >/dev/null 2>&1 &

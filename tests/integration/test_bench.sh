@@ -30,6 +30,11 @@ made=$(rows overhead "$ours" connects | awk '{ s += $1 } END { print s + 0 }')
 lost=$(rows overhead "$ours" lost | awk '{ s += $1 } END { print s + 0 }')
 expect "every connect of the overhead rounds is printed or reported lost" \
 	"$made connects, $printed lines, $lost lost" [ $((printed + lost)) -eq "$made" ]
+e_made=$(rows overhead exporter connects | awk '{ s += $1 } END { print s + 0 }')
+e_counted=$(rows overhead exporter lines | awk '{ s += $1 } END { print s + 0 }')
+expect "overhead rounds ran with the exporter (--metrics), which counted every connect" \
+	"$(rows overhead exporter rate | wc -l) rate rows, $e_made connects, $e_counted counted" \
+	[ "$(rows overhead exporter rate | wc -l)" -eq 6 ] && [ "$e_made" -gt 0 ] && [ "$e_counted" -eq "$e_made" ]
 expect "bpf_stats gives our programs' ns per run" "$(rows bpf "$ours" ns_per_run | tr '\n' ' ')" \
 	positive "$(rows bpf "$ours" ns_per_run | head -1)"
 

@@ -13,7 +13,7 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1 # $2"; }
 
 # The files make needs, as they are in the working tree.
-(cd "$top" && tar -cf - Makefile src vmlinux libbpf bpftool cross docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
+(cd "$top" && tar -cf - Makefile systemd src vmlinux libbpf bpftool cross docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"
 cd "$work" || exit 1
 
 out=$(make ARCH=riscv 2>&1)
@@ -95,12 +95,38 @@ else
 	not_ok "make install installs the man page and the bash completion" \
 		"$(ls -R "$work/dest" | tr '\n' ' ')"
 fi
-make uninstall DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1
-left=$(find "$work/dest" -type f)
-if [ -z "$left" ]; then
-	ok "make uninstall removes what make install installed"
+unit=dest/opt/t/lib/systemd/system/tcpconnlat-exporter.service
+if [ -f "$unit" ] && grep -qx 'ExecStart=/opt/t/sbin/tcpconnlat --metrics 9190 --by dest' "$unit"; then
+	ok "make install installs the exporter's systemd unit, for the prefix's binary"
 else
-	not_ok "make uninstall removes what make install installed" "left: $left"
+	not_ok "make install installs the exporter's systemd unit, for the prefix's binary" \
+		"$(grep ExecStart "$unit" 2>&1)"
+fi
+
+# systemd-analyze verify needs the binary where the unit says: a real prefix, no DESTDIR.
+make install prefix="$work/inst" >/dev/null 2>&1
+unit=$work/inst/lib/systemd/system/tcpconnlat-exporter.service
+if ! command -v systemd-analyze >/dev/null; then
+	not_ok "systemd-analyze verify accepts the unit" "systemd-analyze missing (make test-deps)"
+elif out=$(systemd-analyze verify "$unit" 2>&1) && [ -z "$out" ]; then
+	ok "systemd-analyze verify accepts the unit"
+else
+	not_ok "systemd-analyze verify accepts the unit" "$(tr '\n' '|' <<<"$out")"
+fi
+# Least privilege: only the capabilities BPF needs, and systemd's exposure score "OK" (<= 3).
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+score=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null | sed -n 's/.*exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+if [ "$caps" = "CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH" ] && grep -qx NoNewPrivileges=yes "$unit" &&
+	grep -qx ProtectSystem=strict "$unit" && awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 3.0) }'; then
+	ok "the unit runs with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH only; exposure $score"
+else
+	not_ok "the unit runs with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH only" "caps '$caps', exposure '$score'"
+fi
+make uninstall DESTDIR="$work/dest" prefix=/opt/t >/dev/null 2>&1
+if [ -z "$(find "$work/dest" -type f)" ]; then
+	ok "make uninstall removes all make install installed (binary, man page, completion, unit)"
+else
+	not_ok "make uninstall removes all make install installed" "left: $(find "$work/dest" -type f)"
 fi
 
 make clean >/dev/null 2>&1

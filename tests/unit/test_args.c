@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 #include "unit.h"
 #include "args.h"
@@ -1034,6 +1036,152 @@ static void test_pid_check_thread(void **state)
 
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
+/* ---- --metrics, --textfile, --max-series ---- */
+
+static void assert_listen(const char *arg, int af, const char *addr, int port)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&P.cfg.metrics_addr;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&P.cfg.metrics_addr;
+	char text[INET6_ADDRSTRLEN];
+
+	PARSE("--metrics", arg);
+	assert_run();
+	assert_true(P.cfg.exporter);
+	assert_string_equal(P.cfg.metrics_text, arg);
+	assert_int_equal(P.cfg.metrics_addr.ss_family, af);
+	if (af == AF_INET) {
+		assert_int_equal(P.cfg.metrics_addrlen, sizeof(*s4));
+		assert_int_equal(ntohs(s4->sin_port), port);
+		inet_ntop(AF_INET, &s4->sin_addr, text, sizeof(text));
+	} else {
+		assert_int_equal(P.cfg.metrics_addrlen, sizeof(*s6));
+		assert_int_equal(ntohs(s6->sin6_port), port);
+		inet_ntop(AF_INET6, &s6->sin6_addr, text, sizeof(text));
+	}
+	assert_string_equal(text, addr);
+}
+
+static void test_metrics_listen(void **state)
+{
+	(void)state;
+	/* A bare port is this machine only; anything wider is spelled out. */
+	assert_listen("9190", AF_INET, "127.0.0.1", 9190);
+	assert_listen("1", AF_INET, "127.0.0.1", 1);
+	assert_listen("65535", AF_INET, "127.0.0.1", 65535);
+	assert_listen("0.0.0.0:9190", AF_INET, "0.0.0.0", 9190);
+	assert_listen("10.1.2.3:80", AF_INET, "10.1.2.3", 80);
+	assert_listen("[::]:9190", AF_INET6, "::", 9190);
+	assert_listen("[::1]:9190", AF_INET6, "::1", 9190);
+	assert_listen("[fe80::1]:443", AF_INET6, "fe80::1", 443);
+}
+
+static void test_metrics_listen_bad(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"0",
+		"65536",
+		"99999999999999999999",
+		"-1",
+		"+80",
+		" 80",
+		"80 ",
+		"0x50",
+		"http",
+		":80",
+		"1.2.3.4:",
+		"1.2.3.4:0",
+		"1.2.3:80",
+		"localhost:80",
+		"::1:80",
+		"::",
+		"[::1]",
+		"[::1]80",
+		"[::1]:",
+		"[1.2.3.4]:80",
+		"[::1:80",
+		"::]:80",
+		"1.2.3.4:80:80",
+		"[::1]:80x",
+		"*:80",
+		"1.2.3.4/8:80",
+	};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!parse_listen(bad[i], &ss, &len))
+			fail_because("parse_listen accepted '%s'", bad[i]);
+		PARSE("--metrics", bad[i]);
+		assert_usage("invalid --metrics");
+		assert_usage_quoted(bad[i]);
+	}
+}
+
+static void test_metrics_implies(void **state)
+{
+	(void)state;
+	/* Failures and SYN retransmissions are always counted; the cap has its default. */
+	PARSE("--metrics", "9190");
+	assert_run();
+	assert_true(P.cfg.failed);
+	assert_true(P.cfg.retrans);
+	assert_false(P.cfg.hist);
+	assert_int_equal(P.cfg.max_series, MAX_SERIES_DEFAULT);
+	assert_int_equal(P.cfg.interval, 0);
+	assert_null(P.cfg.textfile);
+	PARSE("--textfile", "/tmp/x.prom");
+	assert_run();
+	assert_true(P.cfg.exporter);
+	assert_string_equal(P.cfg.textfile, "/tmp/x.prom");
+	assert_int_equal(P.cfg.interval, TEXTFILE_INTERVAL_DEFAULT);
+	assert_null(P.cfg.metrics_text);
+	PARSE("--textfile", "x.prom", "-i", "1", "--metrics", "[::]:1", "--by", "dest",
+	      "--max-series", "7", "-P", "80", "-x", "-r");
+	assert_run();
+	assert_int_equal(P.cfg.interval, 1);
+	assert_int_equal(P.cfg.hist_by, HIST_BY_DEST);
+	assert_int_equal(P.cfg.max_series, 7);
+	assert_int_equal(P.cfg.ndports, 1);
+}
+
+static void test_metrics_conflicts(void **state)
+{
+	(void)state;
+	PARSE("--metrics", "9190", "-H");
+	assert_usage("-H does not go with --metrics");
+	PARSE("--metrics", "9190", "-j");
+	assert_usage("-j does not go with --metrics");
+	PARSE("--textfile", "a", "-c", "5");
+	assert_usage("-c does not go with --textfile");
+	PARSE("--metrics", "9190", "-t");
+	assert_usage("-t does not go with");
+	PARSE("--metrics", "9190", "-L");
+	assert_usage("-L does not go with");
+	PARSE("--metrics", "9190", "-G");
+	assert_usage("-G does not go with");
+	PARSE("--metrics", "9190", "-i", "5");
+	assert_usage("-i needs -H/--histogram or --textfile");
+	PARSE("--max-series", "5");
+	assert_usage("--max-series needs --metrics or --textfile");
+	PARSE("-H", "--max-series", "5");
+	assert_usage("--max-series needs --metrics or --textfile");
+	PARSE("--metrics", "1", "--max-series", "0");
+	assert_usage_quoted("0");
+	PARSE("--metrics", "1", "--max-series", "10241");
+	assert_usage("'10241' out of range (1..10240)");
+	PARSE("--metrics", "1", "--max-series", "x");
+	assert_usage_quoted("x");
+	PARSE("--textfile", "");
+	assert_usage("empty --textfile");
+	PARSE("--textfile", "/tmp/");
+	assert_usage_quoted("/tmp/");
+	PARSE("--metrics", "1", "--metrics", "2");
+	assert_usage("given twice");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1088,6 +1236,10 @@ int main(void)
 		T(test_pid_check_process),
 		T(test_pid_check_missing),
 		T(test_pid_check_thread),
+		T(test_metrics_listen),
+		T(test_metrics_listen_bad),
+		T(test_metrics_implies),
+		T(test_metrics_conflicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -545,6 +545,29 @@ EOF
 	rm -f "$d/ready" "$d/go"
 }
 
+# --textfile (the exporter) on this backend: connects across the veth counted in the kernel,
+# failures by reason. Nothing listens on 8009: refused.
+run_metrics() {
+	local b=$1 d=/tmp/$1/metrics i=0
+	mkdir -p "$d"
+	mark "$b: metrics"
+	tcpconnlat --textfile "$d/m.prom" -i 1 --by dport -P 8001,8009 --backend="$b" >"$d/out" 2>"$d/err" &
+	mt=$!
+	while ! grep -q '^tcpconnlat: tracing' "$d/err" && kill -0 $mt 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec cli tconn -n 3 10.200.0.2 8001 >/dev/null
+	ip netns exec cli tconn 10.200.0.2 8009 >/dev/null
+	stop $mt
+	rc=$?
+	check "$b" "--textfile: _count 3 for dport 8001, failures_total{reason=refused} 1 for 8009, exit 0" \
+		"status $rc: $(grep -E '_count|refused|syn_retransmits_total\{' "$d/m.prom" | tr '\n' '|') $(tail -2 "$d/err" | tr '\n' '|')" \
+		[ $rc = 0 -a "$(grep -cx 'tcpconnlat_connect_duration_seconds_count{dport="8001"} 3' "$d/m.prom")" = 1 -a \
+		"$(grep -cx 'tcpconnlat_connect_failures_total{dport="8009",reason="refused"} 1' "$d/m.prom")" = 1 -a \
+		"$(grep -cx 'tcpconnlat_syn_retransmits_total{dport="8001"} 0' "$d/m.prom")" = 1 ]
+}
+
 ip netns exec cli sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv tmode serve 10.200.0.2 8006 >/tmp/srv6 &
@@ -576,6 +599,7 @@ for b in fentry kprobe tracepoint; do
 		run_backend $b
 		run_modes $b
 		run_containers $b
+		run_metrics $b
 		;;
 	esac
 done

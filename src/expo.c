@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "expo.h"
+#include "format.h"
+
+void sb_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cap;
+	char *p;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += n;
+			return;
+		}
+		cap = b->cap ? b->cap * 2 : 64 * 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+void sb_free(struct strbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int expo_series_init(struct expo_series *s, size_t max)
+{
+	memset(s, 0, sizeof(*s));
+	s->keys = calloc(max ? max : 1, sizeof(*s->keys));
+	s->max = max;
+	return s->keys ? 0 : -1;
+}
+
+void expo_series_free(struct expo_series *s)
+{
+	free(s->keys);
+	memset(s, 0, sizeof(*s));
+}
+
+size_t expo_le(int i, char *buf, size_t len)
+{
+	unsigned long long us = 1ull << (i + 1);
+	int n = snprintf(buf, len, "%llu.%06llu", us / 1000000, us % 1000000);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+}
+
+size_t expo_escape(const char *s, char *out, size_t len)
+{
+	size_t pos = 0;
+
+	for (; *s; s++) {
+		const char *rep = *s == '\\'   ? "\\\\"
+				  : *s == '"'  ? "\\\""
+				  : *s == '\n' ? "\\n"
+					       : NULL;
+		size_t n = rep ? 2 : 1;
+
+		if (pos + n + 1 > len)
+			break;
+		if (rep)
+			memcpy(out + pos, rep, 2);
+		else
+			out[pos] = *s;
+		pos += n;
+	}
+	if (len)
+		out[pos] = '\0';
+	return pos;
+}
+
+/* The q of one Accept item ("type;version=1.0.0;q=0.5"): 1 unless it says otherwise. */
+static double accept_q(const char *item, size_t n)
+{
+	const char *p;
+
+	for (p = item; p + 2 < item + n; p++)
+		if ((p == item || p[-1] == ';' || p[-1] == ' ') && !strncasecmp(p, "q=", 2))
+			return strtod(p + 2, NULL);
+	return 1;
+}
+
+bool expo_wants_openmetrics(const char *accept)
+{
+	double om = 0, text = 0, q;
+	const char *p = accept;
+	size_t n, t;
+
+	while (p && *p) {
+		p += strspn(p, " \t,");
+		n = strcspn(p, ",");
+		t = strcspn(p, ";,");
+		while (t && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+			t--;
+		q = accept_q(p, n);
+		if (t == 28 && !strncasecmp(p, "application/openmetrics-text", t))
+			om = q > om ? q : om;
+		else if ((t == 10 && !strncasecmp(p, "text/plain", t)) ||
+			 (t == 6 && !strncasecmp(p, "text/*", t)) ||
+			 (t == 3 && !strncmp(p, "*/*", t)))
+			text = q > text ? q : text;
+		p += n;
+	}
+	return om > 0 && om >= text;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct hist_key));
+}
+
+static int cmp_entry_key(const void *a, const void *b)
+{
+	const struct hist_entry *x = a, *y = b;
+
+	return cmp_key(&x->key, &y->key);
+}
+
+static void hist_add_into(struct hist *to, const struct hist *h)
+{
+	int i;
+
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->slots[i] += h->slots[i];
+	to->count += h->count;
+	to->sum_us += h->sum_us;
+	to->failed += h->failed;
+	for (i = 0; i < FAIL_REASONS; i++)
+		to->fail_reasons[i] += h->fail_reasons[i];
+	to->syn_retrans += h->syn_retrans;
+}
+
+/*
+ * Moves the keys without a series of their own out of v[0..n) into *other; returns how many
+ * keep theirs (v sorted by key). Keys first seen now get a series while there is room.
+ */
+static size_t fold(struct expo_series *s, struct hist_entry *v, size_t n, struct hist *other)
+{
+	size_t i, kept = 0, known = s->n;
+
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry_key);
+	memset(other, 0, sizeof(*other));
+	s->folded = 0;
+	for (i = 0; i < n; i++) {
+		if (!bsearch(&v[i].key, s->keys, known, sizeof(*s->keys), cmp_key)) {
+			if (s->n >= s->max) {
+				hist_add_into(other, &v[i].hist);
+				s->folded++;
+				continue;
+			}
+			s->keys[s->n++] = v[i].key;
+		}
+		v[kept++] = v[i];
+	}
+	if (s->n > known)
+		qsort(s->keys, s->n, sizeof(*s->keys), cmp_key);
+	return kept;
+}
+
+#define LABEL_MAX (2 * CGROUP_TEXT_MAX + 64)
+
+static void label(char *buf, size_t len, const char *name, const char *value)
+{
+	size_t pos = strlen(buf), n = strlen(name);
+
+	/* name="value": a long value is cut at a whole character, never inside an escape. */
+	if (pos + (pos ? 1 : 0) + n + 4 > len)
+		return;
+	pos += snprintf(buf + pos, len - pos, "%s%s=\"", pos ? "," : "", name);
+	pos += expo_escape(value, buf + pos, len - pos - 1);
+	buf[pos++] = '"';
+	buf[pos] = '\0';
+}
+
+/* The labels of a key's series, without braces: `daddr="10.0.0.1",dport="443"`. */
+static void key_labels(enum hist_by by, struct cgroups *cg, const struct hist_key *k, bool other,
+		       char *buf, size_t len)
+{
+	char text[CGROUP_TEXT_MAX + 64];
+
+	buf[0] = '\0';
+	if (by == HIST_BY_DEST || by == HIST_BY_DADDR) {
+		if (!other)
+			hist_key_text(HIST_BY_DADDR, cg, k, text, sizeof(text));
+		label(buf, len, "daddr", other ? "other" : text);
+	}
+	if (by == HIST_BY_DEST || by == HIST_BY_DPORT) {
+		if (!other)
+			hist_key_text(HIST_BY_DPORT, cg, k, text, sizeof(text));
+		label(buf, len, "dport", other ? "other" : text);
+	}
+	if (by == HIST_BY_COMM || by == HIST_BY_PID || by == HIST_BY_CGROUP) {
+		if (!other)
+			hist_key_text(by, cg, k, text, sizeof(text));
+		label(buf, len, hist_by_name(by), other ? "other" : text);
+	}
+}
+
+/* name{labels,extra} value */
+static void sample(struct strbuf *b, const char *name, const char *labels, const char *extra,
+		   const char *value)
+{
+	bool any = labels[0] || extra[0];
+
+	sb_printf(b, "%s%s%s%s%s%s %s\n", name, any ? "{" : "", labels,
+		  labels[0] && extra[0] ? "," : "", extra, any ? "}" : "", value);
+}
+
+/* OpenMetrics names a counter family without its _total suffix. */
+static void family(struct strbuf *b, const char *name, const char *type, const char *help, bool om)
+{
+	size_t n = strlen(name);
+
+	if (om && !strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total"))
+		n -= 6;
+	sb_printf(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name, help, (int)n, name, type);
+}
+
+static void u64(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* A count of smaller units as seconds, exactly: 1500 us is "0.001500". */
+static void seconds(char *buf, size_t len, uint64_t v, uint64_t per_sec, int digits)
+{
+	snprintf(buf, len, "%llu.%0*llu", (unsigned long long)(v / per_sec), digits,
+		 (unsigned long long)(v % per_sec));
+}
+
+struct series {
+	char *labels;
+	const struct hist *h;
+};
+
+static void histograms(struct strbuf *b, const struct series *sv, size_t n, bool om)
+{
+	char extra[64], le[32], val[48];
+	uint64_t cum;
+	size_t k;
+	int i;
+
+	family(b, "tcpconnlat_connect_duration_seconds", "histogram",
+	       "Time from a TCP connect's first SYN to the SYN-ACK, successful connects only.", om);
+	for (k = 0; k < n; k++) {
+		cum = 0;
+		/* Slot 31 also holds everything longer: it is in +Inf only. */
+		for (i = 0; i < HIST_SLOTS - 1; i++) {
+			cum += sv[k].h->slots[i];
+			expo_le(i, le, sizeof(le));
+			snprintf(extra, sizeof(extra), "le=\"%s\"", le);
+			u64(val, sizeof(val), cum);
+			sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels, extra,
+			       val);
+		}
+		/* The count as the buckets add up, so that +Inf is never below a bucket when a
+		 * connect was read half-added. */
+		cum += sv[k].h->slots[HIST_SLOTS - 1];
+		u64(val, sizeof(val), cum);
+		sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels, "le=\"+Inf\"",
+		       val);
+		seconds(val, sizeof(val), sv[k].h->sum_us, 1000000, 6);
+		sample(b, "tcpconnlat_connect_duration_seconds_sum", sv[k].labels, "", val);
+		u64(val, sizeof(val), cum);
+		sample(b, "tcpconnlat_connect_duration_seconds_count", sv[k].labels, "", val);
+	}
+}
+
+static void failures(struct strbuf *b, const struct series *sv, size_t n, bool om)
+{
+	char extra[64], val[32];
+	size_t k;
+	int r;
+
+	family(b, "tcpconnlat_connect_failures_total", "counter",
+	       "TCP connects that failed, by reason: refused, timeout, unreach, aborted (closed "
+	       "while connecting) or error (any other errno).",
+	       om);
+	for (k = 0; k < n; k++) {
+		for (r = 0; r < FAIL_REASONS; r++) {
+			snprintf(extra, sizeof(extra), "reason=\"%s\"", fail_reason_name(r));
+			u64(val, sizeof(val), sv[k].h->fail_reasons[r]);
+			sample(b, "tcpconnlat_connect_failures_total", sv[k].labels, extra, val);
+		}
+	}
+	family(b, "tcpconnlat_syn_retransmits_total", "counter",
+	       "SYNs retransmitted by TCP connects (successful or not) before their outcome.", om);
+	for (k = 0; k < n; k++) {
+		u64(val, sizeof(val), sv[k].h->syn_retrans);
+		sample(b, "tcpconnlat_syn_retransmits_total", sv[k].labels, "", val);
+	}
+}
+
+static void self_metrics(struct strbuf *b, const struct expo_self *self, size_t folded, bool om)
+{
+	char extra[128], val[48], esc[64];
+	size_t i;
+
+	family(b, "tcpconnlat_build_info", "gauge",
+	       "Always 1: the tool's version and the attach backend it runs with.", om);
+	expo_escape(self->backend ? self->backend : "?", esc, sizeof(esc));
+	snprintf(extra, sizeof(extra), "version=\"%s\",backend=\"%s\"",
+		 self->version ? self->version : "?", esc);
+	sample(b, "tcpconnlat_build_info", "", extra, "1");
+	family(b, "tcpconnlat_uncounted_connects_total", "counter",
+	       "Connects missing from the metrics: keys_full (the kernel's map of label sets "
+	       "was full), inflight_full (too many handshakes at once, never timed), "
+	       "pending_full (too many threads inside connect(), an early failure unseen).",
+	       om);
+	u64(val, sizeof(val), self->keys_full);
+	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"keys_full\"", val);
+	u64(val, sizeof(val), self->inflight_full);
+	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"inflight_full\"", val);
+	u64(val, sizeof(val), self->pending_full);
+	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"pending_full\"", val);
+	family(b, "tcpconnlat_bpf_runs_missed_total", "counter",
+	       "Runs of the tool's BPF programs the kernel skipped (one already running on that "
+	       "CPU): up to as many connects unseen.",
+	       om);
+	u64(val, sizeof(val), self->runs_missed);
+	sample(b, "tcpconnlat_bpf_runs_missed_total", "", "", val);
+	family(b, "tcpconnlat_overflow_keys", "gauge",
+	       "Label sets beyond --max-series, whose connects are counted in the series "
+	       "labelled \"other\".",
+	       om);
+	u64(val, sizeof(val), folded);
+	sample(b, "tcpconnlat_overflow_keys", "", "", val);
+	if (!self->bpf_stats)
+		return;
+	family(b, "tcpconnlat_bpf_run_seconds_total", "counter",
+	       "CPU time spent in each BPF program (kernel.bpf_stats_enabled=1).", om);
+	for (i = 0; i < self->nprogs; i++) {
+		snprintf(extra, sizeof(extra), "program=\"%s\"", self->progs[i].name);
+		seconds(val, sizeof(val), self->progs[i].run_ns, 1000000000, 9);
+		sample(b, "tcpconnlat_bpf_run_seconds_total", "", extra, val);
+	}
+	family(b, "tcpconnlat_bpf_runs_total", "counter",
+	       "Runs of each BPF program (kernel.bpf_stats_enabled=1).", om);
+	for (i = 0; i < self->nprogs; i++) {
+		snprintf(extra, sizeof(extra), "program=\"%s\"", self->progs[i].name);
+		u64(val, sizeof(val), self->progs[i].runs);
+		sample(b, "tcpconnlat_bpf_runs_total", "", extra, val);
+	}
+}
+
+void expo_render(struct strbuf *b, enum hist_by by, struct cgroups *cg, struct expo_series *s,
+		 struct hist_entry *v, size_t n, const struct expo_self *self, bool openmetrics)
+{
+	static const struct hist zero;
+	static char text[LABEL_MAX];
+	struct series *sv;
+	struct hist other;
+	size_t kept, k, ns = 0;
+
+	kept = fold(s, v, n, &other);
+	/* Every series, plus "other", or the one all-zero series of a run without --by. */
+	sv = calloc(kept + 1, sizeof(*sv));
+	if (!sv) {
+		b->oom = true;
+		return;
+	}
+	for (k = 0; k <= kept; k++) {
+		bool rest = k == kept;
+
+		if (rest && !s->folded && (by != HIST_BY_NONE || kept))
+			break;
+		key_labels(by, cg, rest ? NULL : &v[k].key, rest, text, sizeof(text));
+		sv[ns].labels = strdup(text);
+		if (!sv[ns].labels) {
+			b->oom = true;
+			goto cleanup;
+		}
+		sv[ns++].h = !rest ? &v[k].hist : s->folded ? &other : &zero;
+	}
+	histograms(b, sv, ns, openmetrics);
+	failures(b, sv, ns, openmetrics);
+	self_metrics(b, self, s->folded, openmetrics);
+	if (openmetrics)
+		sb_printf(b, "# EOF\n");
+cleanup:
+	for (k = 0; k < ns; k++)
+		free(sv[k].labels);
+	free(sv);
+}

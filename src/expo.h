@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/*
+ * --metrics, --textfile: the kernel's cumulative histograms as Prometheus text (exposition
+ * format 0.0.4, or OpenMetrics 1.0). No BPF and no I/O here.
+ */
+#ifndef TCPCONNLAT_EXPO_H
+#define TCPCONNLAT_EXPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cgroup.h"
+#include "hist.h"
+
+/* A growing text buffer; oom is set (and text stops growing) when memory runs out. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(struct strbuf *b);
+
+/* One BPF program's run statistics (kernel.bpf_stats_enabled=1). */
+struct prog_stat {
+	char name[32];
+	uint64_t run_ns, runs;
+};
+
+#define EXPO_MAX_PROGS 32
+
+/* What the tool knows about itself, exported next to the connects. */
+struct expo_self {
+	const char *version, *backend;
+	uint64_t keys_full;	/* connects not counted: the kernel's key map was full */
+	uint64_t inflight_full; /* handshakes never timed: too many at once */
+	uint64_t pending_full;	/* connect() calls whose early failure went unseen */
+	uint64_t runs_missed;	/* runs of our programs the kernel skipped */
+	bool bpf_stats;		/* kernel.bpf_stats_enabled: progs[] are meaningful */
+	struct prog_stat progs[EXPO_MAX_PROGS];
+	size_t nprogs;
+};
+
+/*
+ * --max-series: the keys that have series of their own, the first max seen (in key order
+ * within one scrape), for the whole run. A key never moves between its own series and the
+ * "other" one, so every exported counter only grows.
+ */
+struct expo_series {
+	struct hist_key *keys; /* sorted */
+	size_t n, max;
+	size_t folded; /* keys counted in "other" at the last render */
+};
+
+int expo_series_init(struct expo_series *s, size_t max);
+void expo_series_free(struct expo_series *s);
+
+/*
+ * Appends the whole exposition to b: the histograms in v[0..n) (cumulative, distinct keys,
+ * any order; v is reordered), one series per key by --by (labels named after by; no label
+ * for HIST_BY_NONE), keys past s->max added up in a series whose labels say "other", then
+ * the self-metrics. cg names cgroups (may be NULL unless by is HIST_BY_CGROUP).
+ */
+void expo_render(struct strbuf *b, enum hist_by by, struct cgroups *cg, struct expo_series *s,
+		 struct hist_entry *v, size_t n, const struct expo_self *self, bool openmetrics);
+
+/* Content types of the two formats. */
+#define EXPO_TEXT_TYPE	      "text/plain; version=0.0.4; charset=utf-8"
+#define EXPO_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* True when an HTTP Accept header asks for OpenMetrics (as Prometheus's scraper does). */
+bool expo_wants_openmetrics(const char *accept);
+
+/* le of bucket i (slots 0..i): 2^(i+1) microseconds, in seconds, as text. */
+size_t expo_le(int i, char *buf, size_t len);
+
+/* Label-value escaping of the text format: backslash, double quote and newline. */
+size_t expo_escape(const char *s, char *out, size_t len);
+
+#endif
