@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "port.h"
 
 static int make_addr(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -45,18 +46,6 @@ static int make_addr(const char *host, int port, struct sockaddr_storage *ss, so
 		return AF_INET6;
 	}
 	return -1;
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 int main(int argc, char **argv)

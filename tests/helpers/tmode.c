@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "port.h"
 
 struct target {
 	struct sockaddr_storage ss;
@@ -60,18 +61,6 @@ static int target_of(const char *host, const char *port, struct target *t)
 	}
 	fprintf(stderr, "tmode: bad address '%s'\n", host);
 	return -1;
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 /* Waits for a connect in progress to end; 0 or the errno it ended with. */

@@ -17,18 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
+#include "port.h"
 
 int main(int argc, char **argv)
 {
