@@ -89,6 +89,7 @@ static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
 	tracer_untracked(ex->t, &u);
 	self.inflight_full = u.inflight_full;
 	self.pending_full = u.pending_full;
+	self.unseen = u.outcome_unseen;
 	self.runs_missed = tracer_runs_missed(ex->t);
 	self.bpf_stats = bpf_stats_enabled();
 	if (self.bpf_stats)

@@ -319,6 +319,7 @@ static void test_bpf_stats(void **state)
 	self.keys_full = 3;
 	self.inflight_full = 4;
 	self.pending_full = 5;
+	self.unseen = 7;
 	self.runs_missed = 6;
 	assert_int_equal(expo_series_init(&s, 10), 0);
 	t = render(HIST_BY_NONE, &s, NULL, 0, &self, false);
@@ -328,6 +329,7 @@ static void test_bpf_stats(void **state)
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"keys_full\"} 3");
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"inflight_full\"} 4");
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"pending_full\"} 5");
+	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"unseen\"} 7");
 	assert_line(t, "tcpconnlat_bpf_runs_missed_total 6");
 	assert_grammar(t);
 	free(t);
