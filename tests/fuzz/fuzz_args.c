@@ -104,9 +104,9 @@ static void check_run(const struct parsed *p, const char *buf, size_t size)
 	CHECK(c->pid <= PID_MAX, p);
 	CHECK(c->min_us <= (uint64_t)(MIN_MS_MAX * 1000), p);
 	CHECK(c->af == 0 || c->af == AF_INET || c->af == AF_INET6, p);
-	CHECK(c->hist_by >= HIST_BY_NONE && c->hist_by <= HIST_BY_PID, p);
+	CHECK(c->hist_by >= HIST_BY_NONE && c->hist_by <= HIST_BY_CGROUP, p);
 	CHECK(c->interval <= INTERVAL_MAX, p);
-	CHECK(c->hist || (!c->interval && c->hist_by == HIST_BY_NONE), p);
+	CHECK(c->hist || c->exporter || (!c->interval && c->hist_by == HIST_BY_NONE), p);
 	CHECK(c->count <= COUNT_MAX && !(c->hist && c->count), p);
 	CHECK(c->duration <= DURATION_MAX, p);
 	CHECK(c->buffer_pages >= 1 && c->buffer_pages <= BUFFER_PAGES_MAX, p);
@@ -136,7 +136,8 @@ static void check_run(const struct parsed *p, const char *buf, size_t size)
 	CHECK(c->cgroup_fd == 0, p);
 	CHECK(c->backend >= BACKEND_AUTO && c->backend <= BACKEND_TRACEPOINT, p);
 	CHECK(in_args(c->comm, buf, size) && in_args(c->cgroup_path, buf, size) &&
-		      in_args(c->btf_path, buf, size) && in_args(c->daddr_text, buf, size),
+		      in_args(c->btf_path, buf, size) && in_args(c->daddr_text, buf, size) &&
+		      in_args(c->metrics_text, buf, size) && in_args(c->textfile, buf, size),
 	      p);
 }
 
@@ -150,6 +151,8 @@ static struct config relative(const struct config *c, const char *buf)
 	REL(cgroup_path);
 	REL(btf_path);
 	REL(daddr_text);
+	REL(metrics_text);
+	REL(textfile);
 #undef REL
 	return r;
 }
