@@ -369,7 +369,8 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct con
  * waited a retransmission timeout; only a SYN clearly later than ts_ns (a deferred one)
  * moves the start.
  */
-static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s, __u64 now)
+static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s,
+					   __u64 now)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 stamp = BPF_CORE_READ(tp, retrans_stamp), ago;
@@ -486,8 +487,8 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
-					    const struct connect_start *s, __u64 now_ns, bool failed,
-					    __u16 err)
+					    const struct connect_start *s, __u64 now_ns,
+					    bool failed, __u16 err)
 {
 	struct event e = {};
 
