@@ -591,6 +591,13 @@ size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 
 void tracer_detach(struct tracer *t)
 {
+	/*
+	 * tp_destroy_sock first: still attached after the programs that see connects end, it
+	 * would find the entries of the connects that ended in between and count each as an
+	 * end nobody saw (outcome_unseen) in the exit report.
+	 */
+	bpf_link__destroy(t->skel->links.tp_destroy_sock);
+	t->skel->links.tp_destroy_sock = NULL;
 	tcpconnlat_bpf__detach(t->skel);
 }
 

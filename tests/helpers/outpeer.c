@@ -30,6 +30,9 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
 }
 
+/* The last byte copied: the status line must start a line of its own. */
+static char last = '\n';
+
 /* Copies what is readable on fd to stdout; false at EOF or on an error. */
 static bool copy_out(int fd)
 {
@@ -40,6 +43,7 @@ static bool copy_out(int fd)
 		return n < 0 && errno == EINTR;
 	fwrite(buf, 1, n, stdout);
 	fflush(stdout);
+	last = buf[n - 1];
 	return true;
 }
 
@@ -97,6 +101,9 @@ int main(int argc, char **argv)
 		line[0] = '\0';
 	close(fds[0]);
 	closed = now_ms();
+	/* Closed in the middle of a line (a busy CMD): end it, or "status=" would join it. */
+	if (last != '\n')
+		putchar('\n');
 
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (now_ms() - closed > 10000) {
