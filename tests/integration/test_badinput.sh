@@ -12,16 +12,22 @@ command -v strace >/dev/null || { not_ok "strace is installed" "needed to see bp
 
 tried=0
 
-# bad WANT ARGS...: one case. WANT is a fixed string the error line must contain.
-bad() {
-	local want=$1 rc lines calls name
-	shift
+# run_input ARGS...: runs the tool on one input under strace; sets name, rc, lines (of
+# stderr, in $WORK/bad.err; stdout in $WORK/bad.out) and calls (its bpf() calls).
+run_input() {
 	name="$(printf '%q ' "$@")"
 	tried=$((tried + 1))
 	strace -f -qq -e trace=bpf -o "$WORK/strace" "$T" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
 	rc=$?
 	lines=$(wc -l <"$WORK/bad.err")
 	calls=$(grep -c 'bpf(' "$WORK/strace")
+}
+
+# bad WANT ARGS...: one case. WANT is a fixed string the error line must contain.
+bad() {
+	local want=$1 rc lines calls name
+	shift
+	run_input "$@"
 	if [ "$rc" = 2 ] && [ "$lines" = 1 ] && grep -qF -- "$want" "$WORK/bad.err" &&
 		[ ! -s "$WORK/bad.out" ] && [ "$calls" = 0 ]; then
 		ok "bad input: ${name% }: exit 2, one line naming it, no bpf()"
@@ -157,12 +163,7 @@ bad "'---'" ---
 cannot() {
 	local want=$1 rc lines calls name
 	shift
-	name="$(printf '%q ' "$@")"
-	tried=$((tried + 1))
-	strace -f -qq -e trace=bpf -o "$WORK/strace" "$T" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
-	rc=$?
-	lines=$(wc -l <"$WORK/bad.err")
-	calls=$(grep -c 'bpf(' "$WORK/strace")
+	run_input "$@"
 	if [ "$rc" = 1 ] && [ "$lines" = 1 ] && [ "$calls" = 0 ] && grep -qF -- "$want" "$WORK/bad.err"; then
 		ok "cannot: ${name% }: exit 1, one line naming it, no bpf()"
 	else
