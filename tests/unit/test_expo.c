@@ -20,24 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "expo.h"
 #include "format.h"
 #include "textfile.h"
-
-/* Adds n connects of latency us to h, as the kernel's hist_add() does. */
-static void add(struct hist *h, uint64_t us, uint64_t n)
-{
-	int slot = 0;
-	uint64_t v = us;
-
-	while (v > 1 && slot < HIST_SLOTS - 1) {
-		v >>= 1;
-		slot++;
-	}
-	h->slots[slot] += n;
-	h->count += n;
-	h->sum_us += us * n;
-}
 
 static struct hist_entry dest(const char *addr, uint16_t port)
 {

@@ -10,26 +10,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "hist.h"
-
-/* Adds n connects of latency us, as the kernel does. */
-static void add(struct hist *h, uint64_t us, uint64_t n)
-{
-	int slot = 0;
-	uint64_t v = us;
-
-	if (!n)
-		return;
-	while (v > 1 && slot < HIST_SLOTS - 1) {
-		v >>= 1;
-		slot++;
-	}
-	h->slots[slot] += n;
-	h->count += n;
-	h->sum_us += us * n;
-	if (us > h->max_us)
-		h->max_us = us;
-}
 
 static void test_percentile_empty(void **state)
 {

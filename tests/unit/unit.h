@@ -3,11 +3,33 @@
 #ifndef TCPCONNLAT_TESTS_UNIT_H
 #define TCPCONNLAT_TESTS_UNIT_H
 
+#include <stdint.h>
+#include "tcpconnlat.h"
+
 /* Fails the test with a TAP diagnostic line ("# ...") on stdout, in order with the results. */
 #define fail_because(fmt, ...)                             \
 	do {                                               \
 		print_message("# " fmt "\n", __VA_ARGS__); \
 		fail();                                    \
 	} while (0)
+
+/* Adds n connects of latency us to h, as the kernel's hist_add() does. */
+static inline void add(struct hist *h, uint64_t us, uint64_t n)
+{
+	int slot = 0;
+	uint64_t v = us;
+
+	if (!n)
+		return;
+	while (v > 1 && slot < HIST_SLOTS - 1) {
+		v >>= 1;
+		slot++;
+	}
+	h->slots[slot] += n;
+	h->count += n;
+	h->sum_us += us * n;
+	if (us > h->max_us)
+		h->max_us = us;
+}
 
 #endif
