@@ -70,17 +70,13 @@ start_quiet_tracer() { start_until "$1" err '^tcpconnlat: (using the|tracing)' "
 # start_dropsyn OUT ARGS...: dropsyn (in $DROP_NETNS if set) in the background, its output
 # in OUT; waits until it is attached. Sets DROP_PID; stop_dropsyn ends it.
 start_dropsyn() {
-	local out=$1 i prefix=()
+	local out=$1 prefix=()
 	shift
 	[ -n "${DROP_NETNS:-}" ] && prefix=(ip netns exec "$DROP_NETNS")
 	"${prefix[@]}" "$B/dropsyn" "$@" >"$out" 2>&1 &
 	DROP_PID=$!
 	BG_PIDS+=("$DROP_PID")
-	for i in $(seq 100); do
-		grep -q ready "$out" && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for 5 grep -qs ready "$out"
 }
 
 stop_dropsyn() {
@@ -89,7 +85,10 @@ stop_dropsyn() {
 }
 
 # stop_tracer PID [SECS]: SIGINT, then the exit status (124 if it did not exit within SECS,
-# default 2).
+# default 2). The tool detaches and then drains its buffers: everything the kernel emitted
+# before the signal is printed (or counted lost). So a connect whose client has returned
+# needs no wait before stop_tracer, not even for a check that it is NOT printed; wait (with
+# wait_for) only for what comes later: a timeout, a periodic report, a -v line.
 stop_tracer() {
 	local pid=$1 i
 	kill -INT "$pid" 2>/dev/null
@@ -117,7 +116,7 @@ row_for() { awk -v f="$2" -v v="$3" 'NR > 1 && $f == v' "$1"; }
 # Background tconn that waits for "go": sets CONN_PID; its output goes to $WORK/NAME.conn.
 # With CONN_NETNS set it runs in that network namespace (ip netns exec keeps the PID).
 start_waiting_conn() {
-	local name=$1 i prefix=()
+	local name=$1 prefix=()
 	shift
 	[ -n "${CONN_NETNS:-}" ] && prefix=(ip netns exec "$CONN_NETNS")
 	mkfifo "$WORK/$name.go"
@@ -125,11 +124,7 @@ start_waiting_conn() {
 	CONN_PID=$!
 	BG_PIDS+=("$CONN_PID")
 	exec {GO_FD}>"$WORK/$name.go"
-	for i in $(seq 100); do
-		grep -q '^pid=' "$WORK/$name.conn" && return 0
-		sleep 0.02
-	done
-	return 1
+	wait_for 2 grep -qs '^pid=' "$WORK/$name.conn"
 }
 
 # release_conn: lets the waiting tconn connect, and waits for it to finish.
@@ -139,15 +134,40 @@ release_conn() {
 	wait "$CONN_PID"
 }
 
-# Waits up to 2 s for FILE to have a line matching the awk condition COND.
-wait_line() {
-	local i
-	for i in $(seq 40); do
-		awk "NR > 1 && ($2) { found = 1 } END { exit !found }" "$1" && return 0
+# wait_for SECS COMMAND...: true as soon as COMMAND succeeds (tried every 50 ms); false once
+# SECS (whole) seconds have passed, saying on stderr what did not come, so that the case
+# that then fails is explained. The tests wait for what they await with it, never with a
+# fixed sleep; a sleep that stays says why time itself is needed.
+wait_for() {
+	local end=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000))
+	shift
+	until "$@"; do
+		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ]; then
+			echo "# gave up waiting for: $*" >&2
+			return 1
+		fi
 		sleep 0.05
 	done
-	return 1
 }
+
+# gone PID: no process PID any more (a child that has exited counts until waited for).
+gone() { ! kill -0 "$1" 2>/dev/null || grep -qs '^State:.*Z' /proc/"$1"/status; }
+
+# has_lines FILE N: FILE exists and has at least N lines.
+has_lines() {
+	local n
+	n=$(wc -l 2>/dev/null <"$1")
+	[ "${n:-0}" -ge "$2" ]
+}
+
+# wait_lines FILE N [SECS]: until FILE has N lines or more (a header counts); default 10 s.
+wait_lines() { wait_for "${3:-10}" has_lines "$1" "$2"; }
+
+# has_line FILE COND: a line after the header matches the awk condition COND.
+has_line() { awk "NR > 1 && ($2) { found = 1 } END { exit !found }" "$1" 2>/dev/null; }
+
+# wait_line FILE COND: until FILE has a line after the header matching COND; at most 2 s.
+wait_line() { wait_for 2 has_line "$1" "$2"; }
 
 # map_entries PID NAME: how many entries the BPF map NAME held by process PID has (its
 # descriptors' fdinfo names the map ids; bpftool reads them).
