@@ -55,11 +55,8 @@ for i in "${!NAMES[@]}"; do
 	lports[i]=$(lport_of "$(conn -c "${NAMES[i]}" -l 127.0.0.1 $((PORT + i)))")
 done
 last=$((${#NAMES[@]} - 1))
-wait_line "$WORK/text.out" "\$5 == ${lports[last]}"
-for n in $(seq 40); do
-	grep -q "\"lport\":${lports[last]}," "$WORK/json.out" && break
-	sleep 0.05
-done
+wait_line "$WORK/text.out" "\$5 == ${lports[last]} && \$7 == $((PORT + last))"
+wait_for 2 grep -qs "\"lport\":${lports[last]},\"daddr\":\"127.0.0.1\",\"dport\":$((PORT + last))," "$WORK/json.out"
 stop_tracer "$TEXT_PID"
 stop_tracer "$JSON_PID"
 
@@ -81,12 +78,14 @@ for i in "${!NAMES[@]}"; do
 		not_ok "COMM $label: the helper connected" "no lport"
 		continue
 	fi
-	row=$(row_for "$WORK/text.out" 5 "$lp")
+	# By local and remote port: other processes on the machine reuse local ports.
+	row=$(awk -v p="$lp" -v dp=$((PORT + i)) 'NR > 1 && $5 == p && $7 == dp' "$WORK/text.out")
 	want=$(expect_text "$name")
 	got=$(awk '{ print NF "|" $2 "|" $3 "|" $7 }' <<<"$row")
 	expect "COMM $label: one text row, 8 columns, escaped as '$want'" "row: '$row'" \
 		test "$(grep -c . <<<"$row")|$got" = "1|8|$want|4|$((PORT + i))"
-	obj=$(jq -c --argjson p "$lp" 'select(.lport == $p)' "$WORK/json.out")
+	obj=$(jq -c --argjson p "$lp" --argjson dp $((PORT + i)) 'select(.lport == $p and .dport == $dp)' \
+		"$WORK/json.out")
 	expect "COMM $label: one JSON object, its comm byte for byte" "object: $obj" \
 		test "$(grep -c . <<<"$obj")|$(jq -j .comm <<<"$obj" | od -An -v -tx1 | tr -d ' \n')" = \
 		"1|$(json_hex "$name")"
