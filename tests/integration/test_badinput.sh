@@ -174,7 +174,7 @@ cannot() {
 "$B/tconn" -s 127.0.0.1 41598 >"$WORK/held" &
 HOLD=$!
 BG_PIDS+=("$HOLD")
-for i in $(seq 100); do grep -q listening "$WORK/held" && break; sleep 0.05; done
+wait_for 5 grep -qs listening "$WORK/held"
 cannot "cannot listen on --metrics '41598': Address already in use" --metrics 41598
 cannot "cannot listen on --metrics '127.0.0.1:41598': Address already in use" --metrics 127.0.0.1:41598
 kill "$HOLD"
@@ -187,11 +187,9 @@ cannot "cannot write --textfile '$WORK': Is a directory" --textfile "$WORK"
 LG=$!
 BG_PIDS+=("$LG")
 tid=""
-for i in $(seq 50); do
-	tid=$(ls /proc/"$LG"/task 2>/dev/null | grep -vx "$LG" | head -1)
-	[ -n "$tid" ] && break
-	sleep 0.05
-done
+# thread_of: sets tid to a task of loadgen that is not its main thread, once there is one.
+thread_of() { tid=$(ls /proc/"$LG"/task 2>/dev/null | grep -vx "$LG" | head -1); [ -n "$tid" ]; }
+wait_for 3 thread_of
 if [ -n "$tid" ]; then
 	bad "PID $tid is a thread of process $LG" -p "$tid"
 else

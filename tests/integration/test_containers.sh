@@ -19,10 +19,8 @@ own_netns 2
 BG_PIDS+=($!)
 ip netns exec "$NS" "$B/tconn" -s 127.0.0.1 $DROP_PORT >"$WORK/srv2" &
 BG_PIDS+=($!)
-for i in $(seq 100); do
-	[ "$(cat "$WORK/srv" "$WORK/srv2" | grep -c listening)" = 2 ] && break
-	sleep 0.05
-done
+both_listen() { [ "$(cat "$WORK/srv" "$WORK/srv2" | grep -c listening)" = 2 ]; }
+wait_for 5 both_listen || not_ok "the two servers listen" "$(cat "$WORK/srv" "$WORK/srv2")"
 
 # ---- PID namespaces ----
 # The part inside the namespace runs as a script of its own (below); it and this side meet
@@ -59,7 +57,7 @@ echo go >&3
 echo go >&4
 exec 3>&- 4>&-
 wait %2 %3
-sleep 0.5
+# No wait: the tracers print, at SIGINT, what the kernel emitted before it.
 kill -INT $all $pid
 wait $all $pid
 EOF
@@ -68,7 +66,8 @@ host_tracer=$TRACER_PID
 WORK=$WORK T=$T B=$B PORT=$PORT unshare -p -f --mount-proc bash "$WORK/inner.sh" \
 	>"$WORK/inner.log" 2>&1 &
 inner=$!
-for i in $(seq 300); do [ -e "$WORK/inner.ready" ] && break; sleep 0.05; done
+wait_for 15 test -e "$WORK/inner.ready" ||
+	not_ok "the namespace's tracers and clients start" "$(tail -3 "$WORK/inner.log")"
 host_nscli=$(pgrep -x nscli | head -1)
 outside=$("$B/tconn" -c outcli 127.0.0.1 $PORT)
 touch "$WORK/outer.done"
@@ -133,7 +132,9 @@ CONN_NETNS=$NS start_waiting_conn cg-gone 127.0.0.1 $DROP_PORT
 echo "$CONN_PID" >"$MNT/$CG/gone/cgroup.procs"
 echo go >&"$GO_FD"
 exec {GO_FD}>&-
-sleep 0.3
+# Its SYN is out (and dropped): the connect is in flight, its cgroup taken.
+in_flight() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$DROP_PORT )" | grep -q .; }
+wait_for 5 in_flight || not_ok "the connect to $DROP_PORT is in flight" "no socket in SYN-SENT"
 echo "$CONN_PID" >"$MNT/cgroup.procs"
 rmdir "$MNT/$CG/gone"
 wait "$CONN_PID"

@@ -54,13 +54,12 @@ ip netns exec "$NS" "$WORK/$LG" -H $HOLD:$HOLD_PORT -s 20 -r 20 -p $LOOP_PORT \
 	>"$WORK/hold.lg" 2>&1 &
 lg_pid=$!
 BG_PIDS+=("$lg_pid")
-for _ in $(seq 200); do
-	synsent=$(syn_sent)
-	[ "$synsent" -ge $HOLD ] && break
-	sleep 0.1
-done
+all_held() { [ "$(syn_sent)" -ge $HOLD ]; }
+wait_for 20 all_held
+synsent=$(syn_sent)
 # The -v lines come while it happens, before the tools exit.
-sleep 0.3
+said_untimed() { grep -q 'more connects untimed: more than' "$WORK/$1.err"; }
+wait_for 5 said_untimed plain && wait_for 5 said_untimed fail
 plain_v=$(grep -c 'more connects untimed: more than' "$WORK/plain.err")
 fail_v=$(grep -c 'more connects untimed: more than' "$WORK/fail.err")
 expect "the kernel held $HOLD handshakes at once ($synsent in SYN_SENT)" \
@@ -75,7 +74,7 @@ res=$(cat "$WORK/hold.lg")
 loop=$(field "$res" connects)
 expect "loadgen held $HOLD and made $loop paced connects meanwhile" "status $lg_rc: $res" \
 	test "$lg_rc:$(field "$res" held)" = "0:$HOLD" -a "${loop:-0}" -gt 0
-sleep 0.5
+# loadgen held its sockets past their timeouts and has exited: every outcome is emitted.
 stop_tracer "$plain_pid" 5
 plain_rc=$?
 stop_tracer "$fail_pid" 5
@@ -113,7 +112,9 @@ DROP_NETNS=$NS start_dropsyn "$WORK/drop2.out" -n 1000000000 $PEND_PORT ||
 start_tracer pend -v -x -L -n "$TC" || not_ok "the -x tracer starts" "$(cat "$WORK/pend.err")"
 pend_pid=$TRACER_PID
 res=$(ip netns exec "$NS" "$WORK/$TC" $THREADS 127.0.0.1 $PEND_PORT 2>&1)
-sleep 0.5
+# Every thread's connect() has returned, its timeout emitted: stop_tracer prints the rest.
+# The -v line comes from the run, not at exit.
+wait_for 5 grep -qs 'more connect() calls untracked: more than' "$WORK/pend.err"
 stop_tracer "$pend_pid" 5
 pend_rc=$?
 stop_dropsyn

@@ -106,7 +106,8 @@ unr_line=$(ip netns exec "$NS" "$B/tconn" 10.254.0.1 41205)
 unr6_line=$(ip netns exec "$NS" "$B/tconn" fd00:254::1 41205)
 fam_line=$(ip netns exec "$NS" "$B/tconn" -F 127.0.0.1 41206)
 unr_pid=$(echo go | ip netns exec "$NS" "$B/tconn" -w 10.254.0.1 41207 | sed -n 's/^pid=//p')
-for i in $(seq 40); do [ "$(awk 'NR > 1' "$WORK/all.out" | wc -l)" -ge 6 ] && break; sleep 0.05; done
+# The header and the six failed connects above.
+wait_lines "$WORK/all.out" 7 2
 
 expect "the timed-out connect timed out" "$(cat "$WORK/tmo.conn")" grep -q ETIMEDOUT "$WORK/tmo.conn"
 result_row "-x: a timed-out connect is 'timeout', SYNRTX = SYNs dropped - 1 ($dropped - 1)" \
@@ -150,15 +151,13 @@ ip netns exec "$NS" sh -c 'echo "40000 40000" >/proc/sys/net/ipv4/ip_local_port_
 ip netns exec "$NS" "$B/tconn" -s 127.0.0.1 41212 >"$WORK/srv.out" &
 srv_pid=$!
 BG_PIDS+=("$srv_pid")
-for i in $(seq 100); do grep -q listening "$WORK/srv.out" && break; sleep 0.05; done
+wait_for 5 grep -qs listening "$WORK/srv.out"
 start_tracer port -x -L -P 41212
 port_pid=$TRACER_PID
 ip netns exec "$NS" "$B/tconn" -a 1500 127.0.0.1 41212 >"$WORK/hold.out" &
 hold_pid=$!
-for i in $(seq 100); do
-	ip netns exec "$NS" ss -Htn "( dport = 41212 )" | grep -q . && break
-	sleep 0.05
-done
+holds_port() { ip netns exec "$NS" ss -Htn "( dport = 41212 )" | grep -q .; }
+wait_for 5 holds_port
 noport_line=$(ip netns exec "$NS" "$B/tconn" 127.0.0.1 41212)
 wait $hold_pid
 stop_tracer "$port_pid"
@@ -181,8 +180,7 @@ pid=$(sed -n 's/^pid=//p' "$WORK/cnt.conn")
 start_tracer cnt -c 2 -L -p "$pid"
 cnt_pid=$TRACER_PID
 release_conn
-for i in $(seq 60); do kill -0 "$cnt_pid" 2>/dev/null || break; sleep 0.05; done
-if kill -0 "$cnt_pid" 2>/dev/null; then
+if ! wait_for 3 gone "$cnt_pid"; then
 	not_ok "-c 2 exits by itself after two connects" "still running 3 s later"
 	stop_tracer "$cnt_pid"
 else

@@ -91,6 +91,11 @@ lines_to() { awk -v p="$2" 'NR > 1 && $6 == p' "$1" | wc -l; }
 
 lost_in() { sed -n 's/^tcpconnlat: \([0-9]*\) events lost in total$/\1/p' "$1" | grep . || echo 0; }
 
+# in_write PID: PID sits in write(2) (x86-64 system call 1): blocked on a full pipe.
+in_write() { [ "$(cut -d' ' -f1 /proc/"$1"/syscall 2>/dev/null)" = 1 ]; }
+# lines_at_least FILE PORT N: the tool has printed N rows for PORT or more.
+lines_at_least() { [ "$(lines_to "$1" "$2")" -ge "$3" ]; }
+
 # wait_exit PID SECS: true if PID (a child) exits within SECS; its status in RC, the time
 # from the call in MS. Kills it otherwise.
 wait_exit() {
@@ -115,7 +120,6 @@ wait_exit() {
 # reader (cat, into $WORK/NAME.out) is stopped once the header has arrived. Sets STALL_TOOL
 # and STALL_READER.
 start_stalled() {
-	local i
 	mkfifo "$WORK/$1.fifo"
 	"$T" -P "$2" --buffer-pages 1 >"$WORK/$1.fifo" 2>"$WORK/$1.err" &
 	STALL_TOOL=$!
@@ -123,7 +127,7 @@ start_stalled() {
 	cat "$WORK/$1.fifo" >"$WORK/$1.out" &
 	STALL_READER=$!
 	BG_PIDS+=("$STALL_READER")
-	for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/$1.out" && break; sleep 0.05; done
+	wait_for 10 grep -qs 'LAT(ms)' "$WORK/$1.out"
 	kill -STOP "$STALL_READER"
 }
 
@@ -135,12 +139,12 @@ res0=$("$LOADGEN" -n $N -p $PORT)
 start_stalled stall $PORT,$((PORT + 1))
 tpid=$STALL_TOOL rpid=$STALL_READER
 res1=$("$LOADGEN" -n $N -p $PORT)
-sleep 0.2
-# 1 is write(2): the tool waits for the pipe, not the traced processes for the tool.
+# The tool waits for the pipe, not the traced processes for the tool.
+wait_for 5 in_write "$tpid"
 blocked=$(cut -d' ' -f1 /proc/"$tpid"/syscall 2>/dev/null)
 kill -CONT "$rpid"
 res2=$("$LOADGEN" -n 10 -p $((PORT + 1)))
-for i in $(seq 100); do [ "$(lines_to "$WORK/stall.out" $((PORT + 1)))" -ge 10 ] && break; sleep 0.05; done
+wait_for 5 lines_at_least "$WORK/stall.out" $((PORT + 1)) 10
 stop_tracer "$tpid"
 rc=$?
 wait "$rpid"
@@ -167,7 +171,7 @@ expect "stopped reader: printed + lost = connects, exit 0, stderr only the lost 
 # reader_leaves NAME MODE FILE REGEX ARGS...: tool ARGS under outpeer (MODE -s: a socket, -p:
 # a pipe); once $WORK/NAME.FILE matches REGEX (tracing has started), the reader leaves.
 reader_leaves() {
-	local name=$1 mode=$2 file=$3 re=$4 kind=pipe peer go pid ids st ms rest left i
+	local name=$1 mode=$2 file=$3 re=$4 kind=pipe peer go pid ids st ms rest left
 	shift 4
 	mkfifo "$WORK/$name.go"
 	if [ "$mode" = -s ]; then kind=socket; else mode=; fi
@@ -175,7 +179,7 @@ reader_leaves() {
 	peer=$!
 	BG_PIDS+=("$peer")
 	exec {go}>"$WORK/$name.go"
-	for i in $(seq 200); do grep -qE "$re" "$WORK/$name.$file" && break; sleep 0.05; done
+	wait_for 10 grep -qsE "$re" "$WORK/$name.$file"
 	pid=$(sed -n 's/^pid=//p' "$WORK/$name.out")
 	ids=$(bpf_ids "$pid")
 	echo go >&"$go"
@@ -211,11 +215,12 @@ mkfifo "$WORK/busyleave.go"
 peer=$!
 BG_PIDS+=("$peer")
 exec {go}>"$WORK/busyleave.go"
-for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/busyleave.out" && break; sleep 0.05; done
+wait_for 10 grep -qs 'LAT(ms)' "$WORK/busyleave.out"
 "$LOADGEN" -s 1 -p $P >/dev/null &
 lpid=$!
 BG_PIDS+=("$lpid")
-sleep 0.3
+# Busy: the load's rows are coming.
+wait_for 5 lines_at_least "$WORK/busyleave.out" $P 100
 echo go >&"$go"
 exec {go}>&-
 wait "$peer"
@@ -275,7 +280,7 @@ for sig in TERM INT; do
 	"$LOADGEN" -s 1 -p $P >"$WORK/busy$sig.load" &
 	lpid=$!
 	BG_PIDS+=("$lpid")
-	sleep 0.5
+	wait_for 5 lines_at_least "$WORK/busy$sig.out" $P 100
 	ids=$(bpf_ids "$pid")
 	n=$(lines_to "$WORK/busy$sig.out" $P)
 	kill -$sig "$pid"
@@ -291,7 +296,7 @@ for sig in TERM INT; do
 	start_stalled full$sig $P
 	pid=$STALL_TOOL rpid=$STALL_READER
 	"$LOADGEN" -n 5000 -p $P >/dev/null
-	sleep 0.2
+	wait_for 5 in_write "$pid"
 	blocked=$(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null)
 	ids=$(bpf_ids "$pid")
 	kill -$sig "$pid"
@@ -370,7 +375,7 @@ if start_tracer k9busy -P $P; then
 	"$LOADGEN" -s 1 -p $P >/dev/null &
 	lpid=$!
 	BG_PIDS+=("$lpid")
-	sleep 0.5
+	wait_for 5 lines_at_least "$WORK/k9busy.out" $P 100
 	kill9 "while busy" "$TRACER_PID"
 	wait "$lpid"
 else
@@ -387,7 +392,7 @@ pid2=$TRACER_PID
 ids1=$(bpf_ids "$pid1") ids2=$(bpf_ids "$pid2")
 lport=$(lport_of "$(conn -l 127.0.0.1 $P)")
 wait_line "$WORK/two1.out" "\$5 == ${lport:-x}"
-for i in $(seq 40); do grep -q "\"lport\":${lport:-x}," "$WORK/two2.out" && break; sleep 0.05; done
+wait_for 2 grep -qs "\"lport\":${lport:-x}," "$WORK/two2.out"
 stop_tracer "$pid1"
 rc1=$?
 stop_tracer "$pid2"

@@ -54,7 +54,7 @@ conn -c tcl-special2 -l 127.0.0.1 41508 >/dev/null
 sh -c "echo \$\$ >'$CG/child/cgroup.procs' && exec '$B/tconn' -l 127.0.0.1 41510" >/dev/null
 conn 127.0.0.1 41509 >/dev/null
 conn 127.0.0.1 41511 >/dev/null
-sleep 0.3
+# Every connect has returned: the tracers print, at SIGINT, all that was emitted for them.
 for t in $tp $td4 $td8 $td6 $td6n $tu $tn $tcg $tx; do stop_tracer "$t"; done
 
 # kept NAME FILE PORTS: the tracer's rows are exactly connects to these ports of ours

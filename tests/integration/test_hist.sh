@@ -40,7 +40,8 @@ for k in 1 2; do
 	stop_dropsyn
 done
 conn 127.0.0.1 41603 >/dev/null
-sleep 1.2
+# -i 1: a report of its own (timestamped) before the one at exit.
+wait_for 3 grep -qsE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/iv.out"
 for t in $t_all $t_by $t_js $t_iv $t_bda $t_bco $t_bpi; do stop_tracer "$t"; done
 
 summary=$(grep '^all: ' "$WORK/all.out")
@@ -93,7 +94,11 @@ start_hist spread -P 41604 --by daddr -i 1 || not_ok "-H -i 1 --by daddr tracer 
 t_spread=$TRACER_PID
 res=$("$B/connspread" $ADDRS 5 41604)
 rounds=$(sed -n 's/^rounds=\([0-9]*\) .*/\1/p' <<<"$res")
-sleep 1.2
+# One more -i report after the last connects, then the one at exit.
+n_reports() { grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/spread.out"; }
+before=$(n_reports)
+more_reports() { [ "$(n_reports)" -gt "$before" ]; }
+wait_for 3 more_reports
 stop_tracer "$t_spread"
 # key count: the sum over the reports, per key.
 awk '/^daddr / { k = $2; sub(/:$/, "", k); c = $4; sub(/,$/, "", c); n[k] += c }

@@ -26,13 +26,13 @@ comm=$'q"b\\\x1b\xff\xc3\xa9'
 # json_run NAME TCONN-ARGS...: one helper connect traced by its own -j -x -p tracer; sets
 # RUN_PID and leaves the helper's lines in $WORK/NAME.conn and the objects in $WORK/NAME.out.
 json_run() {
-	local name=$1 i
+	local name=$1
 	shift
 	start_waiting_conn "$name" "$@"
 	RUN_PID=$(sed -n 's/^pid=//p' "$WORK/$name.conn")
 	start_json "$name" -x -p "$RUN_PID" || not_ok "-j tracer starts" "$(cat "$WORK/$name.err")"
 	release_conn
-	for i in $(seq 40); do [ -s "$WORK/$name.out" ] && break; sleep 0.05; done
+	wait_for 2 test -s "$WORK/$name.out"
 	stop_tracer "$TRACER_PID"
 }
 json_run j4 -c "$comm" -n 1 -l 127.0.0.1 41301
@@ -74,7 +74,7 @@ jcpid=$TRACER_PID
 start_json jm -p "$pid" 1000
 jmpid=$TRACER_PID
 release_conn
-for i in $(seq 60); do kill -0 "$jcpid" 2>/dev/null || break; sleep 0.05; done
+wait_for 3 gone "$jcpid"
 stop_tracer "$jmpid"
 expect "-j -t -L -c 2: two objects with the same keys, then exit" "$(cat "$WORK/jc.out")" \
 	test "$(jq -c 'keys' "$WORK/jc.out" | sort | uniq -c | awk '{ print $1 }')" = 2

@@ -9,8 +9,8 @@
 #     2: they time out after about 7 s): the in-flight map holds them all, a tracer without -x
 #     prints none of them, one with -x prints each as a timeout, both maps are empty after,
 #     RSS stays bounded, and a normal connect is still traced afterwards.
-# Both parts run while unrelated load shares the machine (issue 12: misses were seen only
-# then): a second loadgen under another name, whose connects every tracer's programs still
+# Both parts run while unrelated load shares the machine (misses show only then): a second
+# loadgen under another name, whose connects every tracer's programs still
 # run for, and a CPU-bound shell loop; both are ended by PID when the part ends.
 # Accounting is exact: every connect made is printed, reported lost, or counted as
 # "outcome unseen" (its socket was destroyed with its in-flight entry still there: the kernel
@@ -64,8 +64,8 @@ noise_stop() {
 	done
 	NOISE_PIDS=()
 }
-# bss_of PID NAME: a counter in the .bss of the tool with that PID, read with bpftool (the
-# tool itself reports it at exit only from issue 12 item 4 on); "none" if it has none.
+# bss_of PID NAME: a counter in the .bss of the tool with that PID, read with bpftool while
+# the tool runs (before the tool's own report at exit); "none" if it has none.
 bss_of() {
 	local id
 	for id in $(sed -n 's/^map_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null); do
@@ -107,7 +107,7 @@ rss0=$(rss_kb "$soak_pid")
 		while read -r k v _; do
 			[ "$k" = VmRSS: ] && echo "$v"
 		done </proc/"$soak_pid"/status
-		sleep 0.5
+		sleep 0.5 # the sampling period: time itself is what is measured
 	done
 ) >"$WORK/soak.rss" &
 sampler=$!
@@ -122,8 +122,9 @@ made=$(field "$res" connects)
 rate=$(field "$res" rate)
 expect "soak: loadgen made its $SOAK_CONNECTS connects without an error" "status $lg_rc: $res" \
 	test "$lg_rc:$made" = "0:$SOAK_CONNECTS"
-# Give the last records time to reach the output before looking.
-sleep 0.5
+# Every connect has had its outcome: its entry goes with it (stop_tracer prints the rest).
+map_empty() { [ "$(map_entries "$1" start)" = 0 ]; }
+wait_for 5 map_empty "$soak_pid"
 soak_map=$(map_entries "$soak_pid" start)
 soak_unseen=$(bss_of "$soak_pid" outcome_unseen)
 rss_end=$(rss_kb "$soak_pid")
@@ -169,11 +170,9 @@ ip netns exec "$NS" "$WORK/$LG" -H $HOLD:$HOLD_PORT -s 9 -r 10 -p $LOOP_PORT \
 	>"$WORK/hold.lg" 2>&1 &
 lg_pid=$!
 BG_PIDS+=("$lg_pid")
-for _ in $(seq 100); do
-	synsent=$(syn_sent)
-	[ "$synsent" -ge $HOLD ] && break
-	sleep 0.05
-done
+all_held() { [ "$(syn_sent)" -ge $HOLD ]; }
+wait_for 5 all_held
+synsent=$(syn_sent)
 # Both maps at once, while every handshake is still in SYN_SENT (checked after the reads).
 map_entries "$plain_pid" start >"$WORK/plain.held" &
 m1=$!
@@ -198,14 +197,12 @@ loop=$(field "$res" connects)
 expect "in flight: loadgen held $HOLD and made $loop paced connects meanwhile" \
 	"status $lg_rc: $res" test "$lg_rc:$(field "$res" held)" = "0:$HOLD" -a "${loop:-0}" -gt 0
 # The last timeouts come ~7 s after the last SYN, before loadgen's 9 s end; on a loaded
-# machine give them a few seconds more, then the tracers half a second to read the records.
-for _ in $(seq 100); do
-	[ "$(syn_sent)" = 0 ] && break
-	sleep 0.1
-done
+# machine give them a few seconds more.
+none_held() { [ "$(syn_sent)" = 0 ]; }
+wait_for 10 none_held
 noise_stop
-sleep 0.5
 # loadgen has exited: every held socket is closed, and its entry must be gone with it.
+wait_for 5 map_empty "$plain_pid" && wait_for 5 map_empty "$fail_pid"
 plain_after=$(map_entries "$plain_pid" start) fail_after=$(map_entries "$fail_pid" start)
 plain_rss1=$(rss_kb "$plain_pid") fail_rss1=$(rss_kb "$fail_pid")
 plain_unseen=$(bss_of "$plain_pid" outcome_unseen) fail_unseen=$(bss_of "$fail_pid" outcome_unseen)

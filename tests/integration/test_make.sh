@@ -38,7 +38,7 @@ fi
 
 # The shared event header: both the BPF object (and so the skeleton) and the user-space
 # modules that include it must rebuild.
-sleep 1
+sleep 1 # time itself: with whole-second file times the header must be a second newer
 touch src/tcpconnlat.h
 out=$(make 2>&1)
 missing=""
@@ -52,7 +52,7 @@ else
 		"not rebuilt:$missing"
 fi
 
-sleep 1
+sleep 1 # as above
 touch src/format.h
 out=$(make 2>&1)
 if grep -q "format.o" <<<"$out" && grep -q "main.o" <<<"$out" &&

@@ -56,24 +56,15 @@ query() {
 		jq -r '.data.result[0].value[1] // "none"'
 }
 # wait_query PROMQL WANT [SECS]: until Prometheus answers WANT (it scrapes every second).
-wait_query() {
-	local i
-	for i in $(seq $((${3:-15} * 4))); do
-		[ "$(query "$1")" = "$2" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
+answers() { [ "$(query "$1")" = "$2" ]; }
+wait_query() { wait_for "${3:-15}" answers "$1" "$2"; }
 # scrape PORT: the exposition, as a scraper without an Accept header gets it.
 scrape() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
 
 ready=no
-for i in $(seq 240); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PROM/-/ready)" = 200 ] &&
-		ready=yes && break
-	sleep 0.25
-done
+prom_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PROM/-/ready)" = 200 ]; }
+wait_for 60 prom_ready && ready=yes
 expect "Prometheus is ready (GET /-/ready)" "$(tail -3 "$WORK/prom.log")" test $ready = yes
 expect "Prometheus scrapes the tool (up == 1)" "$(query 'up')" wait_query 'up{job="tcpconnlat"}' 1
 
@@ -131,8 +122,10 @@ expect "HEAD /metrics: 200" "" test "$(curl -s -I -o /dev/null -w '%{http_code}'
 expect "a bare port listens on 127.0.0.1 only" "$(ss -ltnH "sport = :$M")" \
 	test "$(ss -ltnH "sport = :$M" | awk '{ print $4 }')" = "127.0.0.1:$M"
 
-# node_exporter's textfile collector: the same series as the HTTP endpoint.
-sleep 1.5
+# node_exporter's textfile collector: the same series as the HTTP endpoint, once the file
+# (rewritten every -i 1 s) is newer than the last connect above.
+touch "$WORK/mark"
+wait_for 5 test "$WORK/tf/tcpconnlat.prom" -nt "$WORK/mark"
 curl -s "http://127.0.0.1:$NODE/metrics" >"$WORK/node.out"
 # series FILE: the tool's samples, le as a number (node_exporter writes 2e-06 for 0.000002).
 series() {
@@ -213,7 +206,9 @@ for i in 1 2 3; do
 	exec {fd}<>/dev/tcp/127.0.0.1/$BIG && slow+=("$fd")
 	printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"
 done
-sleep 0.5
+# Each slow reader has part of its response waiting unread (Recv-Q above 0).
+answered() { [ "$(ss -Htn state established "( dport = :$BIG )" | awk '$1 > 0' | wc -l)" -ge 3 ]; }
+wait_for 5 answered
 ok_scrapes=0
 for i in $(seq 5); do
 	n=$(scrape $BIG | grep -c '^tcpconnlat_connect_duration_seconds_count{')
@@ -228,7 +223,7 @@ expect "... memory bounded: RSS grew by less than 32 MiB (${rssb0} -> ${rssb1} k
 	test $((rssb1 - rssb0)) -lt 32768
 start=$(date +%s%N)
 kill -TERM "$t_big"
-for i in $(seq 40); do kill -0 "$t_big" 2>/dev/null || break; sleep 0.05; done
+wait_for 2 gone "$t_big"
 wait "$t_big"
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
@@ -238,7 +233,7 @@ for fd in "${slow[@]}"; do exec {fd}>&-; done
 
 start=$(date +%s%N)
 kill -TERM "$t_m"
-for i in $(seq 40); do kill -0 "$t_m" 2>/dev/null || break; sleep 0.05; done
+wait_for 2 gone "$t_m"
 wait "$t_m"
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
@@ -254,7 +249,6 @@ start_exporter cap --metrics $CAP -P 41520,41521,41522,41523 --by dport --max-se
 	not_ok "--max-series tracer starts" "$(cat "$WORK/cap.err")"
 t_cap=$TRACER_PID
 for p in 41520 41521 41522 41523; do conn 127.0.0.1 $p >/dev/null; done
-sleep 0.3
 scrape $CAP >"$WORK/cap.out"
 conn 127.0.0.1 41520 >/dev/null
 conn 127.0.0.1 41519 >/dev/null # not in -P

@@ -25,10 +25,8 @@ ip netns exec "$NS" "$B/tmode" serve 127.0.0.1 $TFO_PORT >"$WORK/tfo.srv" &
 BG_PIDS+=($!)
 ip netns exec "$NS" "$B/tconn" -s ::ffff:127.0.0.1 $PLAIN_PORT >"$WORK/plain.srv" &
 BG_PIDS+=($!)
-for i in $(seq 100); do
-	[ "$(cat "$WORK/tfo.srv" "$WORK/plain.srv" | grep -c listening)" = 2 ] && break
-	sleep 0.05
-done
+both_listen() { [ "$(cat "$WORK/tfo.srv" "$WORK/plain.srv" | grep -c listening)" = 2 ]; }
+wait_for 5 both_listen
 
 # The rows of FILE for local port LPORT (-L: field 5) and destination port DPORT.
 rows_of() { awk -v p="$2" -v dp="$3" 'NR > 1 && $5 == p && $7 == dp' "$1"; }
@@ -84,7 +82,7 @@ ip netns exec "$NS" "$B/tmode" reuse 300 ::ffff:127.0.0.1 $DROP_PORT ::ffff:127.
 reuse_job=$!
 BG_PIDS+=($reuse_job)
 exec {REUSE_FD}>"$reuse_in"
-for i in $(seq 100); do grep -q '^pid=' "$WORK/reuse.conn" && break; sleep 0.02; done
+wait_for 2 grep -qs '^pid=' "$WORK/reuse.conn"
 reuse_pid=$(sed -n 's/^pid=//p' "$WORK/reuse.conn")
 start_tracer reuse -L -p "$reuse_pid" || not_ok "-p tracer starts" "$(cat "$WORK/reuse.err")"
 reuse_tracer=$TRACER_PID
@@ -142,10 +140,8 @@ one_row "-x: a refused io_uring connect is 'refused' with the submitter's PID" "
 	"${p:-none}" $CLOSED_PORT "\$1 == $uring_ref_pid && \$9 == \"refused\""
 
 made=$(cat "$WORK/refA" "$WORK/refB" | grep -c 'errno=ECONNREFUSED')
-for i in $(seq 40); do
-	[ "$(awk -v dp=$CLOSED_PORT 'NR > 1 && $7 == dp && $2 ~ /^ref[AB]$/' "$WORK/all.out" | wc -l)" -ge "$made" ] && break
-	sleep 0.05
-done
+all_refused() { [ "$(awk -v dp=$CLOSED_PORT 'NR > 1 && $7 == dp && $2 ~ /^ref[AB]$/' "$WORK/all.out" | wc -l)" -ge "$made" ]; }
+wait_for 2 all_refused
 rows=$(awk -v dp=$CLOSED_PORT 'NR > 1 && $7 == dp && $2 ~ /^ref[AB]$/' "$WORK/all.out")
 good=$(awk '$9 == "refused" && $8 >= 0 && $8 < 100 { print $3 ":" $5 }' <<<"$rows" | sort -u | wc -l)
 expect "-x, 400 refused connects from two processes at once: each reported once, refused, within 100 ms" \

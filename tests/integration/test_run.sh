@@ -12,16 +12,21 @@ progs_before=$(our_progs)
 # 1. A line reaches a pipe within 1 s of the connect (flushed per poll batch, not at exit).
 start_waiting_conn pipe -l 127.0.0.1 41200
 pid=$(sed -n 's/^pid=//p' "$WORK/pipe.conn")
-"$T" -p "$pid" | while IFS= read -r line; do
+# Through a fifo, so that the tool's own PID is known (stopped by it, not by name).
+mkfifo "$WORK/pipe.fifo"
+while IFS= read -r line; do
 	echo "$(date +%s.%N) $line"
-done >"$WORK/pipe.out" &
+done <"$WORK/pipe.fifo" >"$WORK/pipe.out" &
 BG_PIDS+=($!)
-for i in $(seq 200); do grep -q 'LAT(ms)' "$WORK/pipe.out" && break; sleep 0.05; done
+"$T" -p "$pid" >"$WORK/pipe.fifo" &
+pipe_tool=$!
+BG_PIDS+=("$pipe_tool")
+wait_for 10 grep -qs 'LAT(ms)' "$WORK/pipe.out"
 t0=$(date +%s.%N)
 release_conn
-for i in $(seq 60); do [ "$(wc -l <"$WORK/pipe.out")" -ge 2 ] && break; sleep 0.05; done
+wait_lines "$WORK/pipe.out" 2 3
 t1=$(awk 'NR == 2 { print $1 }' "$WORK/pipe.out")
-pkill -INT -f "^$T -p $pid\$"
+kill -INT "$pipe_tool"
 expect "a line reaches a pipe within 1 s" "arrived at '$t1', connect at $t0" \
 	awk -v a="$t1" -v b="$t0" 'BEGIN { exit !(a != "" && a - b < 1.0) }'
 
@@ -138,6 +143,8 @@ expect "--btf FILE with a valid BTF traces" "$(cat "$WORK/btf.out" "$WORK/btf.er
 	test -n "$(row_for "$WORK/btf.out" 5 "${lport:-x}")"
 
 # 7. (Usage errors: test_badinput.sh.) Nothing of ours stays loaded once every run above has ended.
-sleep 0.2
+# The kernel frees a program after its last holder has gone, not always at once.
+as_before() { [ "$(our_progs)" = "$progs_before" ]; }
+wait_for 5 as_before
 expect "no tcpconnlat BPF program is left loaded" "before: $progs_before, after: $(our_progs)" \
 	test "$(our_progs)" = "$progs_before"

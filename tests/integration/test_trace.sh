@@ -43,7 +43,6 @@ other=$(conn -l 127.0.0.1 41111)
 release_conn
 lport=$(lport_of "$(grep '^ok' "$WORK/pa.conn")")
 wait_line "$WORK/pfilter.out" "\$5 == $lport"
-sleep 0.2
 stop_tracer "$TRACER_PID"
 rows=$(awk 'NR > 1' "$WORK/pfilter.out")
 if [ "$(wc -l <<<"$rows")" = 1 ] && [ "$(awk '{ print $1 }' <<<"$rows")" = "$pa" ] &&
@@ -66,7 +65,6 @@ c6=$(lport_of "$(conn -l ::1 41121)")
 wait_line "$WORK/all.out" "\$5 == $c4" && wait_line "$WORK/all.out" "\$5 == $c6"
 wait_line "$WORK/only4.out" "\$5 == $c4"
 wait_line "$WORK/only6.out" "\$5 == $c6"
-sleep 0.2
 wait_all_rc=0
 for p in "${tracers[@]}"; do stop_tracer "$p" || wait_all_rc=$?; done
 has() { [ -n "$(row_for "$WORK/$1.out" 5 "$2")" ]; }
@@ -86,7 +84,7 @@ start_waiting_conn refused 127.0.0.1 41130
 pid=$(sed -n 's/^pid=//p' "$WORK/refused.conn")
 start_tracer refused -L -p "$pid"
 release_conn
-sleep 0.3
+# No wait for the negative check: the connect has returned, stop_tracer prints all before it.
 stop_tracer "$TRACER_PID"
 expect "the refused connect really was refused" "$(cat "$WORK/refused.conn")" \
 	grep -q 'errno=ECONNREFUSED' "$WORK/refused.conn"
