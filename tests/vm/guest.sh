@@ -29,32 +29,26 @@ case " $(cat /proc/cmdline) " in *" tcb.bench="*) exec /bin/sh /bench-guest.sh ;
 
 # One-way netem delay on each side of the veth: the handshake RTT is twice this.
 DELAY_MS=25
-# What a connect across the veth may take: at least the injected RTT (netem cannot deliver
-# early), plus the guest's own handshake time. Under QEMU's software emulation, with ten
-# tracers on one emulated CPU, that was 0.6-16.5 ms (the larger ones right after tracers
-# attached or while one prints a report). The bound is half an RTT above: measuring to the
-# wrong event (the first data, a retransmitted SYN) would add a round trip or a second.
+# The bounds below, and the emulated timings they rest on: docs/testing.md ("The guest's
+# bounds").
+# A connect across the veth takes at least the injected RTT (netem cannot deliver early),
+# plus the emulated guest's own handshake time. Half an RTT above is the bound: measuring to
+# the wrong event (the first data, a retransmitted SYN) would add a round trip or a second.
 LAT_MIN=$((2 * DELAY_MS))
 LAT_MAX=$((3 * DELAY_MS))
-# The connect modes' single connects (run_modes): what they must rule out is a start taken
-# 300 or 500 ms too early (the time their clients wait), so a second round trip of slack
-# keeps them clear of emulation noise (77.6 ms seen once with two guests running at once).
+# The connect modes' single connects (run_modes) must rule out a start taken 300 or 500 ms
+# too early (the time their clients wait): a second round trip of slack against noise.
 MODES_LAT_MAX=$((4 * DELAY_MS))
-# Loopback has no injected delay. Under emulation the median of nine loopback connects was
-# 0.18-0.34 ms, single ones up to 8.7 ms when the host was busy; once (6.12, kprobe, seven
-# tracers on the one emulated CPU) the median was 1.15 ms. Timing the wrong event (a
-# retransmitted SYN, the first data) would add a second or a round trip: a median under
-# 3 ms rules that out, and none may come near the veth round trip.
+# Loopback has no injected delay. Timing the wrong event (a retransmitted SYN, the first
+# data) would add a second or a round trip: a median under 3 ms rules that out, and none
+# may come near the veth round trip.
 LOOP_N=9
 LOOP_MEDIAN_MAX=3
 LOOP_MAX=$DELAY_MS
-# Our latency and the reference's for the same connect. Both read the same clock at about
-# the same points (the tracepoint backend at the socket's state changes inside those
-# functions), so the typical difference is the emulated cost of a few probes: the median
-# over a backend's 15 connects was at most 0.12 ms (many runs of the matrix). Single connects
-# differ by more (seen: up to 8 ms with nine tracers running) when the host deschedules the
-# emulated CPU, or an interrupt runs, between the two tools' programs; a wrong measuring
-# point would move the median, and a wrong match would be off by a round trip or more.
+# Our latency and the reference's for the same connect: both read the same clock at about
+# the same points, so they differ by the emulated cost of a few probes, and single connects
+# by more when the host deschedules the emulated CPU between the two tools' programs. A
+# wrong measuring point would move the median; a wrong match would be off by a round trip.
 CMP_MEDIAN_TOL=0.5
 CMP_TOL=10
 
@@ -94,19 +88,28 @@ ip netns exec srv tc qdisc add dev vs root netem delay ${DELAY_MS}ms || fail_all
 ip netns exec cli tc qdisc add dev tc0 root netem loss 100% || fail_all "netem loss failed"
 ip netns exec cli sh -c 'echo 1 >/proc/sys/net/ipv4/tcp_syn_retries'
 
+# wait_until TENTHS COMMAND...: true once COMMAND succeeds (tried every 0.1 s); false after
+# TENTHS tenths of a second. The guest waits for what it awaits, never for a fixed time,
+# except where a comment says why time itself is needed.
+wait_until() {
+	local n=$1
+	shift
+	until "$@"; do
+		[ "$n" -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+}
+
 ip netns exec srv tconn -s 10.200.0.2 8001 >/tmp/srv1 &
 ip netns exec srv tconn -s fd00:200::2 8002 >/tmp/srv2 &
 ip netns exec srv tconn -s fd00:200::2 8004 >/dev/null &
 ip netns exec srv tconn -s 10.200.0.2 8004 >/dev/null &
 tconn -s 127.0.0.1 8003 >/tmp/srv3 &
-i=0
-until [ "$(cat /tmp/srv1 /tmp/srv2 /tmp/srv3 | grep -c listening)" = 3 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail_all "the servers did not start"
-	sleep 0.1
-done
+servers_listen() { [ "$(cat /tmp/srv1 /tmp/srv2 /tmp/srv3 | grep -c listening)" = 3 ]; }
+wait_until 100 servers_listen || fail_all "the servers did not start"
 # The first connects after boot run kernel code QEMU has not translated yet and take tens
-# of ms longer (seen: 88 ms instead of 51 ms, for both tools alike): warm the paths up.
+# of ms longer, for both tools alike: warm the paths up.
 ip netns exec cli tconn -n 2 10.200.0.2 8001 >/dev/null &&
 	ip netns exec cli tconn -n 2 fd00:200::2 8002 >/dev/null &&
 	tconn -n 2 127.0.0.1 8003 >/dev/null || fail_all "warm-up connects failed"
@@ -157,6 +160,12 @@ inflight() {
 	echo $n
 }
 
+# ended PID: the process has exited (a zombie until waited for, or gone).
+ended() { grep -q '^State:.*Z' /proc/$1/status 2>/dev/null || [ ! -e /proc/$1 ]; }
+# ref_rows FILE N: at least N rows of FILE for the ports of the successful connects.
+ref_rows() { [ "$(awk 'NR > 1 && ($7 == 8001 || $7 == 8002 || $7 == 8003)' "$1" | wc -l)" -ge "$2" ]; }
+no_inflight() { [ "$(inflight)" = 0 ]; }
+
 run_backend() {
 	local b=$1
 	mark "$b: start"
@@ -203,12 +212,8 @@ run_backend() {
 	tcpconnlat -L --backend="$b" -p "$pid" -c 3 >"$d/pid" 2>"$d/pid.err" &
 	pidt=$!
 	wait_header "$d/min" $min
-	i=0
-	while ! { grep -q '^tcpconnlat: using the' "$d/json.err" &&
-		grep -q '^tcpconnlat: tracing' "$d/hist.err"; } && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 600 grep -q '^tcpconnlat: using the' "$d/json.err"
+	wait_until 600 grep -q '^tcpconnlat: tracing' "$d/hist.err"
 	wait_header "$d/fail" $failt ||
 		result "$b" fail "-x -r instance starts" "$(tail -2 "$d/fail.err" | tr '\n' ' ')"
 	wait_header "$d/pid" $pidt || result "$b" fail "-p instance starts"
@@ -218,10 +223,9 @@ run_backend() {
 	echo "$pid" >/sys/fs/cgroup/tcl/cgroup.procs
 	mark "$b: all attached"
 	# Ten tracers have just started: let their start-up work end, and run each of their
-	# programs once (QEMU translates new code on first use: the first connects took up to
-	# 84 ms without this) with connects to port 8004 (served) and 8005 (refused) that no
-	# check counts.
-	sleep 1
+	# programs once (QEMU translates new code on first use, and slower) with connects to
+	# port 8004 (served) and 8005 (refused) that no check counts.
+	sleep 1 # time itself: the kernel's deferred work after ten attaches has no event to wait for
 	ip netns exec cli tconn 10.200.0.2 8004 >/dev/null
 	ip netns exec cli tconn fd00:200::2 8004 >/dev/null
 	ip netns exec cli tconn 10.200.0.2 8005 >/dev/null
@@ -232,12 +236,16 @@ run_backend() {
 	ip netns exec cli tconn 10.200.0.2 8009 >"$d/refused"
 	ip netns exec cli tconn 10.201.0.2 8010 >"$d/timeout"
 	ip netns exec cli tconn 10.250.0.1 8011 >"$d/unreach"
-	sleep 1
 
 	mark "$b: connects made"
-	# -c 3: the -p instance has ended by itself (a zombie until waited for, or gone).
+	# -c 3: the -p instance ends by itself (a zombie until waited for, or gone).
 	pid_done=no
-	grep -q '^State:.*Z' /proc/$pidt/status 2>/dev/null || [ ! -e /proc/$pidt ] && pid_done=yes
+	wait_until 50 ended $pidt && pid_done=yes
+	# Ours print at SIGINT what came before it; the reference does not: wait for its rows of
+	# the successful connects (3 + 3 to 8001 and 8002, LOOP_N to 8003).
+	wait_until 100 ref_rows "$d/ref" $((6 + LOOP_N))
+	# Entries go when their connect ends (the last, the timeout, has returned).
+	wait_until 50 no_inflight
 	n_inflight=$(inflight)
 	# -d 1, after the timed connects: a tracer detaching slows the emulated kernel down.
 	t0=$(cut -d' ' -f1 /proc/uptime)
@@ -428,7 +436,6 @@ run_modes() {
 	ip netns exec cli uconn 10.200.0.2 8009 >"$d/uringref"
 	echo go >"$d/go"
 	wait $rjob
-	sleep 1
 	stop $pidt
 	stop $allt
 	# row LPORT DPORT: the -x instance's row.
@@ -495,19 +502,14 @@ touch $d/ready
 while [ ! -e $d/go ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i + 1)); done
 echo go >$d/nsgo
 wait \$c
-sleep 1
 kill -INT \$t
 wait \$t
 EOF
 	unshare -p -f --mount-proc sh "$d/inner.sh" >"$d/inner.log" 2>&1 &
 	inner=$!
 	wait_header "$d/cg" $cgt || result "$b" fail "containers: -G instance starts" "$(tail -1 "$d/cg.err")"
-	i=0
-	while [ ! -e "$d/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	while ! grep -q '^tcpconnlat: tracing' "$d/hist.err" && [ $i -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 600 test -e "$d/ready"
+	wait_until 600 grep -q '^tcpconnlat: tracing' "$d/hist.err"
 	mark "$b: containers attached"
 	ip netns exec cli tconn -c outcli 10.200.0.2 8001 >"$d/out"
 	for c in a1 a2 b1; do
@@ -524,7 +526,6 @@ EOF
 	mark "$b: containers, connects from cgroups made"
 	touch "$d/go"
 	wait $inner
-	sleep 1
 	stop $cgt
 	stop $ht
 	nspid=$(sed -n 's/^pid=//p' "$d/nscli")
@@ -575,12 +576,7 @@ run_metrics() {
 ip netns exec cli sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 ip netns exec srv tmode serve 10.200.0.2 8006 >/tmp/srv6 &
-i=0
-until grep -q listening /tmp/srv6; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail_all "the Fast Open server did not start"
-	sleep 0.1
-done
+wait_until 100 grep -q listening /tmp/srv6 || fail_all "the Fast Open server did not start"
 
 # A backend this kernel cannot run (tcl.refuse=B,..., from test_matrix.sh: fentry on arm64
 # before 6.4): asked for, it exits 1 with one line that says why; auto takes kprobe.
