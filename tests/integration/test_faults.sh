@@ -91,8 +91,10 @@ lines_to() { awk -v p="$2" 'NR > 1 && $6 == p' "$1" | wc -l; }
 
 lost_in() { sed -n 's/^tcpconnlat: \([0-9]*\) events lost in total$/\1/p' "$1" | grep . || echo 0; }
 
-# in_write PID: PID sits in write(2) (x86-64 system call 1): blocked on a full pipe.
-in_write() { [ "$(cut -d' ' -f1 /proc/"$1"/syscall 2>/dev/null)" = 1 ]; }
+# in_syscall PID NR: PID sits in system call NR (x86-64 numbers).
+in_syscall() { [ "$(cut -d' ' -f1 /proc/"$1"/syscall 2>/dev/null)" = "$2" ]; }
+# in_write PID: in write(2), blocked on a full pipe.
+in_write() { in_syscall "$1" 1; }
 # lines_at_least FILE PORT N: the tool has printed N rows for PORT or more.
 lines_at_least() { [ "$(lines_to "$1" "$2")" -ge "$3" ]; }
 
@@ -143,6 +145,9 @@ res1=$("$LOADGEN" -n $N -p $PORT)
 wait_for 5 in_write "$tpid"
 blocked=$(cut -d' ' -f1 /proc/"$tpid"/syscall 2>/dev/null)
 kill -CONT "$rpid"
+# The tool has caught up (the pipe and its one page drained: back in epoll_wait, call 232)
+# before the later connects: otherwise they fill the page still full of the old ones.
+wait_for 5 in_syscall "$tpid" 232
 res2=$("$LOADGEN" -n 10 -p $((PORT + 1)))
 wait_for 5 lines_at_least "$WORK/stall.out" $((PORT + 1)) 10
 stop_tracer "$tpid"
