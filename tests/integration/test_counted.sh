@@ -6,8 +6,9 @@
 # with the total; and every connect made is printed or counted:
 #  - plain: printed + untimed == made - MAX_INFLIGHT (the map, a preallocated hash, holds
 #    exactly MAX_INFLIGHT; the held ones in it time out without a line);
-#  - -x: printed (a failure each, or ok) + lost + untimed == made (within runs the kernel
-#    skipped, which the tool reports).
+#  - -x: printed (a failure each, or ok) + lost + untimed + unseen (an outcome none of the
+#    programs saw, counted when the socket goes) == made (within runs the kernel skipped,
+#    which the tool reports).
 # And MAX_PENDING + 500 threads inside a blocking connect() at once (-x): the map of threads in
 # connect() refuses the rest, the tool reports them ("untracked"), and their timeouts are
 # printed all the same (only a failure before the SYN needs that map).
@@ -39,6 +40,8 @@ syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$HOLD_PORT )
 missed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) runs skipped by the kernel.*/\1/p' "$1.err" | grep . || echo 0; }
 # untimed_of NAME: the exit line's total of connects untimed (0 without the line).
 untimed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) connects untimed in total.*/\1/p' "$1.err" | grep . || echo 0; }
+# unseen_of NAME: the exit line's total of connects whose outcome none of the programs saw.
+unseen_of() { sed -n 's/^tcpconnlat: \([0-9]*\) connects ended unseen in total.*/\1/p' "$1.err" | grep . || echo 0; }
 accounted() { [ $(($1 + $2)) -le "$4" ] && [ "$4" -le $(($1 + $2 + $3)) ]; }
 
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000000000 $HOLD_PORT ||
@@ -95,11 +98,12 @@ tmo=$(rows "$WORK/fail.out" "\$7 == $HOLD_PORT")
 fail_loop=$(rows "$WORK/fail.out" "\$7 == $LOOP_PORT && \$9 == \"ok\"")
 fail_all=$(rows "$WORK/fail.out" 1)
 fail_lost=$(lost_of "$WORK/fail") fail_missed=$(missed_of "$WORK/fail")
+fail_unseen=$(unseen_of "$WORK/fail")
 fail_ok() {
 	[ "$fail_all" = $((tmo + fail_loop)) ] && [ "$fail_untimed" -ge $((HOLD - MAX_INFLIGHT)) ] &&
-		accounted $((fail_all + fail_untimed)) "$fail_lost" "$fail_missed" "$made"
+		accounted $((fail_all + fail_untimed + fail_unseen)) "$fail_lost" "$fail_missed" "$made"
 }
-expect "-x: $tmo failed (timeouts) + $fail_loop ok printed + $fail_lost lost + $fail_untimed untimed == $made made ($fail_missed runs skipped)" \
+expect "-x: $tmo failed (timeouts) + $fail_loop ok printed + $fail_lost lost + $fail_untimed untimed + $fail_unseen unseen == $made made ($fail_missed runs skipped)" \
 	"$fail_all rows; $(grep -v '^libbpf' "$WORK/fail.err" | tail -3 | tr '\n' '|')" fail_ok
 
 # 2. Threads inside connect(). One SYN retry: each connect() times out after about 3 s, long
@@ -127,7 +131,7 @@ expect "-x: ${untracked:-no} connect() calls untracked at exit (at least $((THRE
 	-a "$pend_v" -ge 1 -a "$pend_rc" = 0
 pend_tmo=$(rows "$WORK/pend.out" "\$7 == $PEND_PORT && \$9 == \"timeout\"")
 pend_all=$(rows "$WORK/pend.out" 1)
-pend_lost=$(lost_of "$WORK/pend") pend_missed=$(missed_of "$WORK/pend")
-pend_ok() { [ "$pend_all" = "$pend_tmo" ] && accounted "$pend_tmo" "$pend_lost" "$pend_missed" $THREADS; }
-expect "-x: every thread's timeout printed or lost, untracked or not: $pend_tmo + $pend_lost lost of $THREADS ($pend_missed runs skipped)" \
+pend_lost=$(lost_of "$WORK/pend") pend_missed=$(missed_of "$WORK/pend") pend_unseen=$(unseen_of "$WORK/pend")
+pend_ok() { [ "$pend_all" = "$pend_tmo" ] && accounted $((pend_tmo + pend_unseen)) "$pend_lost" "$pend_missed" $THREADS; }
+expect "-x: every thread's timeout printed, lost or unseen, untracked or not: $pend_tmo + $pend_lost lost + $pend_unseen unseen of $THREADS ($pend_missed runs skipped)" \
 	"$pend_all rows: $(awk 'NR > 1' "$WORK/pend.out" | head -2 | tr '\n' '|')" pend_ok
