@@ -30,6 +30,7 @@
 struct tracer {
 	struct tcpconnlat_bpf *skel;
 	enum backend backend;
+	bool btf; /* the tracepoint backend's BTF tracepoint programs */
 };
 
 /*
@@ -271,11 +272,15 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 	return why;
 }
 
+/*
+ * The tracepoint backend's programs come in two sets: BTF tracepoints (tp_btf), whose socket
+ * reads are plain loads, and raw tracepoints for older kernels (btf false).
+ */
 static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct config *cfg,
-				 enum backend b)
+				 enum backend b, bool btf)
 {
 	bool fentry = b == BACKEND_FENTRY, kprobe = b == BACKEND_KPROBE;
-	bool tp = b == BACKEND_TRACEPOINT;
+	bool tp = b == BACKEND_TRACEPOINT, btf_tp = tp && btf;
 
 	bpf_program__set_autoload(skel->progs.fentry_v4_connect, fentry);
 	bpf_program__set_autoload(skel->progs.fentry_v6_connect, fentry);
@@ -286,22 +291,26 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.kprobe_syn, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
-	bpf_program__set_autoload(skel->progs.tp_set_state, tp || cfg->failed);
+	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->failed) && !btf_tp);
 	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
 	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
 	/*
 	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
 	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.
 	 */
-	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json || tp);
+	bpf_program__set_autoload(skel->progs.btf_retransmit, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_retransmit,
+				  (cfg->retrans || cfg->json || tp) && !btf_tp);
 	/*
 	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
 	 * tp_destroy_sock frees those entries. The tracepoint backend sees every way out of
 	 * SYN_SENT as a state change, but the kernel skips a program that is already running
 	 * on that CPU: a softirq that interrupts tp_set_state (a burst of SYN timeouts, say)
-	 * changes states unseen. tp_destroy_sock frees those entries when the socket goes.
+	 * changes states unseen. The destroy programs count those connects.
 	 */
-	bpf_program__set_autoload(skel->progs.tp_destroy_sock, true);
+	bpf_program__set_autoload(skel->progs.btf_destroy_sock, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !btf_tp);
 	skel->rodata->targ_state_timing = tp;
 	skel->rodata->targ_failed = cfg->failed;
 }
@@ -370,9 +379,9 @@ static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, cha
 	}
 }
 
-static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
-		       struct tcpconnlat_bpf **out, enum load_stage *stage, struct rejection *rj,
-		       FILE *errf)
+static int try_programs(const struct config *cfg, enum backend b, bool btf,
+			const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
+			enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
@@ -403,7 +412,7 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
 	skel->rodata->targ_cgroup_id =
 		cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP;
-	set_backend_programs(skel, cfg, b);
+	set_backend_programs(skel, cfg, b, btf);
 
 	*stage = STAGE_LOAD;
 	logs = set_logs(skel);
@@ -441,6 +450,33 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
+/*
+ * The tracepoint backend tries its BTF tracepoint programs first; a kernel that refuses them
+ * (older than 5.9, or without BTF) gets the raw tracepoint ones, as does a test that sets
+ * TCPCONNLAT_RAW_TRACEPOINTS.
+ */
+static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
+		       struct tcpconnlat_bpf **out, bool *btf, enum load_stage *stage,
+		       struct rejection *rj, FILE *errf)
+{
+	int err;
+
+	*btf = b == BACKEND_TRACEPOINT && !getenv("TCPCONNLAT_RAW_TRACEPOINTS");
+	if (!*btf)
+		return try_programs(cfg, b, false, rd, out, stage, rj, errf);
+	err = try_programs(cfg, b, true, rd, out, stage, rj, errf);
+	if (!err || *stage == STAGE_READER)
+		return err;
+	if (cfg->verbose)
+		fprintf(errf, "tcpconnlat: BTF tracepoints failed: %s (using raw tracepoints)\n",
+			backend_failure(b, *stage, err, rj));
+	free((char *)rj->prog);
+	free((char *)rj->log);
+	*rj = (struct rejection){};
+	*btf = false;
+	return try_programs(cfg, b, false, rd, out, stage, rj, errf);
+}
+
 struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
 {
 	enum backend cand[3];
@@ -459,7 +495,7 @@ struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader
 		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], rd, &t->skel, &stage, &rj, err);
+		e = try_backend(cfg, cand[i], rd, &t->skel, &t->btf, &stage, &rj, err);
 		if (!e) {
 			t->backend = cand[i];
 			/* A bug of ours is never passed over in silence (-v said it already). */
@@ -598,6 +634,8 @@ void tracer_detach(struct tracer *t)
 	 */
 	bpf_link__destroy(t->skel->links.tp_destroy_sock);
 	t->skel->links.tp_destroy_sock = NULL;
+	bpf_link__destroy(t->skel->links.btf_destroy_sock);
+	t->skel->links.btf_destroy_sock = NULL;
 	tcpconnlat_bpf__detach(t->skel);
 }
 

@@ -9,8 +9,8 @@
  *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
  *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
  *   kprobe:     the same functions through kprobes
- *   tracepoint: raw tracepoint sock:inet_sock_set_state (4.16+); raw, so tracefs need
- *               not be mounted and no trace record is formatted per state change. No
+ *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.11+), else the raw one (4.16+);
+ *               neither needs tracefs nor formats a trace record per state change. No
  *               tracepoint marks the SYN: its send time is read from the socket (see
  *               syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
@@ -85,24 +85,26 @@ __u64 hist_lost = 0;
 __u64 events_lost = 0;
 /*
  * Inserts refused because the in-flight map (inflight_full) or the map of threads inside
- * connect() (pending_full) was full: those connects go untimed. Plain hash maps, not LRU:
- * an LRU map evicts live entries silently, even well below its capacity (free slots sit in
- * per-CPU lists), and an eviction cannot be counted.
+ * connect() (pending_full) was full: those connects go untimed.
  */
 __u64 inflight_full = 0;
 __u64 pending_full = 0;
 /*
  * In-flight entries still there when their socket is destroyed, where every end of a
  * connect is watched (the tracepoint backend, and -x): connects whose end no run of ours
- * saw (neither printed nor lost). The kernel skips runs without a trace: measured on 6.18,
- * whole timer-softirq bursts of SYN timeouts ran no raw_tp program while recursion_misses
- * stayed 0. With -x, also an io_uring connect that failed before its SYN (no connect()
+ * saw (neither printed nor lost). The kernel skips a tracing program's run, without counting
+ * a recursion miss, when a softirq interrupts the same program on that CPU (a burst of SYN
+ * timeouts, say). With -x, also an io_uring connect that failed before its SYN (no connect()
  * call to report it). Without -x, fentry/kprobe entries may end this way normally: their
  * entry is made before tcp_v4_connect() may fail without reaching SYN_SENT.
  */
 __u64 outcome_unseen = 0;
 
-/* Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of that name. */
+/*
+ * A connect in flight: from its start (connect_start()) to its end, where it is claimed
+ * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
+ * that name.
+ */
 struct connect_start {
 	__u64 ts_ns;
 	__u64 cgroup_id;
@@ -133,12 +135,17 @@ struct pending {
 /* Orders the plain stores of a handover; both sides run on the same CPU (connect_failed()). */
 #define compiler_barrier() asm volatile("" ::: "memory")
 
+/*
+ * Connects in flight, by socket address: the fentry, kprobe and raw tracepoint programs'.
+ * A plain hash, not an LRU: an LRU map evicts live entries silently, even well below its
+ * capacity (free slots sit in per-CPU lists), and an eviction cannot be counted.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
 	__type(value, struct connect_start);
-} start SEC(".maps");
+} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -280,14 +287,42 @@ static __always_inline bool dest_wanted(const struct event *e)
 	return true;
 }
 
+/*
+ * The bodies below take `btf`, a constant per program: true where the socket is a typed
+ * (BTF) pointer, in fentry and BTF tracepoint programs. Those read its fields with plain
+ * loads; elsewhere each read is a bpf_probe_read_kernel() call. tcp_sock fields are reached
+ * through bpf_skc_to_tcp_sock(): the verifier types sk as struct sock, and a cast does not
+ * change that.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+/* Drops the in-flight entry of sk, if any, unreported. */
 static __always_inline void connect_forget(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&start, &key);
+	/* Looked up first: a delete takes the bucket's lock even for a key that is not there. */
+	if (bpf_map_lookup_elem(&inflight, &key))
+		bpf_map_delete_elem(&inflight, &key);
 }
 
-static __always_inline int connect_start(const struct sock *sk)
+/*
+ * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
+ * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
+ */
+static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
+{
+	__u64 key = (__u64)sk;
+	struct connect_start *sp;
+
+	sp = bpf_map_lookup_elem(&inflight, &key);
+	if (!sp)
+		return false;
+	*s = *sp;
+	return !bpf_map_delete_elem(&inflight, &key);
+}
+
+static __always_inline int connect_start(const struct sock *sk, bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
 	struct connect_start s = {};
@@ -300,7 +335,7 @@ static __always_inline int connect_start(const struct sock *sk)
 	 * absurd latency and another process's PID. With filters on, drop any such entry.
 	 */
 	if (!task_wanted(&tgid, s.comm) ||
-	    (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)) {
+	    (targ_af && SK_READ(btf, sk, __sk_common.skc_family) != targ_af)) {
 		if (targ_tgid || targ_filter_uid || targ_filter_cgroup || targ_filter_comm ||
 		    targ_af || targ_pidns_ino)
 			connect_forget(sk);
@@ -311,7 +346,7 @@ static __always_inline int connect_start(const struct sock *sk)
 	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
 	if (targ_cgroup_id)
 		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY)) {
+	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY)) {
 		__sync_fetch_and_add(&inflight_full, 1);
 		return 0;
 	}
@@ -332,9 +367,8 @@ static __always_inline int connect_start(const struct sock *sk)
 static __always_inline int syn_send(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct connect_start *s;
+	struct connect_start *s = bpf_map_lookup_elem(&inflight, &key);
 
-	s = bpf_map_lookup_elem(&start, &key);
 	if (s)
 		s->ts_ns = bpf_ktime_get_ns();
 	return 0;
@@ -350,15 +384,23 @@ static __always_inline int syn_send(const struct sock *sk)
  * moved ts_ns to the first one (syn_first_sent()).
  */
 static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct connect_start *s,
-					 __u64 now)
+					 __u64 now, bool btf)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u64 sent;
 
-	if (!targ_state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns) ||
-	    BPF_CORE_READ(tp, total_retrans))
+	if (!targ_state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns))
 		return s->ts_ns;
-	sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp || tp->total_retrans)
+			return s->ts_ns;
+		sent = tp->tcp_wstamp_ns;
+	} else {
+		if (BPF_CORE_READ(tp, total_retrans))
+			return s->ts_ns;
+		sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
+	}
 	return sent >= s->ts_ns && sent <= now ? sent : s->ts_ns;
 }
 
@@ -387,15 +429,21 @@ static __always_inline void syn_first_sent(const struct sock *sk, struct connect
 		s->ts_ns = first;
 }
 
-static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
+static __always_inline void fill_addrs(struct event *e, const struct sock *sk, bool btf)
 {
-	e->af = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->af = SK_READ(btf, sk, __sk_common.skc_family);
 	/* A failing socket may have given its port back already; inet_sport stays longer. */
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->lport = SK_READ(btf, sk, __sk_common.skc_num);
 	if (!e->lport)
 		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->af == AF_INET) {
+	e->dport = bpf_ntohs(SK_READ(btf, sk, __sk_common.skc_dport));
+	if (btf && e->af == AF_INET) {
+		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
+	} else if (btf) {
+		__builtin_memcpy(e->saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else if (e->af == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
 	} else {
@@ -488,7 +536,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 					    const struct connect_start *s, __u64 now_ns,
-					    bool failed, __u16 err)
+					    bool failed, __u16 err, bool btf)
 {
 	struct event e = {};
 
@@ -498,24 +546,8 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	e.syn_retrans = s->syn_retrans;
 	e.failed = failed;
 	e.err = err;
-	fill_addrs(&e, sk);
-	emit(ctx, &e, syn_sent_ns(sk, s, now_ns), now_ns);
-}
-
-/*
- * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
- * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
- */
-static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
-{
-	__u64 key = (__u64)sk;
-	struct connect_start *sp;
-
-	sp = bpf_map_lookup_elem(&start, &key);
-	if (!sp)
-		return false;
-	*s = *sp;
-	return !bpf_map_delete_elem(&start, &key);
+	fill_addrs(&e, sk, btf);
+	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
 /*
@@ -530,7 +562,7 @@ static __always_inline bool connect_claim(const struct sock *sk, struct connect_
  * softirq on another CPU, a timer, a later close) reports the failure itself, once it has
  * claimed the in-flight entry; sys_exit_connect claims the same way.
  */
-static __always_inline void connect_failed(void *ctx, const struct sock *sk)
+static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	__u32 tid = bpf_get_current_pid_tgid();
@@ -543,24 +575,24 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk)
 	}
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (p && p->sk == key && !p->exited) {
-		p->fail_err = BPF_CORE_READ(sk, sk_err);
+		p->fail_err = SK_READ(btf, sk, sk_err);
 		p->fail_ts_ns = now;
-		fill_addrs(&p->ev, sk);
+		fill_addrs(&p->ev, sk, btf);
 		compiler_barrier();
 		p->failed = 1;
 		return;
 	}
 	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now, true, BPF_CORE_READ(sk, sk_err));
+		emit_from_start(ctx, sk, &s, now, true, SK_READ(btf, sk, sk_err), btf);
 }
 
-static __always_inline int connect_done(void *ctx, const struct sock *sk)
+/* The connect completed at now_ns. */
+static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct connect_start s;
 
 	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now, false, 0);
+		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
 	return 0;
 }
 
@@ -575,25 +607,34 @@ static __always_inline bool seq_after(__u32 a, __u32 b)
  * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
  * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
  */
-static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb)
+static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 ack, una, nxt;
 	unsigned char *head;
 	struct tcphdr th;
 	__u16 thoff;
-	__u32 ack;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
-	head = BPF_CORE_READ(skb, head);
-	thoff = BPF_CORE_READ(skb, transport_header);
+	head = SK_READ(btf, skb, head);
+	thoff = SK_READ(btf, skb, transport_header);
 	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
 		return 0;
 	if (!th.ack)
 		return 0;
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		una = tp->snd_una;
+		nxt = tp->snd_nxt;
+	} else {
+		una = BPF_CORE_READ(tp, snd_una);
+		nxt = BPF_CORE_READ(tp, snd_nxt);
+	}
 	ack = bpf_ntohl(th.ack_seq);
-	if (!seq_after(ack, BPF_CORE_READ(tp, snd_una)) ||
-	    seq_after(ack, BPF_CORE_READ(tp, snd_nxt)))
+	if (!seq_after(ack, una) || seq_after(ack, nxt))
 		return 0;
 	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
 	if (th.rst) {
@@ -603,25 +644,25 @@ static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff 
 	}
 	if (!th.syn)
 		return 0;
-	return connect_done(ctx, sk);
+	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
 }
 
 SEC("fentry/tcp_v4_connect")
 int BPF_PROG(fentry_v4_connect, struct sock *sk)
 {
-	return connect_start(sk);
+	return connect_start(sk, true);
 }
 
 SEC("fentry/tcp_v6_connect")
 int BPF_PROG(fentry_v6_connect, struct sock *sk)
 {
-	return connect_start(sk);
+	return connect_start(sk, true);
 }
 
 SEC("fentry/tcp_rcv_state_process")
 int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
 {
-	return rcv_state(ctx, sk, skb);
+	return rcv_state(ctx, sk, skb, true);
 }
 
 SEC("fentry/tcp_connect")
@@ -633,13 +674,13 @@ int BPF_PROG(fentry_syn, struct sock *sk)
 SEC("kprobe/tcp_v4_connect")
 int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
 {
-	return connect_start(sk);
+	return connect_start(sk, false);
 }
 
 SEC("kprobe/tcp_v6_connect")
 int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
 {
-	return connect_start(sk);
+	return connect_start(sk, false);
 }
 
 SEC("kprobe/tcp_connect")
@@ -651,7 +692,24 @@ int BPF_KPROBE(kprobe_syn, struct sock *sk)
 SEC("kprobe/tcp_rcv_state_process")
 int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
 {
-	return rcv_state(ctx, sk, skb);
+	return rcv_state(ctx, sk, skb, false);
+}
+
+/*
+ * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
+ * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
+ * load costs less than the helper. Not for fentry: it runs before that refresh.
+ */
+static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			return tp->tcp_mstamp * 1000;
+	}
+	return bpf_ktime_get_ns();
 }
 
 /*
@@ -659,43 +717,41 @@ int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
  * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
  * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
  */
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+static __always_inline int set_state(void *ctx, const struct sock *sk, int oldstate, int newstate,
+				     bool btf)
 {
 	/*
 	 * Most state changes are not about connecting: the states, in registers, rule them out
 	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
-	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in start is TCP's.
+	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
 	 */
 	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
-		 * 16-bit value"). */
-		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		 * 16-bit value"); the BTF tracepoint needs 5.11. */
+		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
+		    IPPROTO_TCP)
 			return 0;
-		return connect_start(sk);
+		return connect_start(sk, btf);
 	}
 	if (oldstate != TCP_SYN_SENT)
 		return 0;
 	if (targ_state_timing && newstate == TCP_ESTABLISHED)
-		return connect_done(ctx, sk);
+		return connect_done(ctx, sk, synack_ns(sk, btf), btf);
 	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
 	if (newstate == TCP_CLOSE)
-		connect_failed(ctx, sk);
+		connect_failed(ctx, sk, btf);
 	return 0;
 }
 
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tp_destroy_sock, struct sock *sk)
+/* A connect still in flight when its socket goes ended unseen (see outcome_unseen). */
+static __always_inline int destroy_sock(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	/*
-	 * Every TCP socket ends here, and almost none still has an entry: a lookup takes no
-	 * lock, a delete takes the bucket's even for a key that is not there.
-	 */
-	if (!bpf_map_lookup_elem(&start, &key))
+	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
+	if (!bpf_map_lookup_elem(&inflight, &key))
 		return 0;
-	if (!bpf_map_delete_elem(&start, &key) && (targ_failed || targ_state_timing))
+	if (!bpf_map_delete_elem(&inflight, &key) && (targ_failed || targ_state_timing))
 		__sync_fetch_and_add(&outcome_unseen, 1);
 	return 0;
 }
@@ -704,15 +760,14 @@ int BPF_PROG(tp_destroy_sock, struct sock *sk)
  * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
  * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
  */
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tp_retransmit, struct sock *sk)
+static __always_inline int retransmit(const struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk;
 	struct connect_start *s;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
-	s = bpf_map_lookup_elem(&start, &key);
+	s = bpf_map_lookup_elem(&inflight, &key);
 	if (!s)
 		return 0;
 	if (targ_state_timing && !s->syn_retrans)
@@ -720,6 +775,43 @@ int BPF_PROG(tp_retransmit, struct sock *sk)
 	if (s->syn_retrans < 255)
 		s->syn_retrans++;
 	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, false);
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(tp_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, struct sock *sk)
+{
+	return retransmit(sk, false);
+}
+
+/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, true);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk)
+{
+	return retransmit(sk, true);
 }
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
@@ -824,7 +916,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
 	e.failed = 1;
 	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
-	start_ns = claimed ? syn_sent_ns(sk, &s, now) : p.ts_ns;
+	start_ns = claimed ? syn_sent_ns(sk, &s, now, false) : p.ts_ns;
 	e.syn_retrans = s.syn_retrans;
 	e.tgid = p.tgid;
 	e.cgroup_id = claimed ? s.cgroup_id : targ_cgroup_id ? bpf_get_current_cgroup_id() : 0;
@@ -836,7 +928,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		__builtin_memcpy(e.saddr, p.ev.saddr, sizeof(e.saddr));
 		__builtin_memcpy(e.daddr, p.ev.daddr, sizeof(e.daddr));
 	} else {
-		fill_addrs(&e, sk);
+		fill_addrs(&e, sk, false);
 	}
 	/* Failed before the socket had a peer (no route, say): what connect() was given. */
 	if (!e.dport)

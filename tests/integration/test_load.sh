@@ -124,7 +124,7 @@ expect "soak: loadgen made its $SOAK_CONNECTS connects without an error" "status
 	test "$lg_rc:$made" = "0:$SOAK_CONNECTS"
 # Give the last records time to reach the output before looking.
 sleep 0.5
-soak_map=$(map_entries "$soak_pid" start)
+soak_map=$(map_entries "$soak_pid" inflight)
 soak_unseen=$(bss_of "$soak_pid" outcome_unseen)
 rss_end=$(rss_kb "$soak_pid")
 stop_tracer "$soak_pid"
@@ -150,7 +150,7 @@ expect "soak: RSS flat after warm-up: $(mib "$rss0") MiB idle, $(mib "$warm") wa
 $(mib "$late") at most in the second half, $(mib "$rss_end") at the end ($nsamp samples)" \
 	"want 4 samples or more, and the second half at most warm-up + 1 MiB" \
 	test "$nsamp" -ge 4 -a "$late" -le $((warm + 1024))
-expect "soak: map start empty after the load" "$soak_map entries" test "$soak_map" = 0
+expect "soak: map inflight empty after the load" "$soak_map entries" test "$soak_map" = 0
 
 # 2. Handshakes in flight. Two tracers see the same load: one plain, one with -x.
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000000000 $HOLD_PORT ||
@@ -175,9 +175,9 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 # Both maps at once, while every handshake is still in SYN_SENT (checked after the reads).
-map_entries "$plain_pid" start >"$WORK/plain.held" &
+map_entries "$plain_pid" inflight >"$WORK/plain.held" &
 m1=$!
-map_entries "$fail_pid" start >"$WORK/fail.held" &
+map_entries "$fail_pid" inflight >"$WORK/fail.held" &
 m2=$!
 wait $m1 $m2
 synsent_after=$(syn_sent)
@@ -186,7 +186,7 @@ expect "in flight: the kernel held $HOLD handshakes ($synsent in SYN_SENT, $syns
 	"$(cat "$WORK/hold.lg")" test "$synsent" -ge $HOLD -a "$synsent_after" -ge $HOLD
 # Only connects under loadgen's name enter these maps: all the held ones (a paced one may be
 # in flight too), never more than the map's size.
-expect "in flight: map start holds them all: $plain_held (plain), $fail_held (-x), in $HOLD..$MAX_INFLIGHT" \
+expect "in flight: map inflight holds them all: $plain_held (plain), $fail_held (-x), in $HOLD..$MAX_INFLIGHT" \
 	"plain: $plain_held, -x: $fail_held" \
 	test "$plain_held" -ge $HOLD -a "$plain_held" -le "$MAX_INFLIGHT" -a \
 	"$fail_held" -ge $HOLD -a "$fail_held" -le "$MAX_INFLIGHT"
@@ -206,7 +206,7 @@ done
 noise_stop
 sleep 0.5
 # loadgen has exited: every held socket is closed, and its entry must be gone with it.
-plain_after=$(map_entries "$plain_pid" start) fail_after=$(map_entries "$fail_pid" start)
+plain_after=$(map_entries "$plain_pid" inflight) fail_after=$(map_entries "$fail_pid" inflight)
 plain_rss1=$(rss_kb "$plain_pid") fail_rss1=$(rss_kb "$fail_pid")
 plain_unseen=$(bss_of "$plain_pid" outcome_unseen) fail_unseen=$(bss_of "$fail_pid" outcome_unseen)
 
@@ -264,7 +264,7 @@ expect "in flight: every connect accounted for under noise: plain $plain_loop + 
 + $plain_unseen unseen ($plain_missed skipped) of $loop + 1, -x $tmo + $fail_loop + 1 printed + $fail_lost lost \
 + $fail_unseen unseen ($fail_missed skipped) of $HOLD + $loop + 1" \
 	"plain: $plain_all rows, -x: $fail_all rows" held_accounted
-expect "in flight: map start empty afterwards (plain $plain_after, -x $fail_after)" \
+expect "in flight: map inflight empty afterwards (plain $plain_after, -x $fail_after)" \
 	"plain: $plain_after, -x: $fail_after" test "$plain_after:$fail_after" = 0:0
 # Bounded: the records go through the perf buffer, mapped from the start: they may touch all
 # of its pages (64 per CPU) and the output buffer, but nothing stays per connect.

@@ -151,7 +151,7 @@ inflight() {
 	local id n=none
 	for id in $( (bpftool prog show name tp_destroy_sock; bpftool prog show name tp_set_state) 2>/dev/null |
 		sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' '\n' | sort -u); do
-		bpftool map show id "$id" | grep -q ' name start ' || continue
+		bpftool map show id "$id" | grep -q ' name inflight ' || continue
 		n=$(( ${n#none} + $(bpftool -j map dump id "$id" | grep -o '"key"' | wc -l) ))
 	done
 	echo $n
