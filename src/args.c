@@ -124,18 +124,6 @@ struct parse_state {
 	bool reported;	    /* an error line was printed already */
 };
 
-static const char *const backend_names[] = {
-	[BACKEND_AUTO] = "auto",
-	[BACKEND_FENTRY] = "fentry",
-	[BACKEND_KPROBE] = "kprobe",
-	[BACKEND_TRACEPOINT] = "tracepoint",
-};
-
-const char *backend_name(enum backend b)
-{
-	return b <= BACKEND_TRACEPOINT ? backend_names[b] : "?";
-}
-
 /* Digits only: no sign, no space, no base prefix; bounded by max. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -496,7 +484,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
-			if (!strcmp(arg, backend_names[v]))
+			if (!strcmp(arg, backend_name(v)))
 				break;
 		if (v > BACKEND_TRACEPOINT)
 			return usage_error(st,

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "args.h"
+#include "backend_kind.h"
 #include "events.h"
 #include "expo.h"
 #include "hist.h"
