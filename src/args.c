@@ -678,39 +678,3 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		fprintf(out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
 	return st.help || st.version ? PARSE_EXIT : PARSE_RUN;
 }
-
-/*
- * -p is checked against /proc before any BPF: a thread's id is refused (events carry the
- * process id, so it would never match), and a PID that is not running is accepted with a
- * warning, as the service may be about to (re)start and get it.
- */
-int pid_check(uint32_t pid, FILE *err)
-{
-	char path[64], line[128];
-	unsigned int tgid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			fprintf(err,
-				"tcpconnlat: warning: no process %u is running now; tracing it "
-				"if one starts with that PID\n",
-				pid);
-		/* Anything else (no /proc, say): nothing to judge by, so trust the user. */
-		return 0;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %u", &tgid) == 1)
-			break;
-	fclose(f);
-	if (tgid && tgid != pid) {
-		fprintf(err,
-			"tcpconnlat: PID %u is a thread of process %u: -p takes a process id "
-			"(try -p %u)\n",
-			pid, tgid, tgid);
-		return -EINVAL;
-	}
-	return 0;
-}

@@ -83,8 +83,4 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
  */
 int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
-/* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
- * one error line on err). */
-int pid_check(uint32_t pid, FILE *err);
-
 #endif

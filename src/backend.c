@@ -1,28 +1,15 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "tcpconnlat.skel.h"
 
-/* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel-internal "operation not supported" */
 #endif
@@ -38,109 +25,6 @@ struct tracer {
  * "bpf: Switch BPF verifier log to be a rotating log by default") or, before, the start.
  */
 #define VLOG_SIZE (1024 * 1024)
-
-static bool has_cap(const struct __user_cap_data_struct *d, int cap)
-{
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
-/*
- * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
- * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
- */
-static bool syscall_tracepoints_missing(bool exporter, FILE *err)
-{
-	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
-	char path[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", dirs[i]);
-		if (!access(path, F_OK))
-			return false;
-	}
-	fprintf(err,
-		"tcpconnlat: %s needs the syscalls:sys_enter_connect and sys_exit_connect trace "
-		"events: not found (mount tracefs: mount -t tracefs tracefs /sys/kernel/tracing; "
-		"the kernel needs CONFIG_FTRACE_SYSCALLS)\n",
-		exporter ? "--metrics/--textfile (counting failures)" : "-x/--failed");
-	return true;
-}
-
-int preflight(const struct config *cfg, FILE *err)
-{
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {};
-	const char *path = cfg->btf_path ? cfg->btf_path : SYSFS_BTF;
-	struct stat st;
-	struct btf *btf;
-
-	if (syscall(SYS_capget, &hdr, data) ||
-	    !(has_cap(data, CAP_SYS_ADMIN) ||
-	      (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))) {
-		fprintf(err, "tcpconnlat: not enough privileges: run as root (needs CAP_BPF and "
-			     "CAP_PERFMON, or CAP_SYS_ADMIN)\n");
-		return 1;
-	}
-	if (!cfg->btf_path && access(path, R_OK)) {
-		fprintf(err,
-			"tcpconnlat: no kernel BTF: %s is missing (kernel built without "
-			"CONFIG_DEBUG_INFO_BTF=y); pass this kernel's BTF with --btf FILE\n",
-			path);
-		return 1;
-	}
-	if (cfg->btf_path && access(path, R_OK)) {
-		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (cfg->failed && syscall_tracepoints_missing(cfg->exporter, err))
-		return 1;
-	if (cfg->btf_path) {
-		/* libbpf would only say EIO: it reads a directory as an empty file. */
-		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				strerror(EISDIR));
-			return 1;
-		}
-		/*
-		 * libbpf says ENOENT for an ELF file without a .BTF section: not a missing file.
-		 * EINVAL: the file starts like BTF (raw, or an ELF .BTF section) but does not
-		 * parse, e.g. a truncated copy of /sys/kernel/btf/vmlinux.
-		 */
-		btf = btf__parse(path, NULL);
-		if (!btf) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				errno == EINVAL ? "its BTF is truncated or corrupt"
-						: "it holds no BTF");
-			return 1;
-		}
-		btf__free(btf);
-	}
-	return 0;
-}
-
-int cgroup_open(struct config *cfg, FILE *err)
-{
-	struct statfs fs;
-	int fd;
-
-	fd = open(cfg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", cfg->cgroup_path,
-			strerror(errno));
-		return 1;
-	}
-	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
-		fprintf(err,
-			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
-			"unified hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
-			cfg->cgroup_path);
-		close(fd);
-		return 1;
-	}
-	cfg->cgroup_fd = fd;
-	return 0;
-}
 
 int backend_candidates(enum backend requested, enum backend out[3])
 {

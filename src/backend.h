@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
-/* Checks the machine, picks the attach backend and loads the BPF object. */
+/* Picks the attach backend and loads the BPF object (checks.h checks the machine first). */
 #ifndef TCPCONNLAT_BACKEND_H
 #define TCPCONNLAT_BACKEND_H
 
@@ -9,8 +9,6 @@
 #include "events.h"
 #include "expo.h"
 #include "hist.h"
-
-#define SYSFS_BTF "/sys/kernel/btf/vmlinux"
 
 enum load_stage {
 	STAGE_OPEN,
@@ -31,18 +29,6 @@ struct tracer_reader {
 	void (*close)(void *ctx);
 	void *ctx;
 };
-
-/*
- * What must hold before any BPF is loaded: the privileges and a kernel BTF. Prints one line
- * naming the cause to err and returns non-zero when something is missing.
- */
-int preflight(const struct config *cfg, FILE *err);
-
-/*
- * --cgroup: opens cfg->cgroup_path into cfg->cgroup_fd if it is a cgroup v2 directory.
- * Otherwise prints one line naming the path and the reason and returns non-zero.
- */
-int cgroup_open(struct config *cfg, FILE *err);
 
 /* The backends to try, in order, for a requested one; returns how many. */
 int backend_candidates(enum backend requested, enum backend out[3]);

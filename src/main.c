@@ -9,6 +9,7 @@
 #include "args.h"
 #include "backend.h"
 #include "cgroup.h"
+#include "checks.h"
 #include "format.h"
 #include "events.h"
 #include "exporter.h"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "backend.h"
+#include "checks.h"
 
 /* The kernel-internal errno that libbpf passes on for "not supported". */
 #define ENOTSUPP_KERNEL 524
