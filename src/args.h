@@ -55,7 +55,6 @@ struct config {
 	uint32_t uid;
 	const char *comm;	 /* -n: exact process name */
 	const char *cgroup_path; /* --cgroup: a cgroup v2 directory */
-	int cgroup_fd;		 /* its descriptor, opened by cgroup_open() (backend.h) */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */

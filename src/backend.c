@@ -254,9 +254,9 @@ static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, cha
 	}
 }
 
-static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
-		       struct tcpconnlat_bpf **out, enum load_stage *stage, struct rejection *rj,
-		       FILE *errf)
+static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
+		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
+		       enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
@@ -306,8 +306,8 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	if (cfg->cgroup_path) {
 		__u32 zero = 0;
 
-		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cfg->cgroup_fd,
-					   sizeof(cfg->cgroup_fd), BPF_ANY);
+		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cgroup_fd,
+					   sizeof(cgroup_fd), BPF_ANY);
 		if (err)
 			goto cleanup;
 	}
@@ -325,7 +325,8 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
-struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
+struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,
+			    FILE *err)
 {
 	enum backend cand[3];
 	const char *why[3];
@@ -343,7 +344,7 @@ struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader
 		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], rd, &t->skel, &stage, &rj, err);
+		e = try_backend(cfg, cgroup_fd, cand[i], rd, &t->skel, &stage, &rj, err);
 		if (!e) {
 			t->backend = cand[i];
 			/* A bug of ours is never passed over in silence (-v said it already). */

@@ -58,10 +58,12 @@ bool backend_rejected(enum load_stage stage, const struct rejection *rj);
 
 /*
  * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
- * started when this returns. On failure prints why each candidate failed (one line each) to
- * err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
+ * started when this returns. cgroup_fd: the --cgroup directory (cgroup_open()), or -1; it
+ * stays the caller's to close. On failure prints why each candidate failed (one line each)
+ * to err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
  */
-struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err);
+struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,
+			    FILE *err);
 enum backend tracer_backend(const struct tracer *t);
 /*
  * -H: reads up to max histograms into v, returns how many. They are cumulative: the kernel

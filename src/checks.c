@@ -99,27 +99,26 @@ int preflight(const struct config *cfg, FILE *err)
 	return 0;
 }
 
-int cgroup_open(struct config *cfg, FILE *err)
+int cgroup_open(const char *path, FILE *err)
 {
 	struct statfs fs;
-	int fd;
+	int fd, e;
 
-	fd = open(cfg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", cfg->cgroup_path,
-			strerror(errno));
-		return 1;
+		e = errno;
+		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", path, strerror(e));
+		return -e;
 	}
 	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
 		fprintf(err,
 			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
 			"unified hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
-			cfg->cgroup_path);
+			path);
 		close(fd);
-		return 1;
+		return -ENOTDIR;
 	}
-	cfg->cgroup_fd = fd;
-	return 0;
+	return fd;
 }
 
 /*

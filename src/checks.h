@@ -20,10 +20,11 @@
 int preflight(const struct config *cfg, FILE *err);
 
 /*
- * --cgroup: opens cfg->cgroup_path into cfg->cgroup_fd if it is a cgroup v2 directory.
- * Otherwise prints one line naming the path and the reason and returns non-zero.
+ * --cgroup: opens path if it is a cgroup v2 directory and returns the descriptor, the
+ * caller's to close. Otherwise prints one line naming the path and the reason and returns a
+ * negative errno.
  */
-int cgroup_open(struct config *cfg, FILE *err);
+int cgroup_open(const char *path, FILE *err);
 
 /* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
  * one error line on err). */

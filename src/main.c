@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 	char line[FMT_LINE_MAX];
 	uint64_t start_ms, last_ms, missed;
 	bool reader_left = false;
-	int err = 0, n, listen_fd = -1;
+	int err = 0, n, listen_fd = -1, cgroup_fd = -1;
 
 	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
 	case PARSE_RUN:
@@ -262,9 +262,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	/* A --cgroup path that is no cgroup is bad input: exit 2, before any BPF. */
-	if (cfg.cgroup_path && cgroup_open(&cfg, stderr)) {
-		err = 2;
-		goto cleanup;
+	if (cfg.cgroup_path) {
+		cgroup_fd = cgroup_open(cfg.cgroup_path, stderr);
+		if (cgroup_fd < 0) {
+			err = 2;
+			goto cleanup;
+		}
 	}
 	if (cfg.pid && pid_check(cfg.pid, stderr)) {
 		err = 2;
@@ -302,7 +305,7 @@ int main(int argc, char **argv)
 	r.buffer_pages = cfg.exporter ? 1 : cfg.buffer_pages;
 
 	/* Each start marker below comes once every connect from then on will be read. */
-	t = tracer_start(&cfg, &rd, stderr);
+	t = tracer_start(&cfg, cgroup_fd, &rd, stderr);
 	if (!t) {
 		err = 1;
 		goto cleanup;
@@ -413,8 +416,8 @@ cleanup:
 			(unsigned long long)missed);
 	/* Even after the reader left: these connects were never measured at all. */
 	untracked_report(&r.untracked, stderr);
-	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
-		close(cfg.cgroup_fd);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	cgroups_close(&r.cgroups);
 	return err == 2 ? 2 : err ? 1 : 0;
 }
