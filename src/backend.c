@@ -193,8 +193,8 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 /*
  * Each program that will load gets a log buffer of its own: libbpf fills it only when the
  * kernel refuses the program (it then loads it again with the verifier's log on), so the one
- * with text in it names the program the verifier rejected. libbpf no longer prints that log
- * itself: rejection() does, with -v.
+ * with text in it names the program the verifier rejected. libbpf leaves a log in a buffer of
+ * ours unprinted: rejection() prints it, with -v.
  */
 static size_t nprograms(const struct tcpconnlat_bpf *skel)
 {
@@ -213,8 +213,8 @@ static char *set_logs(struct tcpconnlat_bpf *skel)
 
 	/*
 	 * Untouched pages cost nothing: only a rejected program's log is ever written. Mapped,
-	 * not calloc()ed: once a large block is freed, malloc serves the next one from the
-	 * heap and calloc() zeroes it, all of it resident (13 MiB measured).
+	 * not calloc()ed: a large block malloc() serves again from the heap is zeroed by
+	 * calloc(), which makes all of it resident.
 	 */
 	logs = mmap(NULL, nprograms(skel) * VLOG_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
