@@ -124,18 +124,6 @@ struct parse_state {
 	bool reported;	    /* an error line was printed already */
 };
 
-static const char *const backend_names[] = {
-	[BACKEND_AUTO] = "auto",
-	[BACKEND_FENTRY] = "fentry",
-	[BACKEND_KPROBE] = "kprobe",
-	[BACKEND_TRACEPOINT] = "tracepoint",
-};
-
-const char *backend_name(enum backend b)
-{
-	return b <= BACKEND_TRACEPOINT ? backend_names[b] : "?";
-}
-
 /* Digits only: no sign, no space, no base prefix; bounded by max. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -496,7 +484,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
-			if (!strcmp(arg, backend_names[v]))
+			if (!strcmp(arg, backend_name(v)))
 				break;
 		if (v > BACKEND_TRACEPOINT)
 			return usage_error(st,
@@ -689,40 +677,4 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	if (st.version)
 		fprintf(out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
 	return st.help || st.version ? PARSE_EXIT : PARSE_RUN;
-}
-
-/*
- * -p is checked against /proc before any BPF: a thread's id is refused (events carry the
- * process id, so it would never match), and a PID that is not running is accepted with a
- * warning, as the service may be about to (re)start and get it.
- */
-int pid_check(uint32_t pid, FILE *err)
-{
-	char path[64], line[128];
-	unsigned int tgid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			fprintf(err,
-				"tcpconnlat: warning: no process %u is running now; tracing it "
-				"if one starts with that PID\n",
-				pid);
-		/* Anything else (no /proc, say): nothing to judge by, so trust the user. */
-		return 0;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %u", &tgid) == 1)
-			break;
-	fclose(f);
-	if (tgid && tgid != pid) {
-		fprintf(err,
-			"tcpconnlat: PID %u is a thread of process %u: -p takes a process id "
-			"(try -p %u)\n",
-			pid, tgid, tgid);
-		return -EINVAL;
-	}
-	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include "backend_kind.h"
 #include "tcpconnlat.h"
 
 /* Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
@@ -25,13 +26,6 @@
 /* --max-series: label sets exported at most; the rest add up in one series labelled "other". */
 #define MAX_SERIES_DEFAULT 1000
 #define MAX_SERIES_MAX	   MAX_HIST_KEYS
-
-enum backend {
-	BACKEND_AUTO,
-	BACKEND_FENTRY,
-	BACKEND_KPROBE,
-	BACKEND_TRACEPOINT,
-};
 
 struct config {
 	uint32_t pid;	 /* 0: every process */
@@ -61,7 +55,6 @@ struct config {
 	uint32_t uid;
 	const char *comm;	 /* -n: exact process name */
 	const char *cgroup_path; /* --cgroup: a cgroup v2 directory */
-	int cgroup_fd;		 /* its descriptor, opened by cgroup_open() (backend.h) */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */
@@ -83,16 +76,10 @@ enum parse_result {
 /* Help and version go to out, errors (one line each) to err. */
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
 
-const char *backend_name(enum backend b);
-
 /*
  * --metrics: "PORT" (127.0.0.1 only), "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), numeric
  * addresses, ports 1..65535. Returns 0 or -EINVAL.
  */
 int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
-
-/* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
- * one error line on err). */
-int pid_check(uint32_t pid, FILE *err);
 
 #endif

@@ -1,28 +1,15 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "tcpconnlat.skel.h"
 
-/* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel-internal "operation not supported" */
 #endif
@@ -39,109 +26,6 @@ struct tracer {
  * "bpf: Switch BPF verifier log to be a rotating log by default") or, before, the start.
  */
 #define VLOG_SIZE (1024 * 1024)
-
-static bool has_cap(const struct __user_cap_data_struct *d, int cap)
-{
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
-/*
- * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
- * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
- */
-static bool syscall_tracepoints_missing(bool exporter, FILE *err)
-{
-	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
-	char path[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", dirs[i]);
-		if (!access(path, F_OK))
-			return false;
-	}
-	fprintf(err,
-		"tcpconnlat: %s needs the syscalls:sys_enter_connect and sys_exit_connect trace "
-		"events: not found (mount tracefs: mount -t tracefs tracefs /sys/kernel/tracing; "
-		"the kernel needs CONFIG_FTRACE_SYSCALLS)\n",
-		exporter ? "--metrics/--textfile (counting failures)" : "-x/--failed");
-	return true;
-}
-
-int preflight(const struct config *cfg, FILE *err)
-{
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {};
-	const char *path = cfg->btf_path ? cfg->btf_path : SYSFS_BTF;
-	struct stat st;
-	struct btf *btf;
-
-	if (syscall(SYS_capget, &hdr, data) ||
-	    !(has_cap(data, CAP_SYS_ADMIN) ||
-	      (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))) {
-		fprintf(err, "tcpconnlat: not enough privileges: run as root (needs CAP_BPF and "
-			     "CAP_PERFMON, or CAP_SYS_ADMIN)\n");
-		return 1;
-	}
-	if (!cfg->btf_path && access(path, R_OK)) {
-		fprintf(err,
-			"tcpconnlat: no kernel BTF: %s is missing (kernel built without "
-			"CONFIG_DEBUG_INFO_BTF=y); pass this kernel's BTF with --btf FILE\n",
-			path);
-		return 1;
-	}
-	if (cfg->btf_path && access(path, R_OK)) {
-		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (cfg->failed && syscall_tracepoints_missing(cfg->exporter, err))
-		return 1;
-	if (cfg->btf_path) {
-		/* libbpf would only say EIO: it reads a directory as an empty file. */
-		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				strerror(EISDIR));
-			return 1;
-		}
-		/*
-		 * libbpf says ENOENT for an ELF file without a .BTF section: not a missing file.
-		 * EINVAL: the file starts like BTF (raw, or an ELF .BTF section) but does not
-		 * parse, e.g. a truncated copy of /sys/kernel/btf/vmlinux.
-		 */
-		btf = btf__parse(path, NULL);
-		if (!btf) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				errno == EINVAL ? "its BTF is truncated or corrupt"
-						: "it holds no BTF");
-			return 1;
-		}
-		btf__free(btf);
-	}
-	return 0;
-}
-
-int cgroup_open(struct config *cfg, FILE *err)
-{
-	struct statfs fs;
-	int fd;
-
-	fd = open(cfg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", cfg->cgroup_path,
-			strerror(errno));
-		return 1;
-	}
-	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
-		fprintf(err,
-			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
-			"unified hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
-			cfg->cgroup_path);
-		close(fd);
-		return 1;
-	}
-	cfg->cgroup_fd = fd;
-	return 0;
-}
 
 int backend_candidates(enum backend requested, enum backend out[3])
 {
@@ -318,8 +202,8 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 /*
  * Each program that will load gets a log buffer of its own: libbpf fills it only when the
  * kernel refuses the program (it then loads it again with the verifier's log on), so the one
- * with text in it names the program the verifier rejected. libbpf no longer prints that log
- * itself: rejection() does, with -v.
+ * with text in it names the program the verifier rejected. libbpf leaves a log in a buffer of
+ * ours unprinted: rejection() prints it, with -v.
  */
 static size_t nprograms(const struct tcpconnlat_bpf *skel)
 {
@@ -338,8 +222,8 @@ static char *set_logs(struct tcpconnlat_bpf *skel)
 
 	/*
 	 * Untouched pages cost nothing: only a rejected program's log is ever written. Mapped,
-	 * not calloc()ed: once a large block is freed, malloc serves the next one from the
-	 * heap and calloc() zeroes it, all of it resident (13 MiB measured).
+	 * not calloc()ed: a large block malloc() serves again from the heap is zeroed by
+	 * calloc(), which makes all of it resident.
 	 */
 	logs = mmap(NULL, nprograms(skel) * VLOG_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -379,7 +263,7 @@ static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, cha
 	}
 }
 
-static int try_programs(const struct config *cfg, enum backend b, bool btf,
+static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b, bool btf,
 			const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
 			enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
@@ -431,8 +315,8 @@ static int try_programs(const struct config *cfg, enum backend b, bool btf,
 	if (cfg->cgroup_path) {
 		__u32 zero = 0;
 
-		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cfg->cgroup_fd,
-					   sizeof(cfg->cgroup_fd), BPF_ANY);
+		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cgroup_fd,
+					   sizeof(cgroup_fd), BPF_ANY);
 		if (err)
 			goto cleanup;
 	}
@@ -455,16 +339,16 @@ cleanup:
  * (older than 5.9, or without BTF) gets the raw tracepoint ones, as does a test that sets
  * TCPCONNLAT_RAW_TRACEPOINTS.
  */
-static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
-		       struct tcpconnlat_bpf **out, bool *btf, enum load_stage *stage,
-		       struct rejection *rj, FILE *errf)
+static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
+		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out, bool *btf,
+		       enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
 	int err;
 
 	*btf = b == BACKEND_TRACEPOINT && !getenv("TCPCONNLAT_RAW_TRACEPOINTS");
 	if (!*btf)
-		return try_programs(cfg, b, false, rd, out, stage, rj, errf);
-	err = try_programs(cfg, b, true, rd, out, stage, rj, errf);
+		return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+	err = try_programs(cfg, cgroup_fd, b, true, rd, out, stage, rj, errf);
 	if (!err || *stage == STAGE_READER)
 		return err;
 	if (cfg->verbose)
@@ -474,10 +358,11 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	free((char *)rj->log);
 	*rj = (struct rejection){};
 	*btf = false;
-	return try_programs(cfg, b, false, rd, out, stage, rj, errf);
+	return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
 }
 
-struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
+struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,
+			    FILE *err)
 {
 	enum backend cand[3];
 	const char *why[3];
@@ -495,7 +380,7 @@ struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader
 		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], rd, &t->skel, &t->btf, &stage, &rj, err);
+		e = try_backend(cfg, cgroup_fd, cand[i], rd, &t->skel, &t->btf, &stage, &rj, err);
 		if (!e) {
 			t->backend = cand[i];
 			/* A bug of ours is never passed over in silence (-v said it already). */

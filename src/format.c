@@ -67,27 +67,22 @@ static int cell_comm(char *buf, size_t len, const struct formatter *f, const str
 
 static int cell_ip(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
-	(void)f;
-	return snprintf(buf, len, "%s", e->af == AF_INET ? "4" : e->af == AF_INET6 ? "6" : "?");
-}
+	const char *v = fmt_ip_version(e->af);
 
-static int cell_addr(char *buf, size_t len, const struct event *e, const __u8 *addr)
-{
-	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
-		return snprintf(buf, len, "?");
-	return strlen(buf);
+	(void)f;
+	return snprintf(buf, len, "%s", v ? v : "?");
 }
 
 static int cell_saddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
-	return cell_addr(buf, len, e, e->saddr);
+	return fmt_addr(e->af, e->saddr, buf, len);
 }
 
 static int cell_daddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
-	return cell_addr(buf, len, e, e->daddr);
+	return fmt_addr(e->af, e->daddr, buf, len);
 }
 
 static int cell_lport(char *buf, size_t len, const struct formatter *f, const struct event *e)
@@ -256,5 +251,22 @@ size_t fmt_result(const struct event *e, char *buf, size_t len)
 		n = snprintf(buf, len, "error:%s", name);
 	else
 		n = snprintf(buf, len, "error:%u", e->err);
+	return fmt_len(n, len);
+}
+
+size_t fmt_addr(int af, const void *addr, char *buf, size_t len)
+{
+	if ((af != AF_INET && af != AF_INET6) || !inet_ntop(af, addr, buf, len))
+		return fmt_len(snprintf(buf, len, "?"), len);
+	return strlen(buf);
+}
+
+const char *fmt_ip_version(int af)
+{
+	return af == AF_INET ? "4" : af == AF_INET6 ? "6" : NULL;
+}
+
+size_t fmt_len(int n, size_t len)
+{
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }

@@ -136,12 +136,6 @@ void hist_sort(struct hist_entry *v, size_t n)
 	qsort(v, n, sizeof(*v), cmp_entry);
 }
 
-static void addr_text(const struct hist_key *k, char *buf, size_t len)
-{
-	if ((k->af != AF_INET && k->af != AF_INET6) || !inet_ntop(k->af, k->daddr, buf, len))
-		snprintf(buf, len, "?");
-}
-
 size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
 		     size_t len)
 {
@@ -153,14 +147,14 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 		n = snprintf(buf, len, "all");
 		break;
 	case HIST_BY_DADDR:
-		addr_text(k, addr, sizeof(addr));
+		fmt_addr(k->af, k->daddr, addr, sizeof(addr));
 		n = snprintf(buf, len, "%s", addr);
 		break;
 	case HIST_BY_DPORT:
 		n = snprintf(buf, len, "%u", k->dport);
 		break;
 	case HIST_BY_DEST:
-		addr_text(k, addr, sizeof(addr));
+		fmt_addr(k->af, k->daddr, addr, sizeof(addr));
 		n = snprintf(buf, len, k->af == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, k->dport);
 		break;
 	case HIST_BY_COMM:
@@ -176,7 +170,7 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 		n = cgroup_text(cg, k->cgroup_id, buf, len);
 		break;
 	}
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+	return fmt_len(n, len);
 }
 
 /* Milliseconds with 2 decimals, as LAT(ms). */

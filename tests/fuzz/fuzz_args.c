@@ -133,7 +133,6 @@ static void check_run(const struct parsed *p, const char *buf, size_t size)
 	CHECK(!c->comm || (strlen(c->comm) >= 1 && strlen(c->comm) < TASK_COMM_LEN), p);
 	CHECK(!c->cgroup_path || *c->cgroup_path, p);
 	CHECK(!c->btf_path || *c->btf_path, p);
-	CHECK(c->cgroup_fd == 0, p);
 	CHECK(c->backend >= BACKEND_AUTO && c->backend <= BACKEND_TRACEPOINT, p);
 	CHECK(in_args(c->comm, buf, size) && in_args(c->cgroup_path, buf, size) &&
 		      in_args(c->btf_path, buf, size) && in_args(c->daddr_text, buf, size) &&

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "args.h"
+#include "checks.h"
 #include "hist.h"
 
 #define MAX_ARGS 16

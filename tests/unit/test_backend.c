@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "backend.h"
+#include "checks.h"
 
 /* The kernel-internal errno that libbpf passes on for "not supported". */
 #define ENOTSUPP_KERNEL 524
@@ -521,7 +522,7 @@ static void test_tracer_start_auto(void **state)
 		skip();
 	f = open_memstream(&err, &err_len);
 	assert_non_null(f);
-	t = tracer_start(&cfg, &rd, f);
+	t = tracer_start(&cfg, -1, &rd, f);
 	fclose(f);
 	if (!t)
 		fail_because("no backend started: %s", err);
