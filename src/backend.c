@@ -156,6 +156,32 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 	return why;
 }
 
+void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b)
+{
+	*c = (struct bpf_config){
+		.min_us = cfg->min_us,
+		.tgid = cfg->pid,
+		.uid = cfg->uid,
+		.ndports = cfg->ndports,
+		.pidns_ino = cfg->pidns_ino,
+		.hist_by = cfg->hist_by,
+		.af = cfg->af,
+		.daddr_af = cfg->daddr_af,
+		.daddr_bits = cfg->daddr_bits,
+		.filter_uid = cfg->filter_uid,
+		.filter_comm = cfg->comm != NULL,
+		.filter_cgroup = cfg->cgroup_path != NULL,
+		.failed = cfg->failed,
+		.state_timing = b == BACKEND_TRACEPOINT,
+		.cgroup_id = cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP,
+		.hist = cfg->hist || cfg->exporter,
+	};
+	memcpy(c->dports, cfg->dports, sizeof(c->dports));
+	memcpy(c->daddr, cfg->daddr, sizeof(c->daddr));
+	if (cfg->comm)
+		strncpy(c->comm, cfg->comm, sizeof(c->comm) - 1);
+}
+
 /*
  * The tracepoint backend's programs come in two sets: BTF tracepoints (tp_btf), whose socket
  * reads are plain loads, and raw tracepoints for older kernels (btf false).
@@ -195,8 +221,6 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	 */
 	bpf_program__set_autoload(skel->progs.btf_destroy_sock, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !btf_tp);
-	skel->rodata->targ_state_timing = tp;
-	skel->rodata->targ_failed = cfg->failed;
 }
 
 /*
@@ -269,6 +293,7 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
+	struct bpf_config bc;
 	char *logs;
 	int err;
 
@@ -277,25 +302,8 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 	if (!skel)
 		return -errno;
 
-	skel->rodata->targ_tgid = cfg->pid;
-	skel->rodata->targ_min_us = cfg->min_us;
-	skel->rodata->targ_af = cfg->af;
-	skel->rodata->targ_ndports = cfg->ndports;
-	memcpy((void *)skel->rodata->targ_dports, cfg->dports, sizeof(cfg->dports));
-	skel->rodata->targ_daddr_af = cfg->daddr_af;
-	memcpy((void *)skel->rodata->targ_daddr, cfg->daddr, sizeof(cfg->daddr));
-	skel->rodata->targ_daddr_bits = cfg->daddr_bits;
-	skel->rodata->targ_filter_uid = cfg->filter_uid;
-	skel->rodata->targ_uid = cfg->uid;
-	skel->rodata->targ_filter_comm = cfg->comm != NULL;
-	if (cfg->comm)
-		strncpy((char *)skel->rodata->targ_comm, cfg->comm, TASK_COMM_LEN - 1);
-	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
-	skel->rodata->targ_hist = cfg->hist || cfg->exporter;
-	skel->rodata->targ_hist_by = cfg->hist_by;
-	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
-	skel->rodata->targ_cgroup_id =
-		cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP;
+	bpf_config_fill(&bc, cfg, b);
+	memcpy((void *)&skel->rodata->targ_cfg, &bc, sizeof(bc));
 	set_backend_programs(skel, cfg, b, btf);
 
 	*stage = STAGE_LOAD;

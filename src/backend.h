@@ -56,6 +56,9 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 /* True when the reason backend_failure() gave is the verifier's rejection of our program. */
 bool backend_rejected(enum load_stage stage, const struct rejection *rj);
 
+/* The BPF programs' settings (struct bpf_config) for these options on backend b. */
+void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b);
+
 /*
  * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
  * started when this returns. cgroup_fd: the --cgroup directory (cgroup_open()), or -1; it

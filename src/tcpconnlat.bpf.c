@@ -45,35 +45,8 @@
 #define MAX_PIDNS_LEVEL 32
 #define S_IFSOCK	0140000
 
-/* Set by user space between open and load; zero means "no filter". */
-const volatile __u32 targ_tgid = 0;
-const volatile __u64 targ_min_us = 0;
-const volatile __u16 targ_af = 0;
-/* -x: report failed connects too. */
-const volatile bool targ_failed = false;
-/* The tracepoint backend times connects with the state changes; the others only clean up. */
-const volatile bool targ_state_timing = false;
-/* Filters (-P, --daddr, -u, -n, --cgroup); each is off unless its flag is set. */
-const volatile __u32 targ_ndports = 0;
-const volatile __u16 targ_dports[MAX_DPORTS] = {};
-const volatile __u16 targ_daddr_af = 0;
-const volatile __u8 targ_daddr[16] = {};
-const volatile __u8 targ_daddr_bits = 0;
-const volatile bool targ_filter_uid = false;
-const volatile __u32 targ_uid = 0;
-const volatile bool targ_filter_comm = false;
-const volatile char targ_comm[TASK_COMM_LEN] = {};
-const volatile bool targ_filter_cgroup = false;
-/*
- * The PID namespace the tool runs in, by inode number, when it is not the initial one: PIDs
- * are then that namespace's, and only tasks it can see are traced.
- */
-const volatile __u32 targ_pidns_ino = 0;
-/* Record the connecting task's cgroup v2 id (-G, --by cgroup, -j). */
-const volatile bool targ_cgroup_id = false;
-/* -H: aggregate into hists by targ_hist_by instead of sending events. */
-const volatile bool targ_hist = false;
-const volatile __u32 targ_hist_by = HIST_BY_NONE;
+/* The options, as user space set them before load (struct bpf_config). */
+const volatile struct bpf_config targ_cfg = {};
 
 /* -H: keys that did not fit in hists. */
 __u64 hist_lost = 0;
@@ -175,7 +148,7 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
-/* Depth of targ_pidns_ino below the initial namespace, plus one, once found (0: not yet). */
+/* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
 
 /*
@@ -196,7 +169,7 @@ static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
 	if (level) {
 		if (level - 1 > plevel || level - 1 >= MAX_PIDNS_LEVEL ||
 		    bpf_core_read(&up, sizeof(up), &pid->numbers[level - 1]) ||
-		    BPF_CORE_READ(up.ns, ns.inum) != targ_pidns_ino)
+		    BPF_CORE_READ(up.ns, ns.inum) != targ_cfg.pidns_ino)
 			return false;
 		*nr = up.nr;
 		return true;
@@ -205,7 +178,7 @@ static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
 	for (i = 1; i < MAX_PIDNS_LEVEL && i <= plevel; i++) {
 		if (bpf_core_read(&up, sizeof(up), &pid->numbers[i]))
 			return false;
-		if (BPF_CORE_READ(up.ns, ns.inum) == targ_pidns_ino) {
+		if (BPF_CORE_READ(up.ns, ns.inum) == targ_cfg.pidns_ino) {
 			pidns_level = i + 1;
 			*nr = up.nr;
 			return true;
@@ -219,7 +192,7 @@ static __always_inline bool current_tgid(__u32 *tgid)
 {
 	struct task_struct *task;
 
-	if (!targ_pidns_ino) {
+	if (!targ_cfg.pidns_ino) {
 		*tgid = bpf_get_current_pid_tgid() >> 32;
 		return true;
 	}
@@ -242,17 +215,17 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 
 	if (!current_tgid(tgid))
 		return false;
-	if (targ_tgid && *tgid != targ_tgid)
+	if (targ_cfg.tgid && *tgid != targ_cfg.tgid)
 		return false;
-	if (targ_filter_uid && (__u32)bpf_get_current_uid_gid() != targ_uid)
+	if (targ_cfg.filter_uid && (__u32)bpf_get_current_uid_gid() != targ_cfg.uid)
 		return false;
-	if (targ_filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
+	if (targ_cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
 		return false;
 	bpf_get_current_comm(comm, TASK_COMM_LEN);
-	if (!targ_filter_comm)
+	if (!targ_cfg.filter_comm)
 		return true;
 	for (i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != targ_comm[i])
+		if (comm[i] != targ_cfg.comm[i])
 			return false;
 		if (!comm[i])
 			break;
@@ -263,24 +236,24 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 /* The filters on the destination: -P and --daddr. */
 static __always_inline bool dest_wanted(const struct event *e)
 {
-	__u8 bits = targ_daddr_bits, mask;
-	bool found = !targ_ndports;
+	__u8 bits = targ_cfg.daddr_bits, mask;
+	bool found = !targ_cfg.ndports;
 	int i;
 
-	for (i = 0; i < MAX_DPORTS && i < targ_ndports; i++)
-		if (e->dport == targ_dports[i])
+	for (i = 0; i < MAX_DPORTS && i < targ_cfg.ndports; i++)
+		if (e->dport == targ_cfg.dports[i])
 			found = true;
 	if (!found)
 		return false;
-	if (!targ_daddr_af)
+	if (!targ_cfg.daddr_af)
 		return true;
-	if (e->af != targ_daddr_af)
+	if (e->af != targ_cfg.daddr_af)
 		return false;
 	for (i = 0; i < 16; i++) {
 		if (bits == 0)
 			break;
 		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
-		if ((e->daddr[i] ^ targ_daddr[i]) & mask)
+		if ((e->daddr[i] ^ targ_cfg.daddr[i]) & mask)
 			return false;
 		bits = bits >= 8 ? bits - 8 : 0;
 	}
@@ -335,22 +308,22 @@ static __always_inline int connect_start(const struct sock *sk, bool btf)
 	 * absurd latency and another process's PID. With filters on, drop any such entry.
 	 */
 	if (!task_wanted(&tgid, s.comm) ||
-	    (targ_af && SK_READ(btf, sk, __sk_common.skc_family) != targ_af)) {
-		if (targ_tgid || targ_filter_uid || targ_filter_cgroup || targ_filter_comm ||
-		    targ_af || targ_pidns_ino)
+	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
+		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
+		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
 			connect_forget(sk);
 		return 0;
 	}
 	s.ts_ns = bpf_ktime_get_ns();
 	s.tgid = tgid;
 	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
-	if (targ_cgroup_id)
+	if (targ_cfg.cgroup_id)
 		s.cgroup_id = bpf_get_current_cgroup_id();
 	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY)) {
 		__sync_fetch_and_add(&inflight_full, 1);
 		return 0;
 	}
-	if (targ_failed) {
+	if (targ_cfg.failed) {
 		__u32 tid = id;
 		struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 
@@ -389,7 +362,7 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct con
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u64 sent;
 
-	if (!targ_state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns))
+	if (!targ_cfg.state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns))
 		return s->ts_ns;
 	if (btf) {
 		tp = bpf_skc_to_tcp_sock((void *)sk);
@@ -471,12 +444,12 @@ static __always_inline void hist_add(const struct event *e)
 	struct hist_key k = {};
 	struct hist *h;
 
-	switch (targ_hist_by) {
+	switch (targ_cfg.hist_by) {
 	case HIST_BY_DADDR:
 	case HIST_BY_DEST:
 		k.af = e->af;
 		__builtin_memcpy(k.daddr, e->daddr, sizeof(k.daddr));
-		if (targ_hist_by == HIST_BY_DEST)
+		if (targ_cfg.hist_by == HIST_BY_DEST)
 			k.dport = e->dport;
 		break;
 	case HIST_BY_DPORT:
@@ -523,10 +496,10 @@ static __always_inline void hist_add(const struct event *e)
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
-	if (e->delta_us < targ_min_us || !dest_wanted(e))
+	if (e->delta_us < targ_cfg.min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;
-	if (targ_hist) {
+	if (targ_cfg.hist) {
 		hist_add(e);
 		return;
 	}
@@ -569,7 +542,7 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk, boo
 	struct connect_start s;
 	struct pending *p;
 
-	if (!targ_failed) {
+	if (!targ_cfg.failed) {
 		connect_forget(sk);
 		return;
 	}
@@ -638,7 +611,7 @@ static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff 
 		return 0;
 	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
 	if (th.rst) {
-		if (!targ_failed)
+		if (!targ_cfg.failed)
 			connect_forget(sk);
 		return 0;
 	}
@@ -725,7 +698,7 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
 	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
 	 */
-	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
 		 * 16-bit value"); the BTF tracepoint needs 5.11. */
 		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
@@ -735,7 +708,7 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	}
 	if (oldstate != TCP_SYN_SENT)
 		return 0;
-	if (targ_state_timing && newstate == TCP_ESTABLISHED)
+	if (targ_cfg.state_timing && newstate == TCP_ESTABLISHED)
 		return connect_done(ctx, sk, synack_ns(sk, btf), btf);
 	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
 	if (newstate == TCP_CLOSE)
@@ -751,7 +724,7 @@ static __always_inline int destroy_sock(const struct sock *sk)
 	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
 	if (!bpf_map_lookup_elem(&inflight, &key))
 		return 0;
-	if (!bpf_map_delete_elem(&inflight, &key) && (targ_failed || targ_state_timing))
+	if (!bpf_map_delete_elem(&inflight, &key) && (targ_cfg.failed || targ_cfg.state_timing))
 		__sync_fetch_and_add(&outcome_unseen, 1);
 	return 0;
 }
@@ -770,7 +743,7 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 	s = bpf_map_lookup_elem(&inflight, &key);
 	if (!s)
 		return 0;
-	if (targ_state_timing && !s->syn_retrans)
+	if (targ_cfg.state_timing && !s->syn_retrans)
 		syn_first_sent(sk, s, bpf_ktime_get_ns());
 	if (s->syn_retrans < 255)
 		s->syn_retrans++;
@@ -854,7 +827,7 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	/* A connect() on a socket already connecting or connected starts nothing. */
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return 0;
-	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
+	if (targ_cfg.af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_cfg.af)
 		return 0;
 	p.sk = (__u64)sk;
 	p.ts_ns = bpf_ktime_get_ns();
@@ -919,7 +892,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	start_ns = claimed ? syn_sent_ns(sk, &s, now, false) : p.ts_ns;
 	e.syn_retrans = s.syn_retrans;
 	e.tgid = p.tgid;
-	e.cgroup_id = claimed ? s.cgroup_id : targ_cgroup_id ? bpf_get_current_cgroup_id() : 0;
+	e.cgroup_id = claimed ? s.cgroup_id : targ_cfg.cgroup_id ? bpf_get_current_cgroup_id() : 0;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	if (p.failed) {
 		e.af = p.ev.af;
