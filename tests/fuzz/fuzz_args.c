@@ -8,8 +8,8 @@
  *   PARSE_EXIT   something on out, ending in a newline; nothing on err
  *   PARSE_RUN    nothing printed; every config field within the bounds args.h documents,
  *                strings pointing into the arguments
- * and when a second parse of the same arguments differs from the first in any way (argp
- * and getopt keep state between calls; the tool parses once, the tests many times).
+ * and when a second parse of the same arguments differs from the first in any way (getopt
+ * keeps state between calls; the tool parses once, the tests many times).
  */
 #include <stdint.h>
 #include <stdio.h>

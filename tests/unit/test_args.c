@@ -625,6 +625,39 @@ static void test_value_given_twice(void **state)
 	assert_usage("btf");
 }
 
+/* Every option that takes a value, the last in the table too, takes it once. */
+static void test_each_value_option_once(void **state)
+{
+	static const char *const twice[][5] = {
+		{"-p", "1", "-p", "2", "-p/--pid"},
+		{"-P", "80", "-P", "81", "-P/--dport"},
+		{"--daddr", "::1", "--daddr", "::2", "--daddr"},
+		{"-u", "0", "-u", "1", "-u/--uid"},
+		{"-n", "a", "-n", "b", "-n/--name"},
+		{"--cgroup", "/a", "--cgroup", "/b", "--cgroup"},
+		{"-i", "1", "-i", "2", "-i/--interval"},
+		{"--by", "pid", "--by", "comm", "--by"},
+		{"--metrics", "1", "--metrics", "2", "--metrics"},
+		{"--textfile", "a", "--textfile", "b", "--textfile"},
+		{"--max-series", "1", "--max-series", "2", "--max-series"},
+		{"-c", "1", "-c", "2", "-c/--count"},
+		{"-d", "1", "-d", "2", "-d/--duration"},
+		{"--buffer-pages", "1", "--buffer-pages", "2", "--buffer-pages"},
+		{"--backend", "auto", "--backend", "kprobe", "--backend"},
+		{"--btf", "a", "--btf", "b", "--btf"},
+	};
+	char want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		PARSE(twice[i][0], twice[i][1], twice[i][2], twice[i][3]);
+		snprintf(want, sizeof(want), "option %s given twice (again as '%s')", twice[i][4],
+			 twice[i][3]);
+		assert_usage(want);
+	}
+}
+
 static void test_flag_twice_allowed(void **state)
 {
 	(void)state;
@@ -703,6 +736,35 @@ static void test_flag_with_value(void **state)
 	/* A prefix names the option as it was written. */
 	PARSE("--time=2");
 	assert_usage("'--time");
+}
+
+/* What getopt reports is told apart by kind, wherever the bad option sits in the line. */
+static void test_bad_option_kinds(void **state)
+{
+	(void)state;
+	/* An unknown short option inside a cluster, after a long option. */
+	PARSE("--ipv4", "-Zt");
+	assert_usage("unrecognized option '-Z'");
+	PARSE("-t-");
+	assert_usage("unrecognized option '--'");
+	PARSE("-t:");
+	assert_usage("unrecognized option '-:'");
+	/* A long flag with a value, after short flags. */
+	PARSE("-tL", "--lport=1");
+	assert_usage("option '--lport=1' takes no value");
+	/* A missing value, short at the end of a cluster and long, after other options. */
+	PARSE("--ipv4", "-tp");
+	assert_usage("option '-p' needs a value");
+	PARSE("5", "-t", "--dp");
+	assert_usage("option '--dp' needs a value");
+	/* No name at all matches every option. */
+	PARSE("--=x");
+	assert_usage("ambiguous option '--=x'");
+	PARSE("--x=1");
+	assert_usage("unrecognized option '--x=1'");
+	/* A value that looks like an option is still the value. */
+	PARSE("--backend", "--");
+	assert_usage("invalid backend '--'");
 }
 
 /* ---- prefixes and permutation ---- */
@@ -1216,12 +1278,14 @@ int main(void)
 		T(test_version),
 		T(test_help_version_with_error),
 		T(test_value_given_twice),
+		T(test_each_value_option_once),
 		T(test_flag_twice_allowed),
 		T(test_unknown_short_option),
 		T(test_unknown_long_option),
 		T(test_ambiguous_prefix),
 		T(test_missing_value),
 		T(test_flag_with_value),
+		T(test_bad_option_kinds),
 		T(test_long_prefixes),
 		T(test_permutation),
 		T(test_flags_x_r_j_H),
