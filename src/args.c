@@ -381,10 +381,10 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		cfg->verbose = true;
 		break;
 	case 'x':
-		cfg->failed = true;
+		cfg->report_failed = true;
 		break;
 	case 'r':
-		cfg->retrans = true;
+		cfg->syn_retrans = true;
 		break;
 	case 'G':
 		cfg->show_cgroup = true;
@@ -641,8 +641,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		return PARSE_USAGE;
 	if (cfg->exporter) {
 		/* Metrics always count failures and SYN retransmissions (-x and -r's programs). */
-		cfg->failed = true;
-		cfg->retrans = true;
+		cfg->report_failed = true;
+		cfg->syn_retrans = true;
 		if (!cfg->max_series)
 			cfg->max_series = MAX_SERIES_DEFAULT;
 		if (!cfg->interval && cfg->textfile)

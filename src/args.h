@@ -34,8 +34,8 @@ struct config {
 	bool timestamp;
 	bool lport;
 	bool verbose;
-	bool failed;	       /* -x: failed connects too, and a RESULT column */
-	bool retrans;	       /* -r: SYNRTX column */
+	bool report_failed;    /* -x: failed connects too, and a RESULT column */
+	bool syn_retrans;      /* -r: SYNRTX column */
 	bool show_cgroup;      /* -G: CGROUP column */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */

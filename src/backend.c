@@ -171,7 +171,7 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.filter_uid = cfg->filter_uid,
 		.filter_comm = cfg->comm != NULL,
 		.filter_cgroup = cfg->cgroup_path != NULL,
-		.failed = cfg->failed,
+		.report_failed = cfg->report_failed,
 		.state_timing = b == BACKEND_TRACEPOINT,
 		.cgroup_id = cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP,
 		.hist = cfg->hist || cfg->exporter,
@@ -202,16 +202,16 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
 	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
-	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->failed) && !btf_tp);
-	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
-	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
+	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
+	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->report_failed);
+	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->report_failed);
 	/*
 	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
 	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.
 	 */
 	bpf_program__set_autoload(skel->progs.btf_retransmit, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_retransmit,
-				  (cfg->retrans || cfg->json || tp) && !btf_tp);
+				  (cfg->syn_retrans || cfg->json || tp) && !btf_tp);
 	/*
 	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
 	 * tp_destroy_sock frees those entries. The tracepoint backend sees every way out of

@@ -73,7 +73,7 @@ int preflight(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
 		return 1;
 	}
-	if (cfg->failed && syscall_tracepoints_missing(cfg->exporter, err))
+	if (cfg->report_failed && syscall_tracepoints_missing(cfg->exporter, err))
 		return 1;
 	if (cfg->btf_path) {
 		/* libbpf would only say EIO: it reads a directory as an empty file. */

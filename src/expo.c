@@ -148,7 +148,7 @@ static void hist_add_into(struct hist *to, const struct hist *h)
 		to->slots[i] += h->slots[i];
 	to->count += h->count;
 	to->sum_us += h->sum_us;
-	to->failed += h->failed;
+	to->failures += h->failures;
 	for (i = 0; i < FAIL_REASONS; i++)
 		to->fail_reasons[i] += h->fail_reasons[i];
 	to->syn_retrans += h->syn_retrans;

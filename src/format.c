@@ -29,9 +29,9 @@ static bool with_lport(const struct formatter *f)
 	return f->lport;
 }
 
-static bool with_synrtx(const struct formatter *f)
+static bool with_syn_retrans(const struct formatter *f)
 {
-	return f->synrtx;
+	return f->syn_retrans;
 }
 
 static bool with_result(const struct formatter *f)
@@ -103,7 +103,7 @@ static int cell_lat(char *buf, size_t len, const struct formatter *f, const stru
 	return snprintf(buf, len, "%.2f", e->delta_us / 1000.0);
 }
 
-static int cell_synrtx(char *buf, size_t len, const struct formatter *f, const struct event *e)
+static int cell_syn_retrans(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
 	return snprintf(buf, len, "%u", e->syn_retrans);
@@ -125,12 +125,18 @@ static int cell_cgroup(char *buf, size_t len, const struct formatter *f, const s
  * the optional columns come after it.
  */
 static const struct column columns[] = {
-	{"TIME(s)", 9, with_timestamp, cell_time}, {"PID", 6, always, cell_pid},
-	{"COMM", 12, always, cell_comm},	   {"IP", 2, always, cell_ip},
-	{"SADDR", 16, always, cell_saddr},	   {"LPORT", 6, with_lport, cell_lport},
-	{"DADDR", 16, always, cell_daddr},	   {"DPORT", 5, always, cell_dport},
-	{"LAT(ms)", 7, always, cell_lat},	   {"SYNRTX", 6, with_synrtx, cell_synrtx},
-	{"RESULT", 7, with_result, cell_result},   {"CGROUP", 0, with_cgroup, cell_cgroup},
+	{"TIME(s)", 9, with_timestamp, cell_time},
+	{"PID", 6, always, cell_pid},
+	{"COMM", 12, always, cell_comm},
+	{"IP", 2, always, cell_ip},
+	{"SADDR", 16, always, cell_saddr},
+	{"LPORT", 6, with_lport, cell_lport},
+	{"DADDR", 16, always, cell_daddr},
+	{"DPORT", 5, always, cell_dport},
+	{"LAT(ms)", 7, always, cell_lat},
+	{"SYNRTX", 6, with_syn_retrans, cell_syn_retrans},
+	{"RESULT", 7, with_result, cell_result},
+	{"CGROUP", 0, with_cgroup, cell_cgroup},
 };
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))

@@ -17,7 +17,7 @@
 struct formatter {
 	bool timestamp;		 /* TIME(s) column first */
 	bool lport;		 /* LPORT column after SADDR */
-	bool synrtx;		 /* SYNRTX column after LAT(ms) */
+	bool syn_retrans;	 /* SYNRTX column after LAT(ms) */
 	bool result;		 /* RESULT column */
 	struct cgroups *cgroups; /* CGROUP column, last, if set (-G) */
 	bool have_first;

@@ -88,13 +88,13 @@ static bool hist_diff(struct hist *cur, struct hist *old)
 	}
 	cur->count = minus(cur->count, old->count);
 	cur->sum_us = minus(cur->sum_us, old->sum_us);
-	cur->failed = minus(cur->failed, old->failed);
+	cur->failures = minus(cur->failures, old->failures);
 	if (total.max_us <= old->max_us)
 		cur->max_us = top < 0			      ? 0
 			      : slot_high(top) < total.max_us ? slot_high(top)
 							      : total.max_us;
 	*old = total;
-	return cur->count || cur->failed;
+	return cur->count || cur->failures;
 }
 
 size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n)
@@ -126,8 +126,8 @@ static int cmp_entry(const void *a, const void *b)
 {
 	const struct hist_entry *x = a, *y = b;
 
-	if (x->hist.count + x->hist.failed != y->hist.count + y->hist.failed)
-		return x->hist.count + x->hist.failed > y->hist.count + y->hist.failed ? -1 : 1;
+	if (x->hist.count + x->hist.failures != y->hist.count + y->hist.failures)
+		return x->hist.count + x->hist.failures > y->hist.count + y->hist.failures ? -1 : 1;
 	return cmp_key(a, b);
 }
 
@@ -197,7 +197,7 @@ void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, 
 		     ms(hist_percentile(h, 0.99)), ms(h->max_us));
 	if (failed && n > 0 && (size_t)n < sizeof(buf))
 		n += snprintf(buf + n, sizeof(buf) - n, ", failed %llu",
-			      (unsigned long long)h->failed);
+			      (unsigned long long)h->failures);
 	if (n > 0 && (size_t)n < sizeof(buf) - 1) {
 		buf[n++] = '\n';
 		line(ctx, buf, n);
@@ -252,7 +252,7 @@ size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e
 		     "\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
 		     "\"mean_us\":%llu,\"buckets\":[",
 		     time, by ? "\"" : "", by ? hist_by_name(by) : "null", by ? "\"" : "", key,
-		     (unsigned long long)h->count, (unsigned long long)h->failed,
+		     (unsigned long long)h->count, (unsigned long long)h->failures,
 		     (unsigned long long)hist_percentile(h, 0.5),
 		     (unsigned long long)hist_percentile(h, 0.9),
 		     (unsigned long long)hist_percentile(h, 0.99), (unsigned long long)h->max_us,

@@ -136,7 +136,8 @@ static void print_hists(struct run *r)
 			len = hist_json(cfg->hist_by, &r->cgroups, &v[i], when, line, sizeof(line));
 			out_line(&r->out, line, len);
 		} else {
-			hist_text(cfg->hist_by, &r->cgroups, &v[i], cfg->failed, out_text, &r->out);
+			hist_text(cfg->hist_by, &r->cgroups, &v[i], cfg->report_failed, out_text,
+				  &r->out);
 		}
 	}
 	r->printed++;
@@ -341,8 +342,8 @@ static int start_up(struct run *r, struct config *cfg)
 	r->print = cfg->hist ? &hist_printer : cfg->json ? &json_printer : &text_printer;
 	fmt_init(&r->fmt, cfg->timestamp, cfg->lport);
 	r->fmt.cgroups = cfg->show_cgroup ? &r->cgroups : NULL;
-	r->fmt.synrtx = cfg->retrans;
-	r->fmt.result = cfg->failed;
+	r->fmt.syn_retrans = cfg->syn_retrans;
+	r->fmt.result = cfg->report_failed;
 	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
 	r->count = cfg->count;
 	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */

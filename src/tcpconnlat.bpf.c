@@ -78,7 +78,7 @@ __u64 outcome_unseen = 0;
  * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
  * that name.
  */
-struct connect_start {
+struct inflight_entry {
 	__u64 ts_ns;
 	__u64 cgroup_id;
 	__u32 tgid;
@@ -117,7 +117,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, struct connect_start);
+	__type(value, struct inflight_entry);
 } inflight SEC(".maps");
 
 struct {
@@ -283,10 +283,10 @@ static __always_inline void connect_forget(const struct sock *sk)
  * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
  * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
  */
-static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
+static __always_inline bool connect_claim(const struct sock *sk, struct inflight_entry *s)
 {
 	__u64 key = (__u64)sk;
-	struct connect_start *sp;
+	struct inflight_entry *sp;
 
 	sp = bpf_map_lookup_elem(&inflight, &key);
 	if (!sp)
@@ -298,7 +298,7 @@ static __always_inline bool connect_claim(const struct sock *sk, struct connect_
 static __always_inline int connect_start(const struct sock *sk, bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct connect_start s = {};
+	struct inflight_entry s = {};
 	__u32 tgid;
 
 	/*
@@ -323,7 +323,7 @@ static __always_inline int connect_start(const struct sock *sk, bool btf)
 		__sync_fetch_and_add(&inflight_full, 1);
 		return 0;
 	}
-	if (targ_cfg.failed) {
+	if (targ_cfg.report_failed) {
 		__u32 tid = id;
 		struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 
@@ -340,7 +340,7 @@ static __always_inline int connect_start(const struct sock *sk, bool btf)
 static __always_inline int syn_send(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct connect_start *s = bpf_map_lookup_elem(&inflight, &key);
+	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
 
 	if (s)
 		s->ts_ns = bpf_ktime_get_ns();
@@ -356,7 +356,7 @@ static __always_inline int syn_send(const struct sock *sk)
  * If the SYN was retransmitted that is the last copy's; tp_retransmit has then already
  * moved ts_ns to the first one (syn_first_sent()).
  */
-static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct connect_start *s,
+static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct inflight_entry *s,
 					 __u64 now, bool btf)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -384,7 +384,7 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct con
  * waited a retransmission timeout; only a SYN clearly later than ts_ns (a deferred one)
  * moves the start.
  */
-static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s,
+static __always_inline void syn_first_sent(const struct sock *sk, struct inflight_entry *s,
 					   __u64 now)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -480,7 +480,7 @@ static __always_inline void hist_add(const struct event *e)
 	if (e->syn_retrans)
 		__sync_fetch_and_add(&h->syn_retrans, e->syn_retrans);
 	if (e->failed) {
-		__sync_fetch_and_add(&h->failed, 1);
+		__sync_fetch_and_add(&h->failures, 1);
 		__sync_fetch_and_add(&h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS], 1);
 		return;
 	}
@@ -508,7 +508,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
-					    const struct connect_start *s, __u64 now_ns,
+					    const struct inflight_entry *s, __u64 now_ns,
 					    bool failed, __u16 err, bool btf)
 {
 	struct event e = {};
@@ -539,10 +539,10 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk, boo
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	__u32 tid = bpf_get_current_pid_tgid();
-	struct connect_start s;
+	struct inflight_entry s;
 	struct pending *p;
 
-	if (!targ_cfg.failed) {
+	if (!targ_cfg.report_failed) {
 		connect_forget(sk);
 		return;
 	}
@@ -562,7 +562,7 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk, boo
 /* The connect completed at now_ns. */
 static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
 {
-	struct connect_start s;
+	struct inflight_entry s;
 
 	if (connect_claim(sk, &s))
 		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
@@ -611,7 +611,7 @@ static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff 
 		return 0;
 	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
 	if (th.rst) {
-		if (!targ_cfg.failed)
+		if (!targ_cfg.report_failed)
 			connect_forget(sk);
 		return 0;
 	}
@@ -724,7 +724,8 @@ static __always_inline int destroy_sock(const struct sock *sk)
 	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
 	if (!bpf_map_lookup_elem(&inflight, &key))
 		return 0;
-	if (!bpf_map_delete_elem(&inflight, &key) && (targ_cfg.failed || targ_cfg.state_timing))
+	if (!bpf_map_delete_elem(&inflight, &key) &&
+	    (targ_cfg.report_failed || targ_cfg.state_timing))
 		__sync_fetch_and_add(&outcome_unseen, 1);
 	return 0;
 }
@@ -736,7 +737,7 @@ static __always_inline int destroy_sock(const struct sock *sk)
 static __always_inline int retransmit(const struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk;
-	struct connect_start *s;
+	struct inflight_entry *s;
 
 	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
@@ -860,7 +861,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct connect_start s = {};
+	struct inflight_entry s = {};
 	struct pending *pp, p;
 	bool interrupted, claimed;
 	struct event e = {};

@@ -54,7 +54,7 @@ struct bpf_config {
 	__u8 filter_uid;    /* -u */
 	__u8 filter_comm;   /* -n: comm */
 	__u8 filter_cgroup; /* --cgroup: the directory in the cgroup map's slot 0 */
-	__u8 failed;	    /* -x (and the exporter): failed connects too */
+	__u8 report_failed; /* -x (and the exporter): failed connects too */
 	__u8 state_timing;  /* the tracepoint backend: state changes time connects */
 	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
 	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
@@ -122,7 +122,7 @@ struct hist {
 	__u64 count; /* successful connects */
 	__u64 sum_us;
 	__u64 max_us;
-	__u64 failed; /* with -x: failed connects */
+	__u64 failures; /* with -x: failed connects */
 	/* --metrics, --textfile (added last: the layout above is -H's) */
 	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */

@@ -3,7 +3,7 @@
 #  1. A soak of SOAK_CONNECTS (default 1,000,000) loopback connects by bench/loadgen: every
 #     connect loadgen counts as established is printed or reported lost (or, when the kernel
 #     skipped runs of the tool's programs, within the skipped runs the tool reports), the
-#     tool's RSS stays flat after warm-up, its in-flight map `start` is empty at the end, and
+#     tool's RSS stays flat after warm-up, its in-flight map `inflight` is empty at the end, and
 #     SIGINT ends it with 0.
 #  2. 10,000 handshakes in flight at once to a port whose SYNs are all dropped (tcp_syn_retries
 #     2: they time out after about 7 s): the in-flight map holds them all, a tracer without -x

@@ -145,8 +145,8 @@ static void assert_default_config(const struct config *c)
 	assert_false(c->verbose);
 	assert_int_equal(c->backend, BACKEND_AUTO);
 	assert_null(c->btf_path);
-	assert_false(c->failed);
-	assert_false(c->retrans);
+	assert_false(c->report_failed);
+	assert_false(c->syn_retrans);
 	assert_false(c->json);
 	assert_false(c->hist);
 	assert_int_equal(c->hist_by, HIST_BY_NONE);
@@ -822,13 +822,13 @@ static void test_flags_x_r_j_H(void **state)
 	(void)state;
 	PARSE("-x", "-r", "-j", "-H");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 	PARSE("--failed", "--retrans", "--json", "--histogram");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 	PARSE("-xrjH");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 }
 
 static void test_count_duration_interval(void **state)
@@ -1189,8 +1189,8 @@ static void test_metrics_implies(void **state)
 	/* Failures and SYN retransmissions are always counted; the cap has its default. */
 	PARSE("--metrics", "9190");
 	assert_run();
-	assert_true(P.cfg.failed);
-	assert_true(P.cfg.retrans);
+	assert_true(P.cfg.report_failed);
+	assert_true(P.cfg.syn_retrans);
 	assert_false(P.cfg.hist);
 	assert_int_equal(P.cfg.max_series, MAX_SERIES_DEFAULT);
 	assert_int_equal(P.cfg.interval, 0);

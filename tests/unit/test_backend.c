@@ -67,7 +67,7 @@ static void test_bpf_config_fill(void **state)
 		.pid = 4242,
 		.min_us = 1500,
 		.af = AF_INET6,
-		.failed = true,
+		.report_failed = true,
 		.ndports = 2,
 		.dports = {443, 5432},
 		.daddr_af = AF_INET6,
@@ -89,7 +89,7 @@ static void test_bpf_config_fill(void **state)
 	assert_int_equal(c.tgid, 4242);
 	assert_int_equal(c.min_us, 1500);
 	assert_int_equal(c.af, AF_INET6);
-	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.report_failed, 1);
 	assert_int_equal(c.ndports, 2);
 	assert_int_equal(c.dports[0], 443);
 	assert_int_equal(c.dports[1], 5432);
