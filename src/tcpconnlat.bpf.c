@@ -9,7 +9,7 @@
  *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
  *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
  *   kprobe:     the same functions through kprobes
- *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.11+), else the raw one (4.16+);
+ *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+), else the raw one (4.16+);
  *               neither needs tracefs nor formats a trace record per state change. No
  *               tracepoint marks the SYN: its send time is read from the socket (see
  *               syn_sent_ns()).
@@ -87,9 +87,8 @@ struct inflight_entry {
 };
 
 /*
- * -x: a thread inside connect() on a TCP socket. A failure that runs in that thread's own
- * context while it is still in the call is handed over to sys_exit_connect, which knows
- * the errno connect() returns (see connect_failed()).
+ * -x: a thread inside connect() on a TCP socket (see "-x: failed connects" below for the
+ * handover of a failure to sys_exit_connect).
  */
 struct pending {
 	__u64 sk;
@@ -523,18 +522,37 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
+/* The connect completed at now_ns. */
+static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
+{
+	struct inflight_entry s;
+
+	if (connect_claim(sk, &s))
+		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
+	return 0;
+}
+
 /*
- * -x: the socket left SYN_SENT for CLOSE: refused, timed out, unreachable, or closed.
+ * -x: failed connects, and the handover to sys_exit_connect.
  *
- * The handover to sys_exit_connect. If this runs in the context of the thread that is
- * still inside connect() on this socket (its own call failed, or a softirq ran on its
- * stack, as loopback's do), the failure is handed to sys_exit_connect, which reports it
- * with the errno connect() returns. Only that thread's CPU can then touch its pending
- * entry, so plain stores suffice: the fields first, then `failed`; and sys_exit_connect sets
- * `exited` before it copies the entry, after which no handover starts. Any other context (a
- * softirq on another CPU, a timer, a later close) reports the failure itself, once it has
- * claimed the in-flight entry; sys_exit_connect claims the same way.
+ * A connect fails when its socket leaves SYN_SENT for CLOSE (connect_failed(): refused,
+ * timed out, unreachable, or closed by its owner), or before it has a SYN out at all (no
+ * route: only connect() itself says so). sys_enter_connect notes each thread inside
+ * connect() on a TCP socket (struct pending); sys_exit_connect reports what connect()
+ * returned if the connect did not get an in-flight entry, and a failure that was handed
+ * over to it, with the errno the caller sees.
+ *
+ * The handover. If connect_failed() runs in the context of the thread that is still inside
+ * connect() on this socket (its own call failed, or a softirq ran on its stack, as
+ * loopback's do), it hands the failure to sys_exit_connect. Only that thread's CPU can then
+ * touch its pending entry, so plain stores suffice: the fields first, then `failed`; and
+ * sys_exit_connect sets `exited` before it copies the entry, after which no handover
+ * starts. Any other context (a softirq on another CPU, a timer, a later close) reports the
+ * failure itself once it has claimed the in-flight entry; sys_exit_connect claims the same
+ * way, so each connect is reported once.
  */
+
+/* The socket left SYN_SENT for CLOSE: hand the failure over, or report it (see above). */
 static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
@@ -557,235 +575,6 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk, boo
 	}
 	if (connect_claim(sk, &s))
 		emit_from_start(ctx, sk, &s, now, true, SK_READ(btf, sk, sk_err), btf);
-}
-
-/* The connect completed at now_ns. */
-static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
-{
-	struct inflight_entry s;
-
-	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
-	return 0;
-}
-
-/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
-static __always_inline bool seq_after(__u32 a, __u32 b)
-{
-	return (__s32)(b - a) < 0;
-}
-
-/*
- * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
- * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
- * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
- */
-static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u32 ack, una, nxt;
-	unsigned char *head;
-	struct tcphdr th;
-	__u16 thoff;
-
-	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	head = SK_READ(btf, skb, head);
-	thoff = SK_READ(btf, skb, transport_header);
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
-		return 0;
-	if (!th.ack)
-		return 0;
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock(sk);
-		if (!tp)
-			return 0;
-		una = tp->snd_una;
-		nxt = tp->snd_nxt;
-	} else {
-		una = BPF_CORE_READ(tp, snd_una);
-		nxt = BPF_CORE_READ(tp, snd_nxt);
-	}
-	ack = bpf_ntohl(th.ack_seq);
-	if (!seq_after(ack, una) || seq_after(ack, nxt))
-		return 0;
-	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
-	if (th.rst) {
-		if (!targ_cfg.report_failed)
-			connect_forget(sk);
-		return 0;
-	}
-	if (!th.syn)
-		return 0;
-	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
-}
-
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, true);
-}
-
-SEC("fentry/tcp_connect")
-int BPF_PROG(fentry_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_connect")
-int BPF_KPROBE(kprobe_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, false);
-}
-
-/*
- * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
- * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
- * load costs less than the helper. Not for fentry: it runs before that refresh.
- */
-static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
-{
-	struct tcp_sock *tp;
-
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (tp)
-			return tp->tcp_mstamp * 1000;
-	}
-	return bpf_ktime_get_ns();
-}
-
-/*
- * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
- * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
- * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
- */
-static __always_inline int set_state(void *ctx, const struct sock *sk, int oldstate, int newstate,
-				     bool btf)
-{
-	/*
-	 * Most state changes are not about connecting: the states, in registers, rule them out
-	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
-	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
-	 */
-	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
-		 * 16-bit value"); the BTF tracepoint needs 5.11. */
-		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
-		    IPPROTO_TCP)
-			return 0;
-		return connect_start(sk, btf);
-	}
-	if (oldstate != TCP_SYN_SENT)
-		return 0;
-	if (targ_cfg.state_timing && newstate == TCP_ESTABLISHED)
-		return connect_done(ctx, sk, synack_ns(sk, btf), btf);
-	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
-	if (newstate == TCP_CLOSE)
-		connect_failed(ctx, sk, btf);
-	return 0;
-}
-
-/* A connect still in flight when its socket goes ended unseen (see outcome_unseen). */
-static __always_inline int destroy_sock(const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
-	if (!bpf_map_lookup_elem(&inflight, &key))
-		return 0;
-	if (!bpf_map_delete_elem(&inflight, &key) &&
-	    (targ_cfg.report_failed || targ_cfg.state_timing))
-		__sync_fetch_and_add(&outcome_unseen, 1);
-	return 0;
-}
-
-/*
- * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
- * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
- */
-static __always_inline int retransmit(const struct sock *sk, bool btf)
-{
-	__u64 key = (__u64)sk;
-	struct inflight_entry *s;
-
-	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	s = bpf_map_lookup_elem(&inflight, &key);
-	if (!s)
-		return 0;
-	if (targ_cfg.state_timing && !s->syn_retrans)
-		syn_first_sent(sk, s, bpf_ktime_get_ns());
-	if (s->syn_retrans < 255)
-		s->syn_retrans++;
-	return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
-{
-	return set_state(ctx, sk, oldstate, newstate, false);
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tp_destroy_sock, struct sock *sk)
-{
-	return destroy_sock(sk);
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tp_retransmit, struct sock *sk)
-{
-	return retransmit(sk, false);
-}
-
-/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
-{
-	return set_state(ctx, sk, oldstate, newstate, true);
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(btf_destroy_sock, struct sock *sk)
-{
-	return destroy_sock(sk);
-}
-
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(btf_retransmit, const struct sock *sk)
-{
-	return retransmit(sk, true);
 }
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
@@ -909,6 +698,229 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		fill_daddr_from_user(&e, p.uaddr);
 	emit(ctx, &e, start_ns, now);
 	return 0;
+}
+
+/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
+
+/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
+static __always_inline bool seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(b - a) < 0;
+}
+
+/*
+ * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
+ * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
+ * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
+ */
+static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 ack, una, nxt;
+	unsigned char *head;
+	struct tcphdr th;
+	__u16 thoff;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	head = SK_READ(btf, skb, head);
+	thoff = SK_READ(btf, skb, transport_header);
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
+		return 0;
+	if (!th.ack)
+		return 0;
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		una = tp->snd_una;
+		nxt = tp->snd_nxt;
+	} else {
+		una = BPF_CORE_READ(tp, snd_una);
+		nxt = BPF_CORE_READ(tp, snd_nxt);
+	}
+	ack = bpf_ntohl(th.ack_seq);
+	if (!seq_after(ack, una) || seq_after(ack, nxt))
+		return 0;
+	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
+	if (th.rst) {
+		if (!targ_cfg.report_failed)
+			connect_forget(sk);
+		return 0;
+	}
+	if (!th.syn)
+		return 0;
+	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
+}
+
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(fentry_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_v6_connect")
+int BPF_PROG(fentry_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_rcv_state_process")
+int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, true);
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_rcv_state_process")
+int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, false);
+}
+
+/* The tracepoint backend (and -x on every backend): the socket's state changes. */
+
+/*
+ * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
+ * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
+ * load costs less than the helper. Not for fentry: it runs before that refresh.
+ */
+static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			return tp->tcp_mstamp * 1000;
+	}
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
+ * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
+ * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
+ */
+static __always_inline int set_state(void *ctx, const struct sock *sk, int oldstate, int newstate,
+				     bool btf)
+{
+	/*
+	 * Most state changes are not about connecting: the states, in registers, rule them out
+	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
+	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
+	 */
+	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
+		 * 16-bit value"); the BTF tracepoint needs 5.11. */
+		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
+		    IPPROTO_TCP)
+			return 0;
+		return connect_start(sk, btf);
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	if (targ_cfg.state_timing && newstate == TCP_ESTABLISHED)
+		return connect_done(ctx, sk, synack_ns(sk, btf), btf);
+	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
+	if (newstate == TCP_CLOSE)
+		connect_failed(ctx, sk, btf);
+	return 0;
+}
+
+/* A connect still in flight when its socket goes ended unseen (see outcome_unseen). */
+static __always_inline int destroy_sock(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
+	if (!bpf_map_lookup_elem(&inflight, &key))
+		return 0;
+	if (!bpf_map_delete_elem(&inflight, &key) &&
+	    (targ_cfg.report_failed || targ_cfg.state_timing))
+		__sync_fetch_and_add(&outcome_unseen, 1);
+	return 0;
+}
+
+/*
+ * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
+ * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
+ */
+static __always_inline int retransmit(const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry *s;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	s = bpf_map_lookup_elem(&inflight, &key);
+	if (!s)
+		return 0;
+	if (targ_cfg.state_timing && !s->syn_retrans)
+		syn_first_sent(sk, s, bpf_ktime_get_ns());
+	if (s->syn_retrans < 255)
+		s->syn_retrans++;
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, false);
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(tp_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, struct sock *sk)
+{
+	return retransmit(sk, false);
+}
+
+/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, true);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk)
+{
+	return retransmit(sk, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
