@@ -3,7 +3,8 @@
 #   BENCH_SIZE=full|tiny   tiny: every part at a smoke size (what the test line runs)
 #   BENCH_VM=0             skip the QEMU guests
 BENCH_OUT := $(OUTPUT)/bench
-BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup
+BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup $(BENCH_OUT)/parts \
+	$(BENCH_OUT)/parts.bpf.o
 BENCH_SIZE ?= full
 BENCH_VM ?= 1
 
@@ -18,6 +19,15 @@ $(BENCH_OUT)/%.o: bench/%.c $(LIBBPF_DEP) | $(BENCH_OUT)
 $(BENCH_OUT)/loadgen: $(BENCH_OUT)/loadgen.o
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -pthread -o $@
+
+# Where the nanoseconds go: one BPF program per piece of a connect's work (bench.sh).
+$(BENCH_OUT)/parts.bpf.o: bench/parts.bpf.c src/tcpconnlat.h $(VMLINUX_H) | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+$(BENCH_OUT)/parts: $(BENCH_OUT)/parts.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
 	$(call msg,BINARY,$@)

@@ -20,13 +20,15 @@ tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREP
 full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
 esac
-# The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i).
-LOADS="v4:-t1:20000 v6:-6_-t1:20100 v4x2:-t2:20200"
+# The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i). The client
+# closes with a reset, except v4fin: FINs, the server first (more state changes per connect).
+LOADS="v4:-t1:20000 v6:-6_-t1:20100 v4x2:-t2:20200 v4fin:-f_-t1:20600"
 NETNS=tcb-bench
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 
 cleanup() {
 	[ -n "${TRACER_PID:-}" ] && tracer_stop
+	[ -n "${PARTS_PID:-}" ] && kill -INT "$PARTS_PID" 2>/dev/null && wait "$PARTS_PID"
 	[ -n "${DROP_PID:-}" ] && kill -INT "$DROP_PID" 2>/dev/null && wait "$DROP_PID"
 	ip netns del "$NETNS" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
@@ -45,6 +47,8 @@ variants="none"
 for b in fentry kprobe tracepoint; do
 	if "$B/startup" -n 1 -t 60 'LAT(ms)' "$TRACER" --backend "$b" | grep -q '^ms='; then
 		variants="$variants $b"
+		# The tracepoint backend's fallback for kernels without BTF tracepoints.
+		[ $b = tracepoint ] && variants="$variants rawtp"
 	else
 		row info "$b" - - unavailable "$("$TRACER" --backend "$b" -d 1 2>&1 >/dev/null | head -1 | tr ',' ';')"
 	fi
@@ -52,9 +56,10 @@ done
 ours=${variants#none }
 ours=${ours%% *}
 [ "$ours" != none ] || die "no backend of ours starts on this kernel"
-# The Prometheus exporter (--metrics): aggregated in the kernel, nothing printed per connect.
+# -H (histograms at exit) and the Prometheus exporter (--metrics): aggregated in the kernel,
+# nothing printed per connect.
 EXPORTER_PORT=41599
-variants="$variants exporter"
+variants="$variants hist exporter"
 if command -v bpftrace >/dev/null; then
 	variants="$variants bpftrace"
 else
@@ -65,6 +70,8 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	shift
 	case $v in
 	bpftrace) echo bpftrace "$here/tcpconnlat.bt" ;;
+	hist) echo "$TRACER" --backend "$ours" -H "$@" ;;
+	rawtp) echo env TCPCONNLAT_RAW_TRACEPOINTS=1 "$TRACER" --backend tracepoint "$@" ;;
 	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
@@ -102,6 +109,9 @@ for r in $(seq "$ROUNDS"); do
 			tracer_stop
 			if [ "$v" = exporter ]; then
 				row overhead "$v" "$name" "$r" lines "$counted"
+			elif [ "$v" = hist ]; then # the histogram's count of all connects
+				row overhead "$v" "$name" "$r" lines \
+					"$(sed -n 's/^all: count \([0-9]*\),.*/\1/p' "$work/out" | head -1)"
 			else
 				row overhead "$v" "$name" "$r" lines "$(lines_to "$work/out" "$port" $((port + 63)))"
 			fi
@@ -113,16 +123,35 @@ for r in $(seq "$ROUNDS"); do
 	echo "# overhead round $r/$ROUNDS done" >&2
 done
 
-# 2. In-kernel cost per event: bpf_stats over one IPv4 load per variant.
+# 2. In-kernel cost per connect: bpf_stats over an IPv4 load per variant, closed with a reset
+# and with FINs, in a network namespace of its own (no other connect runs the programs).
+ip netns del "$NETNS" 2>/dev/null
+ip netns add "$NETNS" && ip -n "$NETNS" link set lo up || die "cannot make network namespace $NETNS"
 sysctl -qw kernel.bpf_stats_enabled=1
 for v in $variants; do
 	[ "$v" = none ] && continue
-	prog_ids >"$work/before"
-	tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
-	"$B/loadgen" -n "$CONNECTS" -p 20000 >/dev/null || die "loadgen failed"
-	stats_rows "$v" v4 "$CONNECTS" "$work/before"
-	tracer_stop
+	for l in v4:-p_20000 v4fin:-f_-p_20600; do
+		IFS=: read -r name flags <<<"$l"
+		prog_ids >"$work/before"
+		tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+		ip netns exec "$NETNS" "$B/loadgen" ${flags//_/ } -n "$CONNECTS" >/dev/null || die "loadgen failed"
+		stats_rows "$v" "$name" "$CONNECTS" "$work/before"
+		tracer_stop
+	done
 done
+# Where the nanoseconds go: bench/parts.bpf.c, one program per piece of work a connect costs.
+prog_ids >"$work/before"
+"$B/parts" "$B/parts.bpf.o" >"$work/parts" 2>&1 &
+PARTS_PID=$!
+until grep -q ready "$work/parts"; do
+	kill -0 $PARTS_PID 2>/dev/null || die "parts did not start: $(cat "$work/parts")"
+	sleep 0.1
+done
+ip netns exec "$NETNS" "$B/loadgen" -n "$CONNECTS" -p 20000 >/dev/null || die "loadgen failed"
+stats_rows parts v4 "$CONNECTS" "$work/before"
+kill -INT $PARTS_PID && wait $PARTS_PID
+PARTS_PID=
+ip netns del "$NETNS"
 
 # 3. Lossless rate (2 threads, paced; 0 = as fast as the machine goes), with the default
 # buffer and the smallest one; bpf_stats stay on for the per-event cost at each rate.
@@ -187,7 +216,7 @@ done
 
 # 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.
 for v in $variants; do
-	case $v in none | exporter) continue ;; esac # the exporter prints no header
+	case $v in none | hist | exporter) continue ;; esac # they print no header
 	i=0
 	"$B/startup" -n "$STARTUP_RUNS" 'LAT(ms)' $(tracer_cmd "$v") 2>/dev/null | while read -r line; do
 		i=$((i + 1))

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	make_records(recs, 256);
 	fmt_init(&b.fmt, wide, wide);
-	b.fmt.synrtx = b.fmt.result = wide;
+	b.fmt.syn_retrans = b.fmt.result = wide;
 	b.json.backend = "tracepoint";
 	if (out_init(&b.out, stdout))
 		return 1;

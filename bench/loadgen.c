@@ -2,10 +2,13 @@
 /*
  * Connect load for the benchmarks: loopback connect/accept/close loops, one per thread, each
  * thread with a listener of its own. The client closes with a reset (SO_LINGER 0), so no
- * TIME_WAIT piles up and round after round sees the same port space.
+ * TIME_WAIT piles up and round after round sees the same port space; with -f the server
+ * closes first with a FIN (its side keeps the TIME_WAIT, on the listener's port).
  *
- *   loadgen [-6] [-t THREADS] [-n CONNECTS | -s SECONDS] [-r RATE] [-p PORT] [-H COUNT:PORT]
+ *   loadgen [-6] [-f] [-t THREADS] [-n CONNECTS | -s SECONDS] [-r RATE] [-p PORT]
+ *           [-H COUNT:PORT]
  *     -6            IPv6 (::1) instead of IPv4 (127.0.0.1)
+ *     -f            close with FINs (the server first) instead of a reset
  *     -t THREADS    connect loops in parallel (default 1)
  *     -n CONNECTS   stop after this many connects in all (default 10000)
  *     -s SECONDS    stop after this long instead
@@ -45,6 +48,7 @@ struct worker {
 };
 
 static bool ipv6;
+static bool fin; /* -f */
 
 static uint64_t now_ns(void)
 {
@@ -110,6 +114,12 @@ static int one_connect(struct worker *w)
 	afd = accept(w->lfd, NULL, NULL);
 	if (afd < 0)
 		err = -1;
+	if (fin) {
+		if (afd >= 0)
+			close(afd);
+		close(fd);
+		return err;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 	if (afd >= 0)
@@ -184,10 +194,13 @@ int main(int argc, char **argv)
 	char *colon;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "6t:n:s:r:p:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "6ft:n:s:r:p:H:")) != -1) {
 		switch (opt) {
 		case '6':
 			ipv6 = true;
+			break;
+		case 'f':
+			fin = true;
 			break;
 		case 't':
 			threads = number(optarg, "thread count", MAX_THREADS);
@@ -216,7 +229,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: loadgen [-6] [-t THREADS] [-n CONNECTS | -s SECONDS] "
+				"usage: loadgen [-6] [-f] [-t THREADS] [-n CONNECTS | -s SECONDS] "
 				"[-r RATE] [-p PORT] [-H COUNT:PORT]\n");
 			return 2;
 		}

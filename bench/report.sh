@@ -82,14 +82,34 @@ function overhead(k,   i, j, v, l, r, ratios, tag, kv) {
 	}
 }
 function bpfcost(k, filter,   i, p, last) {
-	print "| variant | program | runs per connect | ns per run | ns per connect (all programs) |"
-	print "|---|---|---:|---:|---:|"
+	print "| variant | load | program | runs per connect | ns per run | ns per connect (all programs) |"
+	print "|---|---|---|---:|---:|---:|"
 	for (i = 1; i <= count["progs"]; i++) {
 		split(order["progs", i], p, SUBSEP)
-		if (p[1] != k || (filter != "" && p[2] !~ filter)) continue
-		printf "| %s | %s | %s | %s | %s |\n", p[2], p[4], bpf[k, p[2], p[3], p[4], "runs_per_connect"],
-			bpf[k, p[2], p[3], p[4], "ns_per_run"], (p[2] SUBSEP p[3]) == last ? "" : bpfall[k, p[2], p[3]]
+		if (p[1] != k || (filter != "" && p[2] !~ filter) || p[2] == "parts") continue
+		printf "| %s | %s | %s | %s | %s | %s |\n", p[2], p[3], p[4],
+			bpf[k, p[2], p[3], p[4], "runs_per_connect"], bpf[k, p[2], p[3], p[4], "ns_per_run"],
+			(p[2] SUBSEP p[3]) == last ? "" : bpfall[k, p[2], p[3]]
 		last = p[2] SUBSEP p[3]
+	}
+}
+# bench/parts.bpf.c: each piece of work, as ns per connect above an empty program on the same
+# tracepoint (which is what bpf_stats itself, and running a program at all, cost).
+function parts(k,   i, p, n, base, dbase, e) {
+	base = bpf[k, "parts", "v4", "p_empty", "ns_per_run"]
+	dbase = bpf[k, "parts", "v4", "p_destroy_empty", "ns_per_run"]
+	if (base == "") return
+	print "| program | what it does | runs per connect | ns per run | ns per connect | above the empty program, per connect |"
+	print "|---|---|---:|---:|---:|---:|"
+	for (i = 1; i <= count["progs"]; i++) {
+		split(order["progs", i], p, SUBSEP)
+		if (p[1] != k || p[2] != "parts") continue
+		n = p[4]
+		e = n ~ /destroy/ ? dbase : n == "p_probe10" ? bpf[k, "parts", "v4", "p_empty_raw", "ns_per_run"] : base
+		printf "| %s | %s | %s | %s | %.0f | %s |\n", n, what[n], bpf[k, "parts", "v4", n, "runs_per_connect"],
+			bpf[k, "parts", "v4", n, "ns_per_run"],
+			bpf[k, "parts", "v4", n, "ns_per_run"] * bpf[k, "parts", "v4", n, "runs_per_connect"],
+			(n ~ /empty/) ? "-" : sprintf("%.0f", (bpf[k, "parts", "v4", n, "ns_per_run"] - e) * bpf[k, "parts", "v4", n, "runs_per_connect"])
 	}
 }
 function startup(k,   i, v, n, kv, tmp) {
@@ -104,6 +124,19 @@ function startup(k,   i, v, n, kv, tmp) {
 			hi(st[k, v, "ms"]), n, median(st[k, v, "hwm_kb"]), hi(rss[k, v])
 	}
 }
+BEGIN {
+	what["p_empty_raw"] = "nothing (raw tracepoint)"
+	what["p_empty"] = "nothing (BTF tracepoint)"
+	what["p_ktime"] = "bpf_ktime_get_ns() at the start and at the end"
+	what["p_task"] = "process id and comm at the start"
+	what["p_probe10"] = "10 bpf_probe_read_kernel() at the end (raw tracepoint)"
+	what["p_direct"] = "the same fields as plain loads, via bpf_skc_to_tcp_sock()"
+	what["p_hash"] = "in-flight hash: insert, then lookup and delete"
+	what["p_sk_storage"] = "socket storage: create, then lookup and clear"
+	what["p_output"] = "one event to the perf buffer"
+	what["p_destroy"] = "hash lookup (a miss) at each socket destruction"
+	what["p_destroy_empty"] = "nothing, at each socket destruction"
+}
 END {
 	# The host rows come first.
 	hostk = order["kernels", 1]
@@ -117,9 +150,13 @@ END {
 	overhead(hostk)
 	if (info[hostk] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[hostk] }
 	print ""
-	print "## In-kernel cost per event (host, bpf_stats)"
+	print "## In-kernel cost per connect (host, bpf_stats, own network namespace)"
 	print ""
 	bpfcost(hostk, "^[a-z]+$")
+	print ""
+	print "## Where the nanoseconds go (host, bench/parts.bpf.c, IPv4 load with resets)"
+	print ""
+	parts(hostk)
 	print ""
 	print "## Lossless rate (host; 2 threads, paced; rate 0 = as fast as possible)"
 	print ""

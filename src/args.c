@@ -2,6 +2,7 @@
 #include <argp.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,26 +116,15 @@ static const struct argp_option options[] = {
 	{},
 };
 
+#define NOPTIONS (sizeof(options) / sizeof(options[0]) - 1)
+
 struct parse_state {
 	struct config *cfg;
-	FILE *out, *err;
+	FILE *err;
 	int npos;
-	uint64_t seen;	    /* bit i: options[i], which takes a value, was given */
-	bool help, version; /* printed once the whole line parsed without an error */
-	bool reported;	    /* an error line was printed already */
+	bool given[NOPTIONS]; /* options[i], which takes a value, was given */
+	bool help, version;   /* printed once the whole line parsed without an error */
 };
-
-static const char *const backend_names[] = {
-	[BACKEND_AUTO] = "auto",
-	[BACKEND_FENTRY] = "fentry",
-	[BACKEND_KPROBE] = "kprobe",
-	[BACKEND_TRACEPOINT] = "tracepoint",
-};
-
-const char *backend_name(enum backend b)
-{
-	return b <= BACKEND_TRACEPOINT ? backend_names[b] : "?";
-}
 
 /* Digits only: no sign, no space, no base prefix; bounded by max. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -154,7 +144,7 @@ static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static error_t usage_error(struct parse_state *st, const char *fmt, const char *value);
+static int usage_error(struct parse_state *st, const char *fmt, const char *value);
 
 /* "80,443": ports 1..65535, no empty items, no repeats. */
 static int parse_dports(struct parse_state *st, const char *arg)
@@ -297,14 +287,13 @@ static const char *printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static error_t usage_error(struct parse_state *st, const char *fmt, const char *value)
+static int usage_error(struct parse_state *st, const char *fmt, const char *value)
 {
 	char buf[256];
 
 	fprintf(st->err, "tcpconnlat: ");
 	fprintf(st->err, fmt, printable(value, buf, sizeof(buf)));
 	fprintf(st->err, " (try 'tcpconnlat --help')\n");
-	st->reported = true;
 	return EINVAL;
 }
 
@@ -312,8 +301,8 @@ static error_t usage_error(struct parse_state *st, const char *fmt, const char *
  * A whole number in [min, max] for an option: on bad input prints one line naming what
  * the value is ("PID", "count"), its range (with unit, e.g. " seconds") or what was expected.
  */
-static error_t number_opt(struct parse_state *st, const char *arg, uint64_t min, uint64_t max,
-			  const char *what, const char *unit, const char *expected, uint64_t *out)
+static int number_opt(struct parse_state *st, const char *arg, uint64_t min, uint64_t max,
+		      const char *what, const char *unit, const char *expected, uint64_t *out)
 {
 	char fmt[128];
 	int err = parse_uint(arg, min, max, out);
@@ -350,24 +339,23 @@ static const char *option_label(int key)
 	return label;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* One option that getopt_long() returned, with its value if it takes one. */
+static int parse_opt(struct parse_state *st, int key, char *arg)
 {
-	struct parse_state *st = state->input;
 	struct config *cfg = st->cfg;
+	int i = option_index(key);
 	uint64_t v;
 	int err;
 
-	if (arg && key != ARGP_KEY_ARG) {
-		uint64_t bit = 1ull << option_index(key);
-
-		if (st->seen & bit) {
+	if (arg) {
+		if (st->given[i]) {
 			char fmt[80];
 
 			snprintf(fmt, sizeof(fmt), "option %s given twice (again as '%%s')",
 				 option_label(key));
 			return usage_error(st, fmt, arg);
 		}
-		st->seen |= bit;
+		st->given[i] = true;
 	}
 
 	switch (key) {
@@ -393,10 +381,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->verbose = true;
 		break;
 	case 'x':
-		cfg->failed = true;
+		cfg->report_failed = true;
 		break;
 	case 'r':
-		cfg->retrans = true;
+		cfg->syn_retrans = true;
 		break;
 	case 'G':
 		cfg->show_cgroup = true;
@@ -496,7 +484,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
-			if (!strcmp(arg, backend_names[v]))
+			if (!strcmp(arg, backend_name(v)))
 				break;
 		if (v > BACKEND_TRACEPOINT)
 			return usage_error(st,
@@ -516,116 +504,83 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'V':
 		st->version = true;
 		break;
-	case ARGP_KEY_ARG:
-		if (st->npos++)
-			return usage_error(st, "unexpected argument '%s': only one MIN_MS is taken",
-					   arg);
-		err = parse_ms(arg, &v);
-		if (err == -ERANGE)
-			return usage_error(st, "MIN_MS '%s' out of range (0..3600000)", arg);
-		if (err)
-			return usage_error(
-				st, "invalid MIN_MS '%s': expected milliseconds, e.g. 0.5", arg);
-		cfg->min_us = v;
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-/* Like getopt_long(): an exact name or an unambiguous prefix; *matches counts prefixes. */
-static const struct argp_option *find_long(const char *name, size_t len, int *matches)
+/* MIN_MS, the one argument that is not an option. */
+static int parse_positional(struct parse_state *st, const char *arg)
 {
-	const struct argp_option *o, *found = NULL;
+	uint64_t v;
+	int err;
 
-	*matches = 0;
-	for (o = options; o->name; o++) {
-		if (strncmp(o->name, name, len))
-			continue;
-		if (strlen(o->name) == len) {
-			*matches = 1;
-			return o;
-		}
-		found = o;
-		(*matches)++;
-	}
-	return *matches == 1 ? found : NULL;
+	if (st->npos++)
+		return usage_error(st, "unexpected argument '%s': only one MIN_MS is taken", arg);
+	err = parse_ms(arg, &v);
+	if (err == -ERANGE)
+		return usage_error(st, "MIN_MS '%s' out of range (0..3600000)", arg);
+	if (err)
+		return usage_error(st, "invalid MIN_MS '%s': expected milliseconds, e.g. 0.5", arg);
+	st->cfg->min_us = v;
+	return 0;
 }
 
-static const struct argp_option *find_short(char c)
+/* How many option names start with the long option's name, as typed ("--na=x": "na"). */
+static int prefix_matches(const char *token)
 {
-	const struct argp_option *o;
+	const char *name = token + 2;
+	size_t len = strcspn(name, "=");
+	int i, n = 0;
 
-	for (o = options; o->name; o++)
-		if (o->key == (unsigned char)c)
-			return o;
-	return NULL;
+	for (i = 0; options[i].name; i++)
+		n += !strncmp(options[i].name, name, len);
+	return n;
 }
 
 /*
- * argp (with ARGP_NO_ERRS) reports an unknown option or a missing value only as EINVAL; find
- * the token it stumbled on, so that the one error line can name it.
+ * getopt_long() refused an option; optopt and optind say which and why. ':' is a missing value
+ * (optopt: the option's key). '?' is an unknown short option (optopt: the character) or a long
+ * option, which is argv[optind - 1] as typed: one with a value it does not take (optopt: its
+ * key), or an unknown or ambiguous name (optopt 0).
  */
-static void report_bad_option(struct parse_state *st, int argc, char **argv)
+static int bad_option(struct parse_state *st, int ret, char **argv)
+{
+	const char *token = argv[optind - 1];
+	char opt[3] = {'-', (char)optopt, '\0'};
+	bool is_long = !strncmp(token, "--", 2);
+
+	if (ret == ':')
+		return usage_error(st, "option '%s' needs a value", is_long ? token : opt);
+	if (optopt && option_index(optopt) == NOPTIONS)
+		return usage_error(st, "unrecognized option '%s'", opt);
+	if (optopt)
+		return usage_error(st, "option '%s' takes no value", token);
+	if (prefix_matches(token) > 1)
+		return usage_error(st, "ambiguous option '%s'", token);
+	return usage_error(st, "unrecognized option '%s'", token);
+}
+
+/* getopt_long()'s view of options[]: its short option string and its long options. */
+static void getopt_tables(char *shortopts, struct option *longopts)
 {
 	const struct argp_option *o;
-	char opt[3] = "-?";
-	int i, matches;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--"))
-			break;
-		if (!strncmp(a, "--", 2)) {
-			const char *eq = strchr(a, '=');
-			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-
-			o = find_long(a + 2, len, &matches);
-			if (matches > 1) {
-				usage_error(st, "ambiguous option '%s'", a);
-				return;
-			}
-			if (!o) {
-				usage_error(st, "unrecognized option '%s'", a);
-				return;
-			}
-			if (o->arg && !eq && i + 1 >= argc) {
-				usage_error(st, "option '%s' needs a value", a);
-				return;
-			}
-			if (!o->arg && eq) {
-				usage_error(st, "option '%s' takes no value", a);
-				return;
-			}
-			i += o->arg && !eq;
-			continue;
+	*shortopts++ = ':'; /* a missing value returns ':', not '?' as an unknown option does */
+	for (o = options; o->name; o++) {
+		if (o->key < 0x100) {
+			*shortopts++ = o->key;
+			if (o->arg)
+				*shortopts++ = ':';
 		}
-		if (a[0] != '-' || !a[1])
-			continue;
-		for (a++; *a; a++) {
-			opt[1] = *a;
-			o = find_short(*a);
-			if (!o) {
-				usage_error(st, "unrecognized option '%s'", opt);
-				return;
-			}
-			if (!o->arg)
-				continue;
-			if (!a[1] && i + 1 >= argc) {
-				usage_error(st, "option '%s' needs a value", opt);
-				return;
-			}
-			i += !a[1];
-			break;
-		}
+		*longopts++ = (struct option){o->name, o->arg ? required_argument : no_argument,
+					      NULL, o->key};
 	}
-	usage_error(st, "invalid arguments%s", "");
+	*shortopts = '\0';
+	*longopts = (struct option){};
 }
 
 /* --metrics and --textfile replace the output: the options that shape lines do not apply. */
-static error_t exporter_conflicts(struct parse_state *st, const struct config *cfg)
+static int exporter_conflicts(struct parse_state *st, const struct config *cfg)
 {
 	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G"};
 	const bool set[] = {cfg->hist,	    cfg->json,	cfg->count != 0,
@@ -648,15 +603,25 @@ static error_t exporter_conflicts(struct parse_state *st, const struct config *c
 
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
 {
-	static const struct argp argp = {options, parse_opt, "[MIN_MS]", doc, NULL, NULL, NULL};
-	struct parse_state st = {.cfg = cfg, .out = out, .err = err};
-	error_t e;
+	/* argp formats --help from options[]; getopt_long() parses, and says what it refused. */
+	static const struct argp help = {options, NULL, "[MIN_MS]", doc, NULL, NULL, NULL};
+	char shortopts[2 * NOPTIONS + 2];
+	struct option longopts[NOPTIONS + 1];
+	struct parse_state st = {.cfg = cfg, .err = err};
+	int key, e = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BUFFER_PAGES_DEFAULT;
-	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &st);
-	if (e && !st.reported)
-		report_bad_option(&st, argc, argv);
+	getopt_tables(shortopts, longopts);
+	/* Start over (the tests parse many times) and leave the messages to bad_option(). */
+	optind = 0;
+	opterr = 0;
+	while (!e && (key = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		e = key == ':' || key == '?' ? bad_option(&st, key, argv)
+					     : parse_opt(&st, key, optarg);
+	/* getopt_long() moved the arguments that are not options behind the options. */
+	for (; !e && optind < argc; optind++)
+		e = parse_positional(&st, argv[optind]);
 	if (!e && cfg->exporter)
 		e = exporter_conflicts(&st, cfg);
 	if (!e && !cfg->hist && !cfg->exporter && (cfg->interval || cfg->hist_by))
@@ -676,53 +641,17 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		return PARSE_USAGE;
 	if (cfg->exporter) {
 		/* Metrics always count failures and SYN retransmissions (-x and -r's programs). */
-		cfg->failed = true;
-		cfg->retrans = true;
+		cfg->report_failed = true;
+		cfg->syn_retrans = true;
 		if (!cfg->max_series)
 			cfg->max_series = MAX_SERIES_DEFAULT;
 		if (!cfg->interval && cfg->textfile)
 			cfg->interval = TEXTFILE_INTERVAL_DEFAULT;
 	}
 	/* Not before: with a usage error anywhere in the line, its one line is all there is. */
-	if (st.help) /* argp_state_help() prints nothing under ARGP_NO_ERRS */
-		argp_help(&argp, out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, "tcpconnlat");
+	if (st.help)
+		argp_help(&help, out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, "tcpconnlat");
 	if (st.version)
 		fprintf(out, "tcpconnlat %s\n", TCPCONNLAT_VERSION);
 	return st.help || st.version ? PARSE_EXIT : PARSE_RUN;
-}
-
-/*
- * -p is checked against /proc before any BPF: a thread's id is refused (events carry the
- * process id, so it would never match), and a PID that is not running is accepted with a
- * warning, as the service may be about to (re)start and get it.
- */
-int pid_check(uint32_t pid, FILE *err)
-{
-	char path[64], line[128];
-	unsigned int tgid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			fprintf(err,
-				"tcpconnlat: warning: no process %u is running now; tracing it "
-				"if one starts with that PID\n",
-				pid);
-		/* Anything else (no /proc, say): nothing to judge by, so trust the user. */
-		return 0;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %u", &tgid) == 1)
-			break;
-	fclose(f);
-	if (tgid && tgid != pid) {
-		fprintf(err,
-			"tcpconnlat: PID %u is a thread of process %u: -p takes a process id "
-			"(try -p %u)\n",
-			pid, tgid, tgid);
-		return -EINVAL;
-	}
-	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include "backend_kind.h"
 #include "tcpconnlat.h"
 
 /* Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit). */
@@ -26,13 +27,6 @@
 #define MAX_SERIES_DEFAULT 1000
 #define MAX_SERIES_MAX	   MAX_HIST_KEYS
 
-enum backend {
-	BACKEND_AUTO,
-	BACKEND_FENTRY,
-	BACKEND_KPROBE,
-	BACKEND_TRACEPOINT,
-};
-
 struct config {
 	uint32_t pid;	 /* 0: every process */
 	uint64_t min_us; /* report connects at least this slow */
@@ -40,8 +34,8 @@ struct config {
 	bool timestamp;
 	bool lport;
 	bool verbose;
-	bool failed;	       /* -x: failed connects too, and a RESULT column */
-	bool retrans;	       /* -r: SYNRTX column */
+	bool report_failed;    /* -x: failed connects too, and a RESULT column */
+	bool syn_retrans;      /* -r: SYNRTX column */
 	bool show_cgroup;      /* -G: CGROUP column */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */
@@ -61,7 +55,6 @@ struct config {
 	uint32_t uid;
 	const char *comm;	 /* -n: exact process name */
 	const char *cgroup_path; /* --cgroup: a cgroup v2 directory */
-	int cgroup_fd;		 /* its descriptor, opened by cgroup_open() (backend.h) */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */
@@ -83,16 +76,10 @@ enum parse_result {
 /* Help and version go to out, errors (one line each) to err. */
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
 
-const char *backend_name(enum backend b);
-
 /*
  * --metrics: "PORT" (127.0.0.1 only), "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), numeric
  * addresses, ports 1..65535. Returns 0 or -EINVAL.
  */
 int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
-
-/* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
- * one error line on err). */
-int pid_check(uint32_t pid, FILE *err);
 
 #endif

@@ -1,28 +1,15 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "tcpconnlat.skel.h"
 
-/* Linux 5.8 split these out of CAP_SYS_ADMIN; older uapi headers lack them. */
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel-internal "operation not supported" */
 #endif
@@ -30,6 +17,7 @@
 struct tracer {
 	struct tcpconnlat_bpf *skel;
 	enum backend backend;
+	bool btf; /* the tracepoint backend's BTF tracepoint programs */
 };
 
 /*
@@ -38,109 +26,6 @@ struct tracer {
  * "bpf: Switch BPF verifier log to be a rotating log by default") or, before, the start.
  */
 #define VLOG_SIZE (1024 * 1024)
-
-static bool has_cap(const struct __user_cap_data_struct *d, int cap)
-{
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
-/*
- * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
- * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
- */
-static bool syscall_tracepoints_missing(bool exporter, FILE *err)
-{
-	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
-	char path[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", dirs[i]);
-		if (!access(path, F_OK))
-			return false;
-	}
-	fprintf(err,
-		"tcpconnlat: %s needs the syscalls:sys_enter_connect and sys_exit_connect trace "
-		"events: not found (mount tracefs: mount -t tracefs tracefs /sys/kernel/tracing; "
-		"the kernel needs CONFIG_FTRACE_SYSCALLS)\n",
-		exporter ? "--metrics/--textfile (counting failures)" : "-x/--failed");
-	return true;
-}
-
-int preflight(const struct config *cfg, FILE *err)
-{
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {};
-	const char *path = cfg->btf_path ? cfg->btf_path : SYSFS_BTF;
-	struct stat st;
-	struct btf *btf;
-
-	if (syscall(SYS_capget, &hdr, data) ||
-	    !(has_cap(data, CAP_SYS_ADMIN) ||
-	      (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))) {
-		fprintf(err, "tcpconnlat: not enough privileges: run as root (needs CAP_BPF and "
-			     "CAP_PERFMON, or CAP_SYS_ADMIN)\n");
-		return 1;
-	}
-	if (!cfg->btf_path && access(path, R_OK)) {
-		fprintf(err,
-			"tcpconnlat: no kernel BTF: %s is missing (kernel built without "
-			"CONFIG_DEBUG_INFO_BTF=y); pass this kernel's BTF with --btf FILE\n",
-			path);
-		return 1;
-	}
-	if (cfg->btf_path && access(path, R_OK)) {
-		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (cfg->failed && syscall_tracepoints_missing(cfg->exporter, err))
-		return 1;
-	if (cfg->btf_path) {
-		/* libbpf would only say EIO: it reads a directory as an empty file. */
-		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				strerror(EISDIR));
-			return 1;
-		}
-		/*
-		 * libbpf says ENOENT for an ELF file without a .BTF section: not a missing file.
-		 * EINVAL: the file starts like BTF (raw, or an ELF .BTF section) but does not
-		 * parse, e.g. a truncated copy of /sys/kernel/btf/vmlinux.
-		 */
-		btf = btf__parse(path, NULL);
-		if (!btf) {
-			fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path,
-				errno == EINVAL ? "its BTF is truncated or corrupt"
-						: "it holds no BTF");
-			return 1;
-		}
-		btf__free(btf);
-	}
-	return 0;
-}
-
-int cgroup_open(struct config *cfg, FILE *err)
-{
-	struct statfs fs;
-	int fd;
-
-	fd = open(cfg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(err, "tcpconnlat: cannot use --cgroup '%s': %s\n", cfg->cgroup_path,
-			strerror(errno));
-		return 1;
-	}
-	if (fstatfs(fd, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
-		fprintf(err,
-			"tcpconnlat: cannot use --cgroup '%s': not a cgroup v2 directory (the "
-			"unified hierarchy, e.g. /sys/fs/cgroup/system.slice/nginx.service)\n",
-			cfg->cgroup_path);
-		close(fd);
-		return 1;
-	}
-	cfg->cgroup_fd = fd;
-	return 0;
-}
 
 int backend_candidates(enum backend requested, enum backend out[3])
 {
@@ -271,11 +156,41 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 	return why;
 }
 
+void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b)
+{
+	*c = (struct bpf_config){
+		.min_us = cfg->min_us,
+		.tgid = cfg->pid,
+		.uid = cfg->uid,
+		.ndports = cfg->ndports,
+		.pidns_ino = cfg->pidns_ino,
+		.hist_by = cfg->hist_by,
+		.af = cfg->af,
+		.daddr_af = cfg->daddr_af,
+		.daddr_bits = cfg->daddr_bits,
+		.filter_uid = cfg->filter_uid,
+		.filter_comm = cfg->comm != NULL,
+		.filter_cgroup = cfg->cgroup_path != NULL,
+		.report_failed = cfg->report_failed,
+		.state_timing = b == BACKEND_TRACEPOINT,
+		.cgroup_id = cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP,
+		.hist = cfg->hist || cfg->exporter,
+	};
+	memcpy(c->dports, cfg->dports, sizeof(c->dports));
+	memcpy(c->daddr, cfg->daddr, sizeof(c->daddr));
+	if (cfg->comm)
+		strncpy(c->comm, cfg->comm, sizeof(c->comm) - 1);
+}
+
+/*
+ * The tracepoint backend's programs come in two sets: BTF tracepoints (tp_btf), whose socket
+ * reads are plain loads, and raw tracepoints for older kernels (btf false).
+ */
 static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct config *cfg,
-				 enum backend b)
+				 enum backend b, bool btf)
 {
 	bool fentry = b == BACKEND_FENTRY, kprobe = b == BACKEND_KPROBE;
-	bool tp = b == BACKEND_TRACEPOINT;
+	bool tp = b == BACKEND_TRACEPOINT, btf_tp = tp && btf;
 
 	bpf_program__set_autoload(skel->progs.fentry_v4_connect, fentry);
 	bpf_program__set_autoload(skel->progs.fentry_v6_connect, fentry);
@@ -286,31 +201,33 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.kprobe_syn, kprobe);
 	bpf_program__set_autoload(skel->progs.kprobe_rcv_state, kprobe);
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
-	bpf_program__set_autoload(skel->progs.tp_set_state, tp || cfg->failed);
-	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->failed);
-	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->failed);
+	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
+	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->report_failed);
+	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->report_failed);
 	/*
 	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
 	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.
 	 */
-	bpf_program__set_autoload(skel->progs.tp_retransmit, cfg->retrans || cfg->json || tp);
+	bpf_program__set_autoload(skel->progs.btf_retransmit, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_retransmit,
+				  (cfg->syn_retrans || cfg->json || tp) && !btf_tp);
 	/*
 	 * fentry/kprobe start timing in tcp_v{4,6}_connect(), which may fail before SYN_SENT:
 	 * tp_destroy_sock frees those entries. The tracepoint backend sees every way out of
 	 * SYN_SENT as a state change, but the kernel skips a program that is already running
 	 * on that CPU: a softirq that interrupts tp_set_state (a burst of SYN timeouts, say)
-	 * changes states unseen. tp_destroy_sock frees those entries when the socket goes.
+	 * changes states unseen. The destroy programs count those connects.
 	 */
-	bpf_program__set_autoload(skel->progs.tp_destroy_sock, true);
-	skel->rodata->targ_state_timing = tp;
-	skel->rodata->targ_failed = cfg->failed;
+	bpf_program__set_autoload(skel->progs.btf_destroy_sock, btf_tp);
+	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !btf_tp);
 }
 
 /*
  * Each program that will load gets a log buffer of its own: libbpf fills it only when the
  * kernel refuses the program (it then loads it again with the verifier's log on), so the one
- * with text in it names the program the verifier rejected. libbpf no longer prints that log
- * itself: rejection() does, with -v.
+ * with text in it names the program the verifier rejected. libbpf leaves a log in a buffer of
+ * ours unprinted: rejection() prints it, with -v.
  */
 static size_t nprograms(const struct tcpconnlat_bpf *skel)
 {
@@ -329,8 +246,8 @@ static char *set_logs(struct tcpconnlat_bpf *skel)
 
 	/*
 	 * Untouched pages cost nothing: only a rejected program's log is ever written. Mapped,
-	 * not calloc()ed: once a large block is freed, malloc serves the next one from the
-	 * heap and calloc() zeroes it, all of it resident (13 MiB measured).
+	 * not calloc()ed: a large block malloc() serves again from the heap is zeroed by
+	 * calloc(), which makes all of it resident.
 	 */
 	logs = mmap(NULL, nprograms(skel) * VLOG_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -370,12 +287,13 @@ static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, cha
 	}
 }
 
-static int try_backend(const struct config *cfg, enum backend b, const struct tracer_reader *rd,
-		       struct tcpconnlat_bpf **out, enum load_stage *stage, struct rejection *rj,
-		       FILE *errf)
+static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b, bool btf,
+			const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
+			enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
+	struct bpf_config bc;
 	char *logs;
 	int err;
 
@@ -384,26 +302,9 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	if (!skel)
 		return -errno;
 
-	skel->rodata->targ_tgid = cfg->pid;
-	skel->rodata->targ_min_us = cfg->min_us;
-	skel->rodata->targ_af = cfg->af;
-	skel->rodata->targ_ndports = cfg->ndports;
-	memcpy((void *)skel->rodata->targ_dports, cfg->dports, sizeof(cfg->dports));
-	skel->rodata->targ_daddr_af = cfg->daddr_af;
-	memcpy((void *)skel->rodata->targ_daddr, cfg->daddr, sizeof(cfg->daddr));
-	skel->rodata->targ_daddr_bits = cfg->daddr_bits;
-	skel->rodata->targ_filter_uid = cfg->filter_uid;
-	skel->rodata->targ_uid = cfg->uid;
-	skel->rodata->targ_filter_comm = cfg->comm != NULL;
-	if (cfg->comm)
-		strncpy((char *)skel->rodata->targ_comm, cfg->comm, TASK_COMM_LEN - 1);
-	skel->rodata->targ_filter_cgroup = cfg->cgroup_path != NULL;
-	skel->rodata->targ_hist = cfg->hist || cfg->exporter;
-	skel->rodata->targ_hist_by = cfg->hist_by;
-	skel->rodata->targ_pidns_ino = cfg->pidns_ino;
-	skel->rodata->targ_cgroup_id =
-		cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP;
-	set_backend_programs(skel, cfg, b);
+	bpf_config_fill(&bc, cfg, b);
+	memcpy((void *)&skel->rodata->targ_cfg, &bc, sizeof(bc));
+	set_backend_programs(skel, cfg, b, btf);
 
 	*stage = STAGE_LOAD;
 	logs = set_logs(skel);
@@ -422,8 +323,8 @@ static int try_backend(const struct config *cfg, enum backend b, const struct tr
 	if (cfg->cgroup_path) {
 		__u32 zero = 0;
 
-		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cfg->cgroup_fd,
-					   sizeof(cfg->cgroup_fd), BPF_ANY);
+		err = bpf_map__update_elem(skel->maps.cgroup, &zero, sizeof(zero), &cgroup_fd,
+					   sizeof(cgroup_fd), BPF_ANY);
 		if (err)
 			goto cleanup;
 	}
@@ -441,7 +342,35 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
-struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err)
+/*
+ * The tracepoint backend tries its BTF tracepoint programs first; a kernel that refuses them
+ * (older than 5.9, or without BTF) gets the raw tracepoint ones, as does a test that sets
+ * TCPCONNLAT_RAW_TRACEPOINTS.
+ */
+static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
+		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out, bool *btf,
+		       enum load_stage *stage, struct rejection *rj, FILE *errf)
+{
+	int err;
+
+	*btf = b == BACKEND_TRACEPOINT && !getenv("TCPCONNLAT_RAW_TRACEPOINTS");
+	if (!*btf)
+		return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+	err = try_programs(cfg, cgroup_fd, b, true, rd, out, stage, rj, errf);
+	if (!err || *stage == STAGE_READER)
+		return err;
+	if (cfg->verbose)
+		fprintf(errf, "tcpconnlat: BTF tracepoints failed: %s (using raw tracepoints)\n",
+			backend_failure(b, *stage, err, rj));
+	free((char *)rj->prog);
+	free((char *)rj->log);
+	*rj = (struct rejection){};
+	*btf = false;
+	return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+}
+
+struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,
+			    FILE *err)
 {
 	enum backend cand[3];
 	const char *why[3];
@@ -459,7 +388,7 @@ struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader
 		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cand[i], rd, &t->skel, &stage, &rj, err);
+		e = try_backend(cfg, cgroup_fd, cand[i], rd, &t->skel, &t->btf, &stage, &rj, err);
 		if (!e) {
 			t->backend = cand[i];
 			/* A bug of ours is never passed over in silence (-v said it already). */
@@ -598,6 +527,8 @@ void tracer_detach(struct tracer *t)
 	 */
 	bpf_link__destroy(t->skel->links.tp_destroy_sock);
 	t->skel->links.tp_destroy_sock = NULL;
+	bpf_link__destroy(t->skel->links.btf_destroy_sock);
+	t->skel->links.btf_destroy_sock = NULL;
 	tcpconnlat_bpf__detach(t->skel);
 }
 

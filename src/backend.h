@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
-/* Checks the machine, picks the attach backend and loads the BPF object. */
+/* Picks the attach backend and loads the BPF object (checks.h checks the machine first). */
 #ifndef TCPCONNLAT_BACKEND_H
 #define TCPCONNLAT_BACKEND_H
 
 #include <stdio.h>
 #include "args.h"
+#include "backend_kind.h"
 #include "events.h"
 #include "expo.h"
 #include "hist.h"
-
-#define SYSFS_BTF "/sys/kernel/btf/vmlinux"
 
 enum load_stage {
 	STAGE_OPEN,
@@ -30,18 +29,6 @@ struct tracer_reader {
 	void (*close)(void *ctx);
 	void *ctx;
 };
-
-/*
- * What must hold before any BPF is loaded: the privileges and a kernel BTF. Prints one line
- * naming the cause to err and returns non-zero when something is missing.
- */
-int preflight(const struct config *cfg, FILE *err);
-
-/*
- * --cgroup: opens cfg->cgroup_path into cfg->cgroup_fd if it is a cgroup v2 directory.
- * Otherwise prints one line naming the path and the reason and returns non-zero.
- */
-int cgroup_open(struct config *cfg, FILE *err);
 
 /* The backends to try, in order, for a requested one; returns how many. */
 int backend_candidates(enum backend requested, enum backend out[3]);
@@ -69,12 +56,17 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 /* True when the reason backend_failure() gave is the verifier's rejection of our program. */
 bool backend_rejected(enum load_stage stage, const struct rejection *rj);
 
+/* The BPF programs' settings (struct bpf_config) for these options on backend b. */
+void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b);
+
 /*
  * Loads the first candidate that works, opens the reader on it and attaches it: tracing has
- * started when this returns. On failure prints why each candidate failed (one line each) to
- * err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
+ * started when this returns. cgroup_fd: the --cgroup directory (cgroup_open()), or -1; it
+ * stays the caller's to close. On failure prints why each candidate failed (one line each)
+ * to err and returns NULL; a reader that cannot be opened ends the search (no backend helps).
  */
-struct tracer *tracer_start(const struct config *cfg, const struct tracer_reader *rd, FILE *err);
+struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,
+			    FILE *err);
 enum backend tracer_backend(const struct tracer *t);
 /*
  * -H: reads up to max histograms into v, returns how many. They are cumulative: the kernel

@@ -198,5 +198,5 @@ size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len)
 	if (path)
 		return escape_word(path, CGROUP_PATH_MAX, buf, len);
 	n = snprintf(buf, len, "id:%llu", (unsigned long long)id);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+	return fmt_len(n, len);
 }

@@ -11,9 +11,9 @@ void events_attr(struct perf_event_attr *attr, uint64_t wakeup_bytes)
 	attr->sample_type = PERF_SAMPLE_RAW;
 	attr->sample_period = 1;
 	/*
-	 * Each wakeup is an irq_work that wakes the reader: on the VM this was measured on it
-	 * made bpf_perf_event_output() cost ~12 us instead of ~0.3 us. With a watermark, the
-	 * reader wakes once per batch and picks up a partial batch on its poll timeout.
+	 * Each wakeup is an irq_work that wakes the reader, which costs far more than the
+	 * output itself (docs/performance.md). With a watermark, the reader wakes once per
+	 * batch and picks up a partial batch on its poll timeout.
 	 */
 	if (wakeup_bytes) {
 		attr->watermark = 1;

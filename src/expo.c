@@ -66,7 +66,7 @@ size_t expo_le(int i, char *buf, size_t len)
 	unsigned long long us = 1ull << (i + 1);
 	int n = snprintf(buf, len, "%llu.%06llu", us / 1000000, us % 1000000);
 
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+	return fmt_len(n, len);
 }
 
 size_t expo_escape(const char *s, char *out, size_t len)
@@ -148,7 +148,7 @@ static void hist_add_into(struct hist *to, const struct hist *h)
 		to->slots[i] += h->slots[i];
 	to->count += h->count;
 	to->sum_us += h->sum_us;
-	to->failed += h->failed;
+	to->failures += h->failures;
 	for (i = 0; i < FAIL_REASONS; i++)
 		to->fail_reasons[i] += h->fail_reasons[i];
 	to->syn_retrans += h->syn_retrans;

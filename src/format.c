@@ -29,9 +29,9 @@ static bool with_lport(const struct formatter *f)
 	return f->lport;
 }
 
-static bool with_synrtx(const struct formatter *f)
+static bool with_syn_retrans(const struct formatter *f)
 {
-	return f->synrtx;
+	return f->syn_retrans;
 }
 
 static bool with_result(const struct formatter *f)
@@ -67,27 +67,22 @@ static int cell_comm(char *buf, size_t len, const struct formatter *f, const str
 
 static int cell_ip(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
-	(void)f;
-	return snprintf(buf, len, "%s", e->af == AF_INET ? "4" : e->af == AF_INET6 ? "6" : "?");
-}
+	const char *v = fmt_ip_version(e->af);
 
-static int cell_addr(char *buf, size_t len, const struct event *e, const __u8 *addr)
-{
-	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
-		return snprintf(buf, len, "?");
-	return strlen(buf);
+	(void)f;
+	return snprintf(buf, len, "%s", v ? v : "?");
 }
 
 static int cell_saddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
-	return cell_addr(buf, len, e, e->saddr);
+	return fmt_addr(e->af, e->saddr, buf, len);
 }
 
 static int cell_daddr(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
-	return cell_addr(buf, len, e, e->daddr);
+	return fmt_addr(e->af, e->daddr, buf, len);
 }
 
 static int cell_lport(char *buf, size_t len, const struct formatter *f, const struct event *e)
@@ -108,7 +103,7 @@ static int cell_lat(char *buf, size_t len, const struct formatter *f, const stru
 	return snprintf(buf, len, "%.2f", e->delta_us / 1000.0);
 }
 
-static int cell_synrtx(char *buf, size_t len, const struct formatter *f, const struct event *e)
+static int cell_syn_retrans(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	(void)f;
 	return snprintf(buf, len, "%u", e->syn_retrans);
@@ -130,12 +125,18 @@ static int cell_cgroup(char *buf, size_t len, const struct formatter *f, const s
  * the optional columns come after it.
  */
 static const struct column columns[] = {
-	{"TIME(s)", 9, with_timestamp, cell_time}, {"PID", 6, always, cell_pid},
-	{"COMM", 12, always, cell_comm},	   {"IP", 2, always, cell_ip},
-	{"SADDR", 16, always, cell_saddr},	   {"LPORT", 6, with_lport, cell_lport},
-	{"DADDR", 16, always, cell_daddr},	   {"DPORT", 5, always, cell_dport},
-	{"LAT(ms)", 7, always, cell_lat},	   {"SYNRTX", 6, with_synrtx, cell_synrtx},
-	{"RESULT", 7, with_result, cell_result},   {"CGROUP", 0, with_cgroup, cell_cgroup},
+	{"TIME(s)", 9, with_timestamp, cell_time},
+	{"PID", 6, always, cell_pid},
+	{"COMM", 12, always, cell_comm},
+	{"IP", 2, always, cell_ip},
+	{"SADDR", 16, always, cell_saddr},
+	{"LPORT", 6, with_lport, cell_lport},
+	{"DADDR", 16, always, cell_daddr},
+	{"DPORT", 5, always, cell_dport},
+	{"LAT(ms)", 7, always, cell_lat},
+	{"SYNRTX", 6, with_syn_retrans, cell_syn_retrans},
+	{"RESULT", 7, with_result, cell_result},
+	{"CGROUP", 0, with_cgroup, cell_cgroup},
 };
 
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
@@ -256,5 +257,22 @@ size_t fmt_result(const struct event *e, char *buf, size_t len)
 		n = snprintf(buf, len, "error:%s", name);
 	else
 		n = snprintf(buf, len, "error:%u", e->err);
+	return fmt_len(n, len);
+}
+
+size_t fmt_addr(int af, const void *addr, char *buf, size_t len)
+{
+	if ((af != AF_INET && af != AF_INET6) || !inet_ntop(af, addr, buf, len))
+		return fmt_len(snprintf(buf, len, "?"), len);
+	return strlen(buf);
+}
+
+const char *fmt_ip_version(int af)
+{
+	return af == AF_INET ? "4" : af == AF_INET6 ? "6" : NULL;
+}
+
+size_t fmt_len(int n, size_t len)
+{
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }

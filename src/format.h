@@ -17,7 +17,7 @@
 struct formatter {
 	bool timestamp;		 /* TIME(s) column first */
 	bool lport;		 /* LPORT column after SADDR */
-	bool synrtx;		 /* SYNRTX column after LAT(ms) */
+	bool syn_retrans;	 /* SYNRTX column after LAT(ms) */
 	bool result;		 /* RESULT column */
 	struct cgroups *cgroups; /* CGROUP column, last, if set (-G) */
 	bool have_first;
@@ -46,5 +46,14 @@ size_t fmt_result(const struct event *e, char *buf, size_t len);
 
 /* A failure reason's name, as fmt_result() and the metrics' reason label give it. */
 const char *fail_reason_name(enum fail_reason r);
+
+/* An IPv4 or IPv6 address of family af as text ("?" for another family); returns its length. */
+size_t fmt_addr(int af, const void *addr, char *buf, size_t len);
+
+/* The IP version as the IP column and JSON's "ip" say it: "4", "6", or NULL for neither. */
+const char *fmt_ip_version(int af);
+
+/* What snprintf() returned n for wrote into a buffer of len bytes, the NUL not counted. */
+size_t fmt_len(int n, size_t len);
 
 #endif

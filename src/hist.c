@@ -88,13 +88,13 @@ static bool hist_diff(struct hist *cur, struct hist *old)
 	}
 	cur->count = minus(cur->count, old->count);
 	cur->sum_us = minus(cur->sum_us, old->sum_us);
-	cur->failed = minus(cur->failed, old->failed);
+	cur->failures = minus(cur->failures, old->failures);
 	if (total.max_us <= old->max_us)
 		cur->max_us = top < 0			      ? 0
 			      : slot_high(top) < total.max_us ? slot_high(top)
 							      : total.max_us;
 	*old = total;
-	return cur->count || cur->failed;
+	return cur->count || cur->failures;
 }
 
 size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n)
@@ -126,20 +126,14 @@ static int cmp_entry(const void *a, const void *b)
 {
 	const struct hist_entry *x = a, *y = b;
 
-	if (x->hist.count + x->hist.failed != y->hist.count + y->hist.failed)
-		return x->hist.count + x->hist.failed > y->hist.count + y->hist.failed ? -1 : 1;
+	if (x->hist.count + x->hist.failures != y->hist.count + y->hist.failures)
+		return x->hist.count + x->hist.failures > y->hist.count + y->hist.failures ? -1 : 1;
 	return cmp_key(a, b);
 }
 
 void hist_sort(struct hist_entry *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_entry);
-}
-
-static void addr_text(const struct hist_key *k, char *buf, size_t len)
-{
-	if ((k->af != AF_INET && k->af != AF_INET6) || !inet_ntop(k->af, k->daddr, buf, len))
-		snprintf(buf, len, "?");
 }
 
 size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
@@ -153,14 +147,14 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 		n = snprintf(buf, len, "all");
 		break;
 	case HIST_BY_DADDR:
-		addr_text(k, addr, sizeof(addr));
+		fmt_addr(k->af, k->daddr, addr, sizeof(addr));
 		n = snprintf(buf, len, "%s", addr);
 		break;
 	case HIST_BY_DPORT:
 		n = snprintf(buf, len, "%u", k->dport);
 		break;
 	case HIST_BY_DEST:
-		addr_text(k, addr, sizeof(addr));
+		fmt_addr(k->af, k->daddr, addr, sizeof(addr));
 		n = snprintf(buf, len, k->af == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, k->dport);
 		break;
 	case HIST_BY_COMM:
@@ -176,7 +170,7 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 		n = cgroup_text(cg, k->cgroup_id, buf, len);
 		break;
 	}
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+	return fmt_len(n, len);
 }
 
 /* Milliseconds with 2 decimals, as LAT(ms). */
@@ -203,7 +197,7 @@ void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, 
 		     ms(hist_percentile(h, 0.99)), ms(h->max_us));
 	if (failed && n > 0 && (size_t)n < sizeof(buf))
 		n += snprintf(buf + n, sizeof(buf) - n, ", failed %llu",
-			      (unsigned long long)h->failed);
+			      (unsigned long long)h->failures);
 	if (n > 0 && (size_t)n < sizeof(buf) - 1) {
 		buf[n++] = '\n';
 		line(ctx, buf, n);
@@ -258,7 +252,7 @@ size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e
 		     "\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,"
 		     "\"mean_us\":%llu,\"buckets\":[",
 		     time, by ? "\"" : "", by ? hist_by_name(by) : "null", by ? "\"" : "", key,
-		     (unsigned long long)h->count, (unsigned long long)h->failed,
+		     (unsigned long long)h->count, (unsigned long long)h->failures,
 		     (unsigned long long)hist_percentile(h, 0.5),
 		     (unsigned long long)hist_percentile(h, 0.9),
 		     (unsigned long long)hist_percentile(h, 0.99), (unsigned long long)h->max_us,

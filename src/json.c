@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include "format.h"
 #include "json.h"
@@ -80,12 +79,6 @@ size_t json_comm(const char *comm, char *out, size_t len)
 	return json_string(comm, TASK_COMM_LEN, out, len);
 }
 
-static void addr_text(const struct event *e, const __u8 *addr, char *buf, size_t len)
-{
-	if ((e->af != AF_INET && e->af != AF_INET6) || !inet_ntop(e->af, addr, buf, len))
-		snprintf(buf, len, "?");
-}
-
 /* RFC 3339 in UTC with microseconds: 2026-11-25T04:55:01.123456Z. */
 static void time_text(int64_t wall_us, char *buf, size_t len)
 {
@@ -103,13 +96,13 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 {
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char when[40], result[32], err[40], cgroup[CGROUP_PATH_MAX * 6 + 3];
-	const char *ename, *path;
+	const char *ename, *path, *ip = fmt_ip_version(e->af);
 	int64_t wall_us;
 	int n;
 
 	json_comm(e->comm, comm, sizeof(comm));
-	addr_text(e, e->saddr, saddr, sizeof(saddr));
-	addr_text(e, e->daddr, daddr, sizeof(daddr));
+	fmt_addr(e->af, e->saddr, saddr, sizeof(saddr));
+	fmt_addr(e->af, e->daddr, daddr, sizeof(daddr));
 	/* A monotonic time is nowhere near 2^63 us, but a time past it must not overflow. */
 	if (e->ts_us > INT64_MAX ||
 	    __builtin_add_overflow((int64_t)e->ts_us, j->wall_offset_us, &wall_us))
@@ -135,14 +128,9 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
 		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\","
 		     "\"cgroup\":%s}\n",
-		     when, e->tgid, comm,
-		     e->af == AF_INET	 ? "4"
-		     : e->af == AF_INET6 ? "6"
-					 : "null",
-		     saddr, e->lport, daddr, e->dport, (unsigned long long)e->delta_us, result, err,
-		     e->syn_retrans, j->backend, cgroup);
-	if (n < 0 || !len)
-		return 0;
+		     when, e->tgid, comm, ip ? ip : "null", saddr, e->lport, daddr, e->dport,
+		     (unsigned long long)e->delta_us, result, err, e->syn_retrans, j->backend,
+		     cgroup);
 	/* Never cut: the buffer is sized for the widest object. */
-	return (size_t)n < len ? (size_t)n : len - 1;
+	return fmt_len(n, len);
 }

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
-/* tcpconnlat: the main loop. Parsing, backends, formatting and output live in their modules. */
+/*
+ * tcpconnlat: start-up, the run loop and the exit report. Parsing, machine checks, backends,
+ * formatting and output live in their modules.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "args.h"
 #include "backend.h"
 #include "cgroup.h"
+#include "checks.h"
 #include "format.h"
 #include "events.h"
 #include "exporter.h"
@@ -22,10 +26,30 @@
 
 static volatile sig_atomic_t exiting;
 
+struct run;
+
+/*
+ * How connects are shown, chosen once at start-up. Lines (text, JSON) come per connect from
+ * the events buffer; -H's histograms are gathered in the kernel and read per report.
+ */
+struct printer {
+	/* Tells a reader that tracing has started: a header on stdout, or a line on stderr. */
+	void (*started)(struct run *r);
+	/* One connect as a '\n'-terminated line in buf; returns its length. NULL for -H: the
+	 * kernel then sends no events. */
+	size_t (*event)(struct run *r, const struct event *e, char *buf, size_t len);
+	/* -H: what the kernel's histograms gathered since the last report; NULL for lines. */
+	void (*report)(struct run *r);
+};
+
 struct run {
+	const struct config *cfg;
+	const struct printer *print;
+	struct tracer *t;
+	int cgroup_fd; /* --cgroup's directory (cgroup_open()), or -1 */
+	int listen_fd; /* --metrics's socket until the exporter takes it over, or -1 */
 	struct formatter fmt;
 	struct json_ctx json;
-	bool use_json;
 	struct output out;
 	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
 	struct perf_buffer *pb;
@@ -36,6 +60,7 @@ struct run {
 	uint64_t printed;
 	uint64_t count;		    /* -c: stop after this many; 0: no limit */
 	struct untracked untracked; /* as last seen */
+	bool reader_left;	    /* stdout's reader went away (| head -1) */
 };
 
 static void on_signal(int sig)
@@ -64,10 +89,7 @@ static void handle_event(void *ctx, const struct event *e)
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
-	if (r->use_json)
-		n = json_event(&r->json, e, line, sizeof(line));
-	else
-		n = fmt_event(&r->fmt, e, line, sizeof(line));
+	n = r->print->event(r, e, line, sizeof(line));
 	out_line(&r->out, line, n);
 	r->printed++;
 }
@@ -88,15 +110,16 @@ static void now_text(char *buf, size_t len)
 }
 
 /* -H: prints what the kernel's (cumulative) histograms gathered since the last report. */
-static void print_hists(struct run *r, struct tracer *t, const struct config *cfg)
+static void print_hists(struct run *r)
 {
 	static struct hist_entry v[MAX_HIST_KEYS], seen[MAX_HIST_KEYS];
 	static struct hist_prev prev = {.v = seen, .max = MAX_HIST_KEYS};
+	const struct config *cfg = r->cfg;
 	char line[HIST_JSON_MAX], when[32];
 	uint64_t lost, total;
 	size_t n, i, len;
 
-	n = tracer_read_hists(t, v, MAX_HIST_KEYS, &total);
+	n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
 	n = hist_since(&prev, v, n);
 	lost = total - r->hist_lost;
 	r->hist_lost = total;
@@ -113,7 +136,8 @@ static void print_hists(struct run *r, struct tracer *t, const struct config *cf
 			len = hist_json(cfg->hist_by, &r->cgroups, &v[i], when, line, sizeof(line));
 			out_line(&r->out, line, len);
 		} else {
-			hist_text(cfg->hist_by, &r->cgroups, &v[i], cfg->failed, out_text, &r->out);
+			hist_text(cfg->hist_by, &r->cgroups, &v[i], cfg->report_failed, out_text,
+				  &r->out);
 		}
 	}
 	r->printed++;
@@ -123,6 +147,44 @@ static void print_hists(struct run *r, struct tracer *t, const struct config *cf
 			"tcpconnlat: %llu connects not counted: more than %d keys in this run\n",
 			(unsigned long long)lost, MAX_HIST_KEYS);
 }
+
+static size_t text_event(struct run *r, const struct event *e, char *buf, size_t len)
+{
+	return fmt_event(&r->fmt, e, buf, len);
+}
+
+static size_t json_line(struct run *r, const struct event *e, char *buf, size_t len)
+{
+	return json_event(&r->json, e, buf, len);
+}
+
+/* The header goes out at once: it tells a reader that tracing has started. */
+static void text_started(struct run *r)
+{
+	char line[FMT_LINE_MAX];
+	size_t n;
+
+	n = fmt_header(&r->fmt, line, sizeof(line));
+	out_line(&r->out, line, n);
+	out_flush(&r->out);
+}
+
+/* JSON lines have no header; -v says on stderr when tracing has started. */
+static void json_started(struct run *r)
+{
+	(void)r;
+}
+
+/* No per-connect output: say that tracing has started, on stderr. */
+static void hist_started(struct run *r)
+{
+	fprintf(stderr, "tcpconnlat: tracing; histograms %s\n",
+		r->cfg->interval ? "every interval and at exit" : "at exit");
+}
+
+static const struct printer text_printer = {.started = text_started, .event = text_event};
+static const struct printer json_printer = {.started = json_started, .event = json_line};
+static const struct printer hist_printer = {.started = hist_started, .report = print_hists};
 
 /* Events carry CLOCK_MONOTONIC (bpf_ktime_get_ns); JSON gives wall-clock time. */
 static int64_t wall_offset_us(void)
@@ -143,11 +205,11 @@ static uint64_t now_ms(void)
 }
 
 /* -c and -d: a bounded run ends by itself, like an interrupted one. */
-static bool run_done(const struct run *r, const struct config *cfg, uint64_t start_ms)
+static bool run_done(const struct run *r, uint64_t start_ms)
 {
 	if (r->count && r->printed >= r->count)
 		return true;
-	return cfg->duration && now_ms() - start_ms >= cfg->duration * 1000;
+	return r->cfg->duration && now_ms() - start_ms >= r->cfg->duration * 1000;
 }
 
 static void handle_lost(void *ctx, int cpu, uint64_t cnt)
@@ -160,11 +222,11 @@ static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 }
 
 /* Once per poll: the connects the BPF side could not follow; -v says when there are more. */
-static void check_untracked(struct run *r, const struct tracer *t)
+static void check_untracked(struct run *r)
 {
 	struct untracked now;
 
-	tracer_untracked(t, &now);
+	tracer_untracked(r->t, &now);
 	if (verbose)
 		untracked_grew(&r->untracked, &now, stderr);
 	r->untracked = now;
@@ -231,121 +293,110 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * What must hold before any BPF is loaded. Bad input (a --cgroup path that is no cgroup, a
+ * thread's id for -p) returns 2; what this machine lacks, 1.
+ */
+static int check_machine(struct run *r, struct config *cfg)
 {
-	struct run r = {.cgroups = {.mount_fd = -1}};
-	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = &r};
-	uint64_t last_consume_ms;
-	struct tracer *t = NULL;
-	struct config cfg;
-	char line[FMT_LINE_MAX];
-	uint64_t start_ms, last_ms, missed;
-	bool reader_left = false;
-	int err = 0, n, listen_fd = -1;
-
-	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
-	case PARSE_RUN:
-		break;
-	case PARSE_EXIT:
-		return 0;
-	case PARSE_USAGE:
-		return 2;
+	if (cfg->cgroup_path) {
+		r->cgroup_fd = cgroup_open(cfg->cgroup_path, stderr);
+		if (r->cgroup_fd < 0)
+			return 2;
 	}
-	verbose = cfg.verbose;
-	libbpf_set_print(libbpf_log);
+	if (cfg->pid && pid_check(cfg->pid, stderr))
+		return 2;
+	/* In a container's PID namespace, PIDs are the container's. */
+	cfg->pidns_ino = pidns_self();
+	if (cfg->pidns_ino && pidns_check(cfg->btf_path, stderr))
+		return 1;
+	if (open_cgroups(r, cfg))
+		return 1;
+	return preflight(cfg, stderr) ? 1 : 0;
+}
 
+/* Checks, prepares the output and starts tracing; returns 0, or the exit code (1 or 2). */
+static int start_up(struct run *r, struct config *cfg)
+{
+	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = r};
+	int err;
+
+	verbose = cfg->verbose;
+	libbpf_set_print(libbpf_log);
 	/* Before anything slow: a signal during start-up must end the run, not be lost. */
 	err = install_signals();
 	if (err) {
 		fprintf(stderr, "tcpconnlat: cannot install signal handlers: %s\n", strerror(-err));
-		goto cleanup;
+		return 1;
 	}
-	/* A --cgroup path that is no cgroup is bad input: exit 2, before any BPF. */
-	if (cfg.cgroup_path && cgroup_open(&cfg, stderr)) {
-		err = 2;
-		goto cleanup;
-	}
-	if (cfg.pid && pid_check(cfg.pid, stderr)) {
-		err = 2;
-		goto cleanup;
-	}
-	/* In a container's PID namespace, PIDs are the container's. */
-	cfg.pidns_ino = pidns_self();
-	if (cfg.pidns_ino && pidns_check(cfg.btf_path, stderr)) {
-		err = 1;
-		goto cleanup;
-	}
-	err = open_cgroups(&r, &cfg);
+	err = check_machine(r, cfg);
 	if (err)
-		goto cleanup;
-	err = preflight(&cfg, stderr);
-	if (err)
-		goto cleanup;
+		return err;
 	/* --metrics's port and --textfile's directory: a port in use fails here, not after. */
-	if (cfg.exporter && exporter_prepare(&cfg, &listen_fd, stderr)) {
-		err = 1;
-		goto cleanup;
-	}
-	if (out_init(&r.out, stdout)) {
+	if (cfg->exporter && exporter_prepare(cfg, &r->listen_fd, stderr))
+		return 1;
+	if (out_init(&r->out, stdout)) {
 		fprintf(stderr, "tcpconnlat: cannot set up output buffering\n");
-		err = 1;
-		goto cleanup;
+		return 1;
 	}
-	fmt_init(&r.fmt, cfg.timestamp, cfg.lport);
-	r.fmt.cgroups = cfg.show_cgroup ? &r.cgroups : NULL;
-	r.json.cgroups = r.cgroups.mount_fd >= 0 ? &r.cgroups : NULL;
-	r.fmt.synrtx = cfg.retrans;
-	r.fmt.result = cfg.failed;
-	r.count = cfg.count;
+	r->print = cfg->hist ? &hist_printer : cfg->json ? &json_printer : &text_printer;
+	fmt_init(&r->fmt, cfg->timestamp, cfg->lport);
+	r->fmt.cgroups = cfg->show_cgroup ? &r->cgroups : NULL;
+	r->fmt.syn_retrans = cfg->syn_retrans;
+	r->fmt.result = cfg->report_failed;
+	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
+	r->count = cfg->count;
 	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */
-	r.buffer_pages = cfg.exporter ? 1 : cfg.buffer_pages;
+	r->buffer_pages = cfg->exporter ? 1 : cfg->buffer_pages;
 
-	/* Each start marker below comes once every connect from then on will be read. */
-	t = tracer_start(&cfg, &rd, stderr);
-	if (!t) {
-		err = 1;
-		goto cleanup;
-	}
-	if (cfg.verbose)
+	/* Each start marker after this comes once every connect from then on will be read. */
+	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
+	if (!r->t)
+		return 1;
+	if (cfg->verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
-			backend_name(tracer_backend(t)));
+			backend_name(tracer_backend(r->t)));
+	r->json.backend = backend_name(tracer_backend(r->t));
+	r->json.wall_offset_us = wall_offset_us();
+	return 0;
+}
 
-	/* The header goes out at once: it tells a reader that tracing has started. JSON lines
-	 * have no header; -v says on stderr when tracing has started. */
-	r.use_json = cfg.json;
-	r.json.backend = backend_name(tracer_backend(t));
-	r.json.wall_offset_us = wall_offset_us();
-	if (cfg.exporter) {
-		if (cfg.metrics_text)
-			fprintf(stderr, "tcpconnlat: tracing; metrics at http://%s%s/metrics\n",
-				strchr(cfg.metrics_text, ':') ? "" : "127.0.0.1:",
-				cfg.metrics_text);
-		if (cfg.textfile)
-			fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
-				cfg.textfile, (unsigned long long)cfg.interval);
-		err = exporter_run(t, &cfg, &r.cgroups, listen_fd, &exiting, stderr);
-		listen_fd = -1;
-		tracer_detach(t);
-		goto cleanup;
-	} else if (cfg.hist) {
-		/* No per-connect output: say that tracing has started, on stderr. */
-		fprintf(stderr, "tcpconnlat: tracing; histograms %s\n",
-			cfg.interval ? "every interval and at exit" : "at exit");
-	} else if (!r.use_json) {
-		n = fmt_header(&r.fmt, line, sizeof(line));
-		out_line(&r.out, line, n);
-		out_flush(&r.out);
-	}
+/* --metrics, --textfile: the exporter serves and writes until the run ends. */
+static int run_exporter(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	int err;
 
+	if (cfg->metrics_text)
+		fprintf(stderr, "tcpconnlat: tracing; metrics at http://%s%s/metrics\n",
+			strchr(cfg->metrics_text, ':') ? "" : "127.0.0.1:", cfg->metrics_text);
+	if (cfg->textfile)
+		fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
+			cfg->textfile, (unsigned long long)cfg->interval);
+	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, &exiting, stderr);
+	r->listen_fd = -1;
+	tracer_detach(r->t);
+	return err;
+}
+
+/* Reads and prints until a signal, -c, -d or the reader going away ends the run. */
+static int run_loop(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	uint64_t start_ms, last_report_ms, last_consume_ms;
+	int err = 0, n;
+
+	r->print->started(r);
 	start_ms = now_ms();
-	last_ms = start_ms;
+	last_report_ms = start_ms;
 	last_consume_ms = start_ms;
-	while (!exiting && !r.out.err && !run_done(&r, &cfg, start_ms)) {
-		if (cfg.hist && cfg.interval && now_ms() - last_ms >= cfg.interval * 1000) {
-			last_ms += cfg.interval * 1000;
-			print_hists(&r, t, &cfg);
+	while (!exiting && !r->out.err && !run_done(r, start_ms)) {
+		if (r->print->report && cfg->interval &&
+		    now_ms() - last_report_ms >= cfg->interval * 1000) {
+			last_report_ms += cfg->interval * 1000;
+			r->print->report(r);
 		}
-		n = perf_buffer__poll(r.pb, POLL_TIMEOUT_MS);
+		n = perf_buffer__poll(r->pb, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
 				strerror(-n));
@@ -356,64 +407,100 @@ int main(int argc, char **argv)
 		 * or a busy CPU's wakeups would hold a quiet CPU's events back. */
 		if (now_ms() - last_consume_ms >= POLL_TIMEOUT_MS) {
 			last_consume_ms = now_ms();
-			n += perf_buffer__consume(r.pb) >= 0;
+			n += perf_buffer__consume(r->pb) >= 0;
 		}
 		if (n > 0)
-			out_flush(&r.out);
-		check_untracked(&r, t);
-		if (out_reader_gone(&r.out))
+			out_flush(&r->out);
+		check_untracked(r);
+		if (out_reader_gone(&r->out))
 			break;
 	}
 	/*
-	 * The run has ended: no new events. Detached before the last drain, so that events of
-	 * connects after the end are neither printed nor counted lost (freeing the perf buffer
-	 * first left the programs writing into a map with no buffers in it, each write a loss).
+	 * Detached before the last drain, so that events of connects after the end are neither
+	 * printed nor counted lost: no program writes into a buffer nobody reads any more.
 	 */
-	tracer_detach(t);
-	/* Connects completed before the signal are still in the buffer: print them too. */
-	reader_left = r.out.err == EPIPE || out_reader_gone(&r.out);
-	if (!err && !r.out.err && !reader_left) {
-		perf_buffer__consume(r.pb);
-		out_flush(&r.out);
-		if (cfg.hist)
-			print_hists(&r, t, &cfg);
+	tracer_detach(r->t);
+	/* Connects completed before the run ended are still in the buffer: print them too. */
+	r->reader_left = r->out.err == EPIPE || out_reader_gone(&r->out);
+	if (!err && !r->out.err && !r->reader_left) {
+		perf_buffer__consume(r->pb);
+		out_flush(&r->out);
+		if (r->print->report)
+			r->print->report(r);
 	}
 	/*
 	 * EPIPE means the reader left (| head -1): not an error. Nor is EINTR after SIGINT or
 	 * SIGTERM: a reader that stopped reading (a full pipe) held a write up, and the signal
 	 * (our handlers have no SA_RESTART) ended it; the run ends as asked.
 	 */
-	if (r.out.err && r.out.err != EPIPE && !(r.out.err == EINTR && exiting)) {
-		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r.out.err));
+	if (r->out.err && r->out.err != EPIPE && !(r->out.err == EINTR && exiting)) {
+		fprintf(stderr, "tcpconnlat: writing output failed: %s\n", strerror(r->out.err));
 		err = 1;
 	}
+	return err;
+}
 
-cleanup:
-	if (listen_fd >= 0)
-		close(listen_fd);
-	perf_buffer__free(r.pb);
-	/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
-	if (t && tracer_events_lost(t) > r.lost)
-		r.lost = tracer_events_lost(t);
-	missed = t ? tracer_runs_missed(t) : 0;
-	if (t)
-		check_untracked(&r, t);
-	tracer_stop(t);
+/* What the run could not see, on stderr; the tracer's counters are read before it stops. */
+static void exit_report(struct run *r)
+{
+	uint64_t missed = 0;
+
+	if (r->t) {
+		/* The BPF side's count includes drops no PERF_RECORD_LOST has reported yet. */
+		if (tracer_events_lost(r->t) > r->lost)
+			r->lost = tracer_events_lost(r->t);
+		missed = tracer_runs_missed(r->t);
+		check_untracked(r);
+	}
 	/*
 	 * Not after the reader left (| head -1): what it could not take is no loss to anyone,
 	 * and the events of a busy machine pile up in the buffer while the run ends.
 	 */
-	if (r.lost && !reader_left)
-		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r.lost);
-	if (missed && !reader_left)
+	if (r->lost && !r->reader_left)
+		fprintf(stderr, "tcpconnlat: %llu events lost in total\n", r->lost);
+	if (missed && !r->reader_left)
 		fprintf(stderr,
 			"tcpconnlat: %llu runs skipped by the kernel (already running on that "
 			"CPU): up to as many connects missing\n",
 			(unsigned long long)missed);
 	/* Even after the reader left: these connects were never measured at all. */
-	untracked_report(&r.untracked, stderr);
-	if (cfg.cgroup_path && cfg.cgroup_fd > 0)
-		close(cfg.cgroup_fd);
-	cgroups_close(&r.cgroups);
+	untracked_report(&r->untracked, stderr);
+}
+
+static void clean_up(struct run *r)
+{
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
+	perf_buffer__free(r->pb);
+	tracer_stop(r->t);
+	if (r->cgroup_fd >= 0)
+		close(r->cgroup_fd);
+	cgroups_close(&r->cgroups);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct run r = {
+		.cfg = &cfg,
+		.cgroup_fd = -1,
+		.listen_fd = -1,
+		.cgroups = {.mount_fd = -1},
+	};
+	int err;
+
+	switch (parse_args(argc, argv, &cfg, stdout, stderr)) {
+	case PARSE_RUN:
+		break;
+	case PARSE_EXIT:
+		return 0;
+	case PARSE_USAGE:
+		return 2;
+	}
+	err = start_up(&r, &cfg);
+	if (!err)
+		err = cfg.exporter ? run_exporter(&r) : run_loop(&r);
+	exit_report(&r);
+	clean_up(&r);
 	return err == 2 ? 2 : err ? 1 : 0;
 }

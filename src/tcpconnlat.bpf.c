@@ -9,8 +9,8 @@
  *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
  *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
  *   kprobe:     the same functions through kprobes
- *   tracepoint: raw tracepoint sock:inet_sock_set_state (4.16+); raw, so tracefs need
- *               not be mounted and no trace record is formatted per state change. No
+ *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+), else the raw one (4.16+);
+ *               neither needs tracefs nor formats a trace record per state change. No
  *               tracepoint marks the SYN: its send time is read from the socket (see
  *               syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
@@ -45,35 +45,8 @@
 #define MAX_PIDNS_LEVEL 32
 #define S_IFSOCK	0140000
 
-/* Set by user space between open and load; zero means "no filter". */
-const volatile __u32 targ_tgid = 0;
-const volatile __u64 targ_min_us = 0;
-const volatile __u16 targ_af = 0;
-/* -x: report failed connects too. */
-const volatile bool targ_failed = false;
-/* The tracepoint backend times connects with the state changes; the others only clean up. */
-const volatile bool targ_state_timing = false;
-/* Filters (-P, --daddr, -u, -n, --cgroup); each is off unless its flag is set. */
-const volatile __u32 targ_ndports = 0;
-const volatile __u16 targ_dports[MAX_DPORTS] = {};
-const volatile __u16 targ_daddr_af = 0;
-const volatile __u8 targ_daddr[16] = {};
-const volatile __u8 targ_daddr_bits = 0;
-const volatile bool targ_filter_uid = false;
-const volatile __u32 targ_uid = 0;
-const volatile bool targ_filter_comm = false;
-const volatile char targ_comm[TASK_COMM_LEN] = {};
-const volatile bool targ_filter_cgroup = false;
-/*
- * The PID namespace the tool runs in, by inode number, when it is not the initial one: PIDs
- * are then that namespace's, and only tasks it can see are traced.
- */
-const volatile __u32 targ_pidns_ino = 0;
-/* Record the connecting task's cgroup v2 id (-G, --by cgroup, -j). */
-const volatile bool targ_cgroup_id = false;
-/* -H: aggregate into hists by targ_hist_by instead of sending events. */
-const volatile bool targ_hist = false;
-const volatile __u32 targ_hist_by = HIST_BY_NONE;
+/* The options, as user space set them before load (struct bpf_config). */
+const volatile struct bpf_config targ_cfg = {};
 
 /* -H: keys that did not fit in hists. */
 __u64 hist_lost = 0;
@@ -85,25 +58,27 @@ __u64 hist_lost = 0;
 __u64 events_lost = 0;
 /*
  * Inserts refused because the in-flight map (inflight_full) or the map of threads inside
- * connect() (pending_full) was full: those connects go untimed. Plain hash maps, not LRU:
- * an LRU map evicts live entries silently, even well below its capacity (free slots sit in
- * per-CPU lists), and an eviction cannot be counted.
+ * connect() (pending_full) was full: those connects go untimed.
  */
 __u64 inflight_full = 0;
 __u64 pending_full = 0;
 /*
  * In-flight entries still there when their socket is destroyed, where every end of a
  * connect is watched (the tracepoint backend, and -x): connects whose end no run of ours
- * saw (neither printed nor lost). The kernel skips runs without a trace: measured on 6.18,
- * whole timer-softirq bursts of SYN timeouts ran no raw_tp program while recursion_misses
- * stayed 0. With -x, also an io_uring connect that failed before its SYN (no connect()
+ * saw (neither printed nor lost). The kernel skips a tracing program's run, without counting
+ * a recursion miss, when a softirq interrupts the same program on that CPU (a burst of SYN
+ * timeouts, say). With -x, also an io_uring connect that failed before its SYN (no connect()
  * call to report it). Without -x, fentry/kprobe entries may end this way normally: their
  * entry is made before tcp_v4_connect() may fail without reaching SYN_SENT.
  */
 __u64 outcome_unseen = 0;
 
-/* Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of that name. */
-struct connect_start {
+/*
+ * A connect in flight: from its start (connect_start()) to its end, where it is claimed
+ * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
+ * that name.
+ */
+struct inflight_entry {
 	__u64 ts_ns;
 	__u64 cgroup_id;
 	__u32 tgid;
@@ -112,9 +87,8 @@ struct connect_start {
 };
 
 /*
- * -x: a thread inside connect() on a TCP socket. A failure that runs in that thread's own
- * context while it is still in the call is handed over to sys_exit_connect, which knows
- * the errno connect() returns (see connect_failed()).
+ * -x: a thread inside connect() on a TCP socket (see "-x: failed connects" below for the
+ * handover of a failure to sys_exit_connect).
  */
 struct pending {
 	__u64 sk;
@@ -133,12 +107,17 @@ struct pending {
 /* Orders the plain stores of a handover; both sides run on the same CPU (connect_failed()). */
 #define compiler_barrier() asm volatile("" ::: "memory")
 
+/*
+ * Connects in flight, by socket address: the fentry, kprobe and raw tracepoint programs'.
+ * A plain hash, not an LRU: an LRU map evicts live entries silently, even well below its
+ * capacity (free slots sit in per-CPU lists), and an eviction cannot be counted.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, struct connect_start);
-} start SEC(".maps");
+	__type(value, struct inflight_entry);
+} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -168,7 +147,7 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
-/* Depth of targ_pidns_ino below the initial namespace, plus one, once found (0: not yet). */
+/* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
 
 /*
@@ -189,7 +168,7 @@ static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
 	if (level) {
 		if (level - 1 > plevel || level - 1 >= MAX_PIDNS_LEVEL ||
 		    bpf_core_read(&up, sizeof(up), &pid->numbers[level - 1]) ||
-		    BPF_CORE_READ(up.ns, ns.inum) != targ_pidns_ino)
+		    BPF_CORE_READ(up.ns, ns.inum) != targ_cfg.pidns_ino)
 			return false;
 		*nr = up.nr;
 		return true;
@@ -198,7 +177,7 @@ static __always_inline bool pid_in_ns(struct pid *pid, __u32 *nr)
 	for (i = 1; i < MAX_PIDNS_LEVEL && i <= plevel; i++) {
 		if (bpf_core_read(&up, sizeof(up), &pid->numbers[i]))
 			return false;
-		if (BPF_CORE_READ(up.ns, ns.inum) == targ_pidns_ino) {
+		if (BPF_CORE_READ(up.ns, ns.inum) == targ_cfg.pidns_ino) {
 			pidns_level = i + 1;
 			*nr = up.nr;
 			return true;
@@ -212,7 +191,7 @@ static __always_inline bool current_tgid(__u32 *tgid)
 {
 	struct task_struct *task;
 
-	if (!targ_pidns_ino) {
+	if (!targ_cfg.pidns_ino) {
 		*tgid = bpf_get_current_pid_tgid() >> 32;
 		return true;
 	}
@@ -235,17 +214,17 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 
 	if (!current_tgid(tgid))
 		return false;
-	if (targ_tgid && *tgid != targ_tgid)
+	if (targ_cfg.tgid && *tgid != targ_cfg.tgid)
 		return false;
-	if (targ_filter_uid && (__u32)bpf_get_current_uid_gid() != targ_uid)
+	if (targ_cfg.filter_uid && (__u32)bpf_get_current_uid_gid() != targ_cfg.uid)
 		return false;
-	if (targ_filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
+	if (targ_cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
 		return false;
 	bpf_get_current_comm(comm, TASK_COMM_LEN);
-	if (!targ_filter_comm)
+	if (!targ_cfg.filter_comm)
 		return true;
 	for (i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != targ_comm[i])
+		if (comm[i] != targ_cfg.comm[i])
 			return false;
 		if (!comm[i])
 			break;
@@ -256,41 +235,69 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 /* The filters on the destination: -P and --daddr. */
 static __always_inline bool dest_wanted(const struct event *e)
 {
-	__u8 bits = targ_daddr_bits, mask;
-	bool found = !targ_ndports;
+	__u8 bits = targ_cfg.daddr_bits, mask;
+	bool found = !targ_cfg.ndports;
 	int i;
 
-	for (i = 0; i < MAX_DPORTS && i < targ_ndports; i++)
-		if (e->dport == targ_dports[i])
+	for (i = 0; i < MAX_DPORTS && i < targ_cfg.ndports; i++)
+		if (e->dport == targ_cfg.dports[i])
 			found = true;
 	if (!found)
 		return false;
-	if (!targ_daddr_af)
+	if (!targ_cfg.daddr_af)
 		return true;
-	if (e->af != targ_daddr_af)
+	if (e->af != targ_cfg.daddr_af)
 		return false;
 	for (i = 0; i < 16; i++) {
 		if (bits == 0)
 			break;
 		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
-		if ((e->daddr[i] ^ targ_daddr[i]) & mask)
+		if ((e->daddr[i] ^ targ_cfg.daddr[i]) & mask)
 			return false;
 		bits = bits >= 8 ? bits - 8 : 0;
 	}
 	return true;
 }
 
+/*
+ * The bodies below take `btf`, a constant per program: true where the socket is a typed
+ * (BTF) pointer, in fentry and BTF tracepoint programs. Those read its fields with plain
+ * loads; elsewhere each read is a bpf_probe_read_kernel() call. tcp_sock fields are reached
+ * through bpf_skc_to_tcp_sock(): the verifier types sk as struct sock, and a cast does not
+ * change that.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+/* Drops the in-flight entry of sk, if any, unreported. */
 static __always_inline void connect_forget(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&start, &key);
+	/* Looked up first: a delete takes the bucket's lock even for a key that is not there. */
+	if (bpf_map_lookup_elem(&inflight, &key))
+		bpf_map_delete_elem(&inflight, &key);
 }
 
-static __always_inline int connect_start(const struct sock *sk)
+/*
+ * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
+ * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
+ */
+static __always_inline bool connect_claim(const struct sock *sk, struct inflight_entry *s)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry *sp;
+
+	sp = bpf_map_lookup_elem(&inflight, &key);
+	if (!sp)
+		return false;
+	*s = *sp;
+	return !bpf_map_delete_elem(&inflight, &key);
+}
+
+static __always_inline int connect_start(const struct sock *sk, bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct connect_start s = {};
+	struct inflight_entry s = {};
 	__u32 tgid;
 
 	/*
@@ -300,22 +307,22 @@ static __always_inline int connect_start(const struct sock *sk)
 	 * absurd latency and another process's PID. With filters on, drop any such entry.
 	 */
 	if (!task_wanted(&tgid, s.comm) ||
-	    (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)) {
-		if (targ_tgid || targ_filter_uid || targ_filter_cgroup || targ_filter_comm ||
-		    targ_af || targ_pidns_ino)
+	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
+		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
+		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
 			connect_forget(sk);
 		return 0;
 	}
 	s.ts_ns = bpf_ktime_get_ns();
 	s.tgid = tgid;
 	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
-	if (targ_cgroup_id)
+	if (targ_cfg.cgroup_id)
 		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&start, &key, &s, BPF_ANY)) {
+	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY)) {
 		__sync_fetch_and_add(&inflight_full, 1);
 		return 0;
 	}
-	if (targ_failed) {
+	if (targ_cfg.report_failed) {
 		__u32 tid = id;
 		struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 
@@ -332,9 +339,8 @@ static __always_inline int connect_start(const struct sock *sk)
 static __always_inline int syn_send(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct connect_start *s;
+	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
 
-	s = bpf_map_lookup_elem(&start, &key);
 	if (s)
 		s->ts_ns = bpf_ktime_get_ns();
 	return 0;
@@ -349,16 +355,24 @@ static __always_inline int syn_send(const struct sock *sk)
  * If the SYN was retransmitted that is the last copy's; tp_retransmit has then already
  * moved ts_ns to the first one (syn_first_sent()).
  */
-static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct connect_start *s,
-					 __u64 now)
+static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct inflight_entry *s,
+					 __u64 now, bool btf)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u64 sent;
 
-	if (!targ_state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns) ||
-	    BPF_CORE_READ(tp, total_retrans))
+	if (!targ_cfg.state_timing || !bpf_core_field_exists(tp->tcp_wstamp_ns))
 		return s->ts_ns;
-	sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp || tp->total_retrans)
+			return s->ts_ns;
+		sent = tp->tcp_wstamp_ns;
+	} else {
+		if (BPF_CORE_READ(tp, total_retrans))
+			return s->ts_ns;
+		sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
+	}
 	return sent >= s->ts_ns && sent <= now ? sent : s->ts_ns;
 }
 
@@ -369,7 +383,7 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct con
  * waited a retransmission timeout; only a SYN clearly later than ts_ns (a deferred one)
  * moves the start.
  */
-static __always_inline void syn_first_sent(const struct sock *sk, struct connect_start *s,
+static __always_inline void syn_first_sent(const struct sock *sk, struct inflight_entry *s,
 					   __u64 now)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
@@ -387,15 +401,21 @@ static __always_inline void syn_first_sent(const struct sock *sk, struct connect
 		s->ts_ns = first;
 }
 
-static __always_inline void fill_addrs(struct event *e, const struct sock *sk)
+static __always_inline void fill_addrs(struct event *e, const struct sock *sk, bool btf)
 {
-	e->af = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->af = SK_READ(btf, sk, __sk_common.skc_family);
 	/* A failing socket may have given its port back already; inet_sport stays longer. */
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->lport = SK_READ(btf, sk, __sk_common.skc_num);
 	if (!e->lport)
 		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->af == AF_INET) {
+	e->dport = bpf_ntohs(SK_READ(btf, sk, __sk_common.skc_dport));
+	if (btf && e->af == AF_INET) {
+		*(__u32 *)e->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)e->daddr = sk->__sk_common.skc_daddr;
+	} else if (btf) {
+		__builtin_memcpy(e->saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else if (e->af == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
 	} else {
@@ -423,12 +443,12 @@ static __always_inline void hist_add(const struct event *e)
 	struct hist_key k = {};
 	struct hist *h;
 
-	switch (targ_hist_by) {
+	switch (targ_cfg.hist_by) {
 	case HIST_BY_DADDR:
 	case HIST_BY_DEST:
 		k.af = e->af;
 		__builtin_memcpy(k.daddr, e->daddr, sizeof(k.daddr));
-		if (targ_hist_by == HIST_BY_DEST)
+		if (targ_cfg.hist_by == HIST_BY_DEST)
 			k.dport = e->dport;
 		break;
 	case HIST_BY_DPORT:
@@ -459,7 +479,7 @@ static __always_inline void hist_add(const struct event *e)
 	if (e->syn_retrans)
 		__sync_fetch_and_add(&h->syn_retrans, e->syn_retrans);
 	if (e->failed) {
-		__sync_fetch_and_add(&h->failed, 1);
+		__sync_fetch_and_add(&h->failures, 1);
 		__sync_fetch_and_add(&h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS], 1);
 		return;
 	}
@@ -475,10 +495,10 @@ static __always_inline void hist_add(const struct event *e)
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
-	if (e->delta_us < targ_min_us || !dest_wanted(e))
+	if (e->delta_us < targ_cfg.min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;
-	if (targ_hist) {
+	if (targ_cfg.hist) {
 		hist_add(e);
 		return;
 	}
@@ -487,8 +507,8 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 }
 
 static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
-					    const struct connect_start *s, __u64 now_ns,
-					    bool failed, __u16 err)
+					    const struct inflight_entry *s, __u64 now_ns,
+					    bool failed, __u16 err, bool btf)
 {
 	struct event e = {};
 
@@ -498,228 +518,63 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	e.syn_retrans = s->syn_retrans;
 	e.failed = failed;
 	e.err = err;
-	fill_addrs(&e, sk);
-	emit(ctx, &e, syn_sent_ns(sk, s, now_ns), now_ns);
+	fill_addrs(&e, sk, btf);
+	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
-/*
- * Takes the in-flight entry of sk into *s: deleting it is the claim, so of two contexts that
- * end the same connect at once (a softirq and sys_exit_connect) exactly one reports it.
- */
-static __always_inline bool connect_claim(const struct sock *sk, struct connect_start *s)
+/* The connect completed at now_ns. */
+static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
 {
-	__u64 key = (__u64)sk;
-	struct connect_start *sp;
+	struct inflight_entry s;
 
-	sp = bpf_map_lookup_elem(&start, &key);
-	if (!sp)
-		return false;
-	*s = *sp;
-	return !bpf_map_delete_elem(&start, &key);
+	if (connect_claim(sk, &s))
+		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
+	return 0;
 }
 
 /*
- * -x: the socket left SYN_SENT for CLOSE: refused, timed out, unreachable, or closed.
+ * -x: failed connects, and the handover to sys_exit_connect.
  *
- * The handover to sys_exit_connect. If this runs in the context of the thread that is
- * still inside connect() on this socket (its own call failed, or a softirq ran on its
- * stack, as loopback's do), the failure is handed to sys_exit_connect, which reports it
- * with the errno connect() returns. Only that thread's CPU can then touch its pending
- * entry, so plain stores suffice: the fields first, then `failed`; and sys_exit_connect sets
- * `exited` before it copies the entry, after which no handover starts. Any other context (a
- * softirq on another CPU, a timer, a later close) reports the failure itself, once it has
- * claimed the in-flight entry; sys_exit_connect claims the same way.
+ * A connect fails when its socket leaves SYN_SENT for CLOSE (connect_failed(): refused,
+ * timed out, unreachable, or closed by its owner), or before it has a SYN out at all (no
+ * route: only connect() itself says so). sys_enter_connect notes each thread inside
+ * connect() on a TCP socket (struct pending); sys_exit_connect reports what connect()
+ * returned if the connect did not get an in-flight entry, and a failure that was handed
+ * over to it, with the errno the caller sees.
+ *
+ * The handover. If connect_failed() runs in the context of the thread that is still inside
+ * connect() on this socket (its own call failed, or a softirq ran on its stack, as
+ * loopback's do), it hands the failure to sys_exit_connect. Only that thread's CPU can then
+ * touch its pending entry, so plain stores suffice: the fields first, then `failed`; and
+ * sys_exit_connect sets `exited` before it copies the entry, after which no handover
+ * starts. Any other context (a softirq on another CPU, a timer, a later close) reports the
+ * failure itself once it has claimed the in-flight entry; sys_exit_connect claims the same
+ * way, so each connect is reported once.
  */
-static __always_inline void connect_failed(void *ctx, const struct sock *sk)
+
+/* The socket left SYN_SENT for CLOSE: hand the failure over, or report it (see above). */
+static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	__u32 tid = bpf_get_current_pid_tgid();
-	struct connect_start s;
+	struct inflight_entry s;
 	struct pending *p;
 
-	if (!targ_failed) {
+	if (!targ_cfg.report_failed) {
 		connect_forget(sk);
 		return;
 	}
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (p && p->sk == key && !p->exited) {
-		p->fail_err = BPF_CORE_READ(sk, sk_err);
+		p->fail_err = SK_READ(btf, sk, sk_err);
 		p->fail_ts_ns = now;
-		fill_addrs(&p->ev, sk);
+		fill_addrs(&p->ev, sk, btf);
 		compiler_barrier();
 		p->failed = 1;
 		return;
 	}
 	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now, true, BPF_CORE_READ(sk, sk_err));
-}
-
-static __always_inline int connect_done(void *ctx, const struct sock *sk)
-{
-	__u64 now = bpf_ktime_get_ns();
-	struct connect_start s;
-
-	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now, false, 0);
-	return 0;
-}
-
-/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
-static __always_inline bool seq_after(__u32 a, __u32 b)
-{
-	return (__s32)(b - a) < 0;
-}
-
-/*
- * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
- * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
- * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
- */
-static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	unsigned char *head;
-	struct tcphdr th;
-	__u16 thoff;
-	__u32 ack;
-
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	head = BPF_CORE_READ(skb, head);
-	thoff = BPF_CORE_READ(skb, transport_header);
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
-		return 0;
-	if (!th.ack)
-		return 0;
-	ack = bpf_ntohl(th.ack_seq);
-	if (!seq_after(ack, BPF_CORE_READ(tp, snd_una)) ||
-	    seq_after(ack, BPF_CORE_READ(tp, snd_nxt)))
-		return 0;
-	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
-	if (th.rst) {
-		if (!targ_failed)
-			connect_forget(sk);
-		return 0;
-	}
-	if (!th.syn)
-		return 0;
-	return connect_done(ctx, sk);
-}
-
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_v4_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_v6_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb);
-}
-
-SEC("fentry/tcp_connect")
-int BPF_PROG(fentry_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("kprobe/tcp_connect")
-int BPF_KPROBE(kprobe_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb);
-}
-
-/*
- * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
- * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
- * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
- */
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
-{
-	/*
-	 * Most state changes are not about connecting: the states, in registers, rule them out
-	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
-	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in start is TCP's.
-	 */
-	if (targ_state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
-		 * 16-bit value"). */
-		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
-			return 0;
-		return connect_start(sk);
-	}
-	if (oldstate != TCP_SYN_SENT)
-		return 0;
-	if (targ_state_timing && newstate == TCP_ESTABLISHED)
-		return connect_done(ctx, sk);
-	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
-	if (newstate == TCP_CLOSE)
-		connect_failed(ctx, sk);
-	return 0;
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tp_destroy_sock, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-
-	/*
-	 * Every TCP socket ends here, and almost none still has an entry: a lookup takes no
-	 * lock, a delete takes the bucket's even for a key that is not there.
-	 */
-	if (!bpf_map_lookup_elem(&start, &key))
-		return 0;
-	if (!bpf_map_delete_elem(&start, &key) && (targ_failed || targ_state_timing))
-		__sync_fetch_and_add(&outcome_unseen, 1);
-	return 0;
-}
-
-/*
- * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
- * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
- */
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tp_retransmit, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct connect_start *s;
-
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	s = bpf_map_lookup_elem(&start, &key);
-	if (!s)
-		return 0;
-	if (targ_state_timing && !s->syn_retrans)
-		syn_first_sent(sk, s, bpf_ktime_get_ns());
-	if (s->syn_retrans < 255)
-		s->syn_retrans++;
-	return 0;
+		emit_from_start(ctx, sk, &s, now, true, SK_READ(btf, sk, sk_err), btf);
 }
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
@@ -762,7 +617,7 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	/* A connect() on a socket already connecting or connected starts nothing. */
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
 		return 0;
-	if (targ_af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_af)
+	if (targ_cfg.af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_cfg.af)
 		return 0;
 	p.sk = (__u64)sk;
 	p.ts_ns = bpf_ktime_get_ns();
@@ -795,7 +650,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct connect_start s = {};
+	struct inflight_entry s = {};
 	struct pending *pp, p;
 	bool interrupted, claimed;
 	struct event e = {};
@@ -824,10 +679,10 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
 	e.failed = 1;
 	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
-	start_ns = claimed ? syn_sent_ns(sk, &s, now) : p.ts_ns;
+	start_ns = claimed ? syn_sent_ns(sk, &s, now, false) : p.ts_ns;
 	e.syn_retrans = s.syn_retrans;
 	e.tgid = p.tgid;
-	e.cgroup_id = claimed ? s.cgroup_id : targ_cgroup_id ? bpf_get_current_cgroup_id() : 0;
+	e.cgroup_id = claimed ? s.cgroup_id : targ_cfg.cgroup_id ? bpf_get_current_cgroup_id() : 0;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	if (p.failed) {
 		e.af = p.ev.af;
@@ -836,13 +691,236 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		__builtin_memcpy(e.saddr, p.ev.saddr, sizeof(e.saddr));
 		__builtin_memcpy(e.daddr, p.ev.daddr, sizeof(e.daddr));
 	} else {
-		fill_addrs(&e, sk);
+		fill_addrs(&e, sk, false);
 	}
 	/* Failed before the socket had a peer (no route, say): what connect() was given. */
 	if (!e.dport)
 		fill_daddr_from_user(&e, p.uaddr);
 	emit(ctx, &e, start_ns, now);
 	return 0;
+}
+
+/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
+
+/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
+static __always_inline bool seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(b - a) < 0;
+}
+
+/*
+ * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
+ * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
+ * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
+ */
+static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 ack, una, nxt;
+	unsigned char *head;
+	struct tcphdr th;
+	__u16 thoff;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	head = SK_READ(btf, skb, head);
+	thoff = SK_READ(btf, skb, transport_header);
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
+		return 0;
+	if (!th.ack)
+		return 0;
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		una = tp->snd_una;
+		nxt = tp->snd_nxt;
+	} else {
+		una = BPF_CORE_READ(tp, snd_una);
+		nxt = BPF_CORE_READ(tp, snd_nxt);
+	}
+	ack = bpf_ntohl(th.ack_seq);
+	if (!seq_after(ack, una) || seq_after(ack, nxt))
+		return 0;
+	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
+	if (th.rst) {
+		if (!targ_cfg.report_failed)
+			connect_forget(sk);
+		return 0;
+	}
+	if (!th.syn)
+		return 0;
+	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
+}
+
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(fentry_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_v6_connect")
+int BPF_PROG(fentry_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_rcv_state_process")
+int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, true);
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_rcv_state_process")
+int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, false);
+}
+
+/* The tracepoint backend (and -x on every backend): the socket's state changes. */
+
+/*
+ * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
+ * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
+ * load costs less than the helper. Not for fentry: it runs before that refresh.
+ */
+static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			return tp->tcp_mstamp * 1000;
+	}
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
+ * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
+ * SYN_SENT->CLOSE a failure: tcp_reset(), tcp_write_err() and ICMP errors set sk_err first.
+ */
+static __always_inline int set_state(void *ctx, const struct sock *sk, int oldstate, int newstate,
+				     bool btf)
+{
+	/*
+	 * Most state changes are not about connecting: the states, in registers, rule them out
+	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
+	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
+	 */
+	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
+		 * 16-bit value"); the BTF tracepoint needs 5.11. */
+		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
+		    IPPROTO_TCP)
+			return 0;
+		return connect_start(sk, btf);
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	if (targ_cfg.state_timing && newstate == TCP_ESTABLISHED)
+		return connect_done(ctx, sk, synack_ns(sk, btf), btf);
+	/* SYN_SENT->SYN_RECV is a simultaneous open, still connecting. */
+	if (newstate == TCP_CLOSE)
+		connect_failed(ctx, sk, btf);
+	return 0;
+}
+
+/* A connect still in flight when its socket goes ended unseen (see outcome_unseen). */
+static __always_inline int destroy_sock(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
+	if (!bpf_map_lookup_elem(&inflight, &key))
+		return 0;
+	if (!bpf_map_delete_elem(&inflight, &key) &&
+	    (targ_cfg.report_failed || targ_cfg.state_timing))
+		__sync_fetch_and_add(&outcome_unseen, 1);
+	return 0;
+}
+
+/*
+ * The kernel retransmits a SYN like any segment; only sockets still connecting count. The
+ * tracepoint backend also learns here when a deferred SYN first left (syn_first_sent()).
+ */
+static __always_inline int retransmit(const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry *s;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	s = bpf_map_lookup_elem(&inflight, &key);
+	if (!s)
+		return 0;
+	if (targ_cfg.state_timing && !s->syn_retrans)
+		syn_first_sent(sk, s, bpf_ktime_get_ns());
+	if (s->syn_retrans < 255)
+		s->syn_retrans++;
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, false);
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(tp_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, struct sock *sk)
+{
+	return retransmit(sk, false);
+}
+
+/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, true);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk)
+{
+	return retransmit(sk, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -35,6 +35,32 @@ struct event {
 	__u16 pad;
 };
 
+/*
+ * What the BPF programs are told: set by user space between open and load (bpf_config_fill())
+ * and read-only after, so the verifier prunes what a setting turns off. Zero means "off".
+ */
+struct bpf_config {
+	__u64 min_us;	 /* -m: only connects at least this slow */
+	__u32 tgid;	 /* -p */
+	__u32 uid;	 /* -u, with filter_uid */
+	__u32 ndports;	 /* -P: dports[0..ndports) */
+	__u32 pidns_ino; /* the tool's PID namespace, if not the initial one: its PIDs */
+	__u32 hist_by;	 /* -H --by: enum hist_by */
+	__u16 dports[MAX_DPORTS];
+	__u16 af;	/* -4, -6: AF_INET or AF_INET6 */
+	__u16 daddr_af; /* --daddr: AF_INET or AF_INET6, with daddr/daddr_bits */
+	__u8 daddr[16];
+	__u8 daddr_bits;
+	__u8 filter_uid;    /* -u */
+	__u8 filter_comm;   /* -n: comm */
+	__u8 filter_cgroup; /* --cgroup: the directory in the cgroup map's slot 0 */
+	__u8 report_failed; /* -x (and the exporter): failed connects too */
+	__u8 state_timing;  /* the tracepoint backend: state changes time connects */
+	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
+	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
+	char comm[TASK_COMM_LEN];
+};
+
 /* -H: log2 buckets of latency in microseconds; slot i counts [2^i, 2^(i+1)) (slot 0: 0-1). */
 #define HIST_SLOTS 32
 /* -H --by: distinct keys kept at most (a hash map; past it new keys are counted as lost). */
@@ -96,7 +122,7 @@ struct hist {
 	__u64 count; /* successful connects */
 	__u64 sum_us;
 	__u64 max_us;
-	__u64 failed; /* with -x: failed connects */
+	__u64 failures; /* with -x: failed connects */
 	/* --metrics, --textfile (added last: the layout above is -H's) */
 	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */

@@ -116,7 +116,7 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 	fmt_header(f, hdr, sizeof(hdr));
 	nh = words(hdr, hcopy, sizeof(hcopy), hw);
 	nw = words(line, copy, sizeof(copy), w);
-	CHECK(nh == 7 + f->timestamp + f->lport + f->synrtx + f->result + !!f->cgroups, hdr);
+	CHECK(nh == 7 + f->timestamp + f->lport + f->syn_retrans + f->result + !!f->cgroups, hdr);
 	CHECK(nw == nh, line);
 
 	i += f->timestamp;
@@ -140,7 +140,7 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 	CHECK(!strcmp(w[i++], num), line);
 	snprintf(num, sizeof(num), "%.2f", e->delta_us / 1000.0);
 	CHECK(!strcmp(w[i++], num), line);
-	if (f->synrtx) {
+	if (f->syn_retrans) {
 		snprintf(num, sizeof(num), "%u", e->syn_retrans);
 		CHECK(!strcmp(w[i++], num), line);
 	}
@@ -365,7 +365,7 @@ static void format(struct opts *o, const struct event *e)
 static void set_opts(struct opts *o, uint8_t bits)
 {
 	fmt_init(&o->fmt, bits & 1, bits & 2);
-	o->fmt.synrtx = bits & 4;
+	o->fmt.syn_retrans = bits & 4;
 	o->fmt.result = bits & 8;
 	o->json = bits & 16;
 	o->cgroups = bits & 32;

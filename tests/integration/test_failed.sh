@@ -135,9 +135,9 @@ expect "-x: an IPv6 connect without a route is 'unreach' with connect()'s destin
 expect "-x: a connect() with an address of the wrong family is 'error:EAFNOSUPPORT'" \
 	"$fam_line; rows: $(tr '\n' '|' <"$WORK/all.out")" \
 	test "$(awk 'NR > 1 && $10 == "error:EAFNOSUPPORT"' "$WORK/all.out" | wc -l)" = 1
-inflight=$(map_entries "$all_pid" start)
+inflight=$(map_entries "$all_pid" inflight)
 pend=$(map_entries "$all_pid" pending)
-expect "-x: nothing is left in the in-flight and pending maps" "start: $inflight, pending: $pend" \
+expect "-x: nothing is left in the in-flight and pending maps" "inflight: $inflight, pending: $pend" \
 	test "$inflight:$pend" = "0:0"
 stop_tracer "$plain_pid"
 stop_tracer "$all_pid"

@@ -3,7 +3,7 @@
 #  1. A soak of SOAK_CONNECTS (default 1,000,000) loopback connects by bench/loadgen: every
 #     connect loadgen counts as established is printed or reported lost (or, when the kernel
 #     skipped runs of the tool's programs, within the skipped runs the tool reports), the
-#     tool's RSS stays flat after warm-up, its in-flight map `start` is empty at the end, and
+#     tool's RSS stays flat after warm-up, its in-flight map `inflight` is empty at the end, and
 #     SIGINT ends it with 0.
 #  2. 10,000 handshakes in flight at once to a port whose SYNs are all dropped (tcp_syn_retries
 #     2: they time out after about 7 s): the in-flight map holds them all, a tracer without -x
@@ -123,9 +123,9 @@ rate=$(field "$res" rate)
 expect "soak: loadgen made its $SOAK_CONNECTS connects without an error" "status $lg_rc: $res" \
 	test "$lg_rc:$made" = "0:$SOAK_CONNECTS"
 # Every connect has had its outcome: its entry goes with it (stop_tracer prints the rest).
-map_empty() { [ "$(map_entries "$1" start)" = 0 ]; }
+map_empty() { [ "$(map_entries "$1" inflight)" = 0 ]; }
 wait_for 5 map_empty "$soak_pid"
-soak_map=$(map_entries "$soak_pid" start)
+soak_map=$(map_entries "$soak_pid" inflight)
 soak_unseen=$(bss_of "$soak_pid" outcome_unseen)
 rss_end=$(rss_kb "$soak_pid")
 stop_tracer "$soak_pid"
@@ -151,7 +151,7 @@ expect "soak: RSS flat after warm-up: $(mib "$rss0") MiB idle, $(mib "$warm") wa
 $(mib "$late") at most in the second half, $(mib "$rss_end") at the end ($nsamp samples)" \
 	"want 4 samples or more, and the second half at most warm-up + 1 MiB" \
 	test "$nsamp" -ge 4 -a "$late" -le $((warm + 1024))
-expect "soak: map start empty after the load" "$soak_map entries" test "$soak_map" = 0
+expect "soak: map inflight empty after the load" "$soak_map entries" test "$soak_map" = 0
 
 # 2. Handshakes in flight. Two tracers see the same load: one plain, one with -x.
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" -n 1000000000 $HOLD_PORT ||
@@ -174,9 +174,9 @@ all_held() { [ "$(syn_sent)" -ge $HOLD ]; }
 wait_for 5 all_held
 synsent=$(syn_sent)
 # Both maps at once, while every handshake is still in SYN_SENT (checked after the reads).
-map_entries "$plain_pid" start >"$WORK/plain.held" &
+map_entries "$plain_pid" inflight >"$WORK/plain.held" &
 m1=$!
-map_entries "$fail_pid" start >"$WORK/fail.held" &
+map_entries "$fail_pid" inflight >"$WORK/fail.held" &
 m2=$!
 wait $m1 $m2
 synsent_after=$(syn_sent)
@@ -185,7 +185,7 @@ expect "in flight: the kernel held $HOLD handshakes ($synsent in SYN_SENT, $syns
 	"$(cat "$WORK/hold.lg")" test "$synsent" -ge $HOLD -a "$synsent_after" -ge $HOLD
 # Only connects under loadgen's name enter these maps: all the held ones (a paced one may be
 # in flight too), never more than the map's size.
-expect "in flight: map start holds them all: $plain_held (plain), $fail_held (-x), in $HOLD..$MAX_INFLIGHT" \
+expect "in flight: map inflight holds them all: $plain_held (plain), $fail_held (-x), in $HOLD..$MAX_INFLIGHT" \
 	"plain: $plain_held, -x: $fail_held" \
 	test "$plain_held" -ge $HOLD -a "$plain_held" -le "$MAX_INFLIGHT" -a \
 	"$fail_held" -ge $HOLD -a "$fail_held" -le "$MAX_INFLIGHT"
@@ -203,7 +203,7 @@ wait_for 10 none_held
 noise_stop
 # loadgen has exited: every held socket is closed, and its entry must be gone with it.
 wait_for 5 map_empty "$plain_pid" && wait_for 5 map_empty "$fail_pid"
-plain_after=$(map_entries "$plain_pid" start) fail_after=$(map_entries "$fail_pid" start)
+plain_after=$(map_entries "$plain_pid" inflight) fail_after=$(map_entries "$fail_pid" inflight)
 plain_rss1=$(rss_kb "$plain_pid") fail_rss1=$(rss_kb "$fail_pid")
 plain_unseen=$(bss_of "$plain_pid" outcome_unseen) fail_unseen=$(bss_of "$fail_pid" outcome_unseen)
 
@@ -261,7 +261,7 @@ expect "in flight: every connect accounted for under noise: plain $plain_loop + 
 + $plain_unseen unseen ($plain_missed skipped) of $loop + 1, -x $tmo + $fail_loop + 1 printed + $fail_lost lost \
 + $fail_unseen unseen ($fail_missed skipped) of $HOLD + $loop + 1" \
 	"plain: $plain_all rows, -x: $fail_all rows" held_accounted
-expect "in flight: map start empty afterwards (plain $plain_after, -x $fail_after)" \
+expect "in flight: map inflight empty afterwards (plain $plain_after, -x $fail_after)" \
 	"plain: $plain_after, -x: $fail_after" test "$plain_after:$fail_after" = 0:0
 # Bounded: the records go through the perf buffer, mapped from the start: they may touch all
 # of its pages (64 per CPU) and the output buffer, but nothing stays per connect.

@@ -20,19 +20,41 @@ check_row() {
 	fi
 }
 
-# 1. IPv4 and IPv6 loopback connects by a process whose PID we know.
-for v in 4 6; do
-	if [ $v = 4 ]; then addr=127.0.0.1; else addr=::1; fi
-	port=$((41100 + v))
-	start_waiting_conn v$v -l "$addr" $port || not_ok "IPv$v helper starts" "no pid line"
-	pid=$(sed -n 's/^pid=//p' "$WORK/v$v.conn")
-	start_tracer v$v -L -p "$pid" || not_ok "IPv$v tracer starts" "$(cat "$WORK/v$v.err")"
-	release_conn
-	lport=$(lport_of "$(grep '^ok' "$WORK/v$v.conn")")
-	wait_line "$WORK/v$v.out" "\$5 == $lport"
-	stop_tracer "$TRACER_PID"
-	check_row "IPv$v loopback connect shows PID, COMM, addresses, ports, latency" \
-		"$WORK/v$v.out" "$pid" tconn "$v" "$addr" "$lport" "$addr" "$port" 100
+# prog_names PID: the names of the BPF programs process PID holds, sorted, on one line.
+prog_names() {
+	local f id
+	for f in /proc/"$1"/fdinfo/*; do
+		id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$id" ] && bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p'
+	done | sort -u | tr '\n' ' '
+}
+
+# 1. IPv4 and IPv6 loopback connects by a process whose PID we know, through the tracepoint
+#    backend's BTF tracepoint programs (what this kernel gets) and its raw ones (the fallback
+#    for kernels without them).
+for set in btf raw; do
+	if [ $set = raw ]; then
+		export TCPCONNLAT_RAW_TRACEPOINTS=1 want=tp_set_state other=btf_set_state
+	else
+		want=btf_set_state other=tp_set_state
+	fi
+	for v in 4 6; do
+		if [ $v = 4 ]; then addr=127.0.0.1; else addr=::1; fi
+		port=$((41100 + v))
+		start_waiting_conn $set$v -l "$addr" $port || not_ok "IPv$v helper starts" "no pid line"
+		pid=$(sed -n 's/^pid=//p' "$WORK/$set$v.conn")
+		start_tracer $set$v -L -p "$pid" || not_ok "IPv$v tracer starts" "$(cat "$WORK/$set$v.err")"
+		progs=$(prog_names "$TRACER_PID")
+		release_conn
+		lport=$(lport_of "$(grep '^ok' "$WORK/$set$v.conn")")
+		wait_line "$WORK/$set$v.out" "\$5 == $lport"
+		stop_tracer "$TRACER_PID"
+		expect "$set tracepoints, IPv$v: the tracer runs $want, not $other" "$progs" \
+			eval '[[ " $progs " == *" $want "* && " $progs " != *" $other "* ]]'
+		check_row "$set tracepoints: IPv$v loopback connect shows PID, COMM, addresses, ports, latency" \
+			"$WORK/$set$v.out" "$pid" tconn "$v" "$addr" "$lport" "$addr" "$port" 100
+	done
+	unset TCPCONNLAT_RAW_TRACEPOINTS
 done
 
 # 2. -p keeps only that process; another process connecting meanwhile is not shown.

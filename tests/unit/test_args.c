@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "args.h"
+#include "checks.h"
 #include "hist.h"
 
 #define MAX_ARGS 16
@@ -144,8 +145,8 @@ static void assert_default_config(const struct config *c)
 	assert_false(c->verbose);
 	assert_int_equal(c->backend, BACKEND_AUTO);
 	assert_null(c->btf_path);
-	assert_false(c->failed);
-	assert_false(c->retrans);
+	assert_false(c->report_failed);
+	assert_false(c->syn_retrans);
 	assert_false(c->json);
 	assert_false(c->hist);
 	assert_int_equal(c->hist_by, HIST_BY_NONE);
@@ -624,6 +625,39 @@ static void test_value_given_twice(void **state)
 	assert_usage("btf");
 }
 
+/* Every option that takes a value, the last in the table too, takes it once. */
+static void test_each_value_option_once(void **state)
+{
+	static const char *const twice[][5] = {
+		{"-p", "1", "-p", "2", "-p/--pid"},
+		{"-P", "80", "-P", "81", "-P/--dport"},
+		{"--daddr", "::1", "--daddr", "::2", "--daddr"},
+		{"-u", "0", "-u", "1", "-u/--uid"},
+		{"-n", "a", "-n", "b", "-n/--name"},
+		{"--cgroup", "/a", "--cgroup", "/b", "--cgroup"},
+		{"-i", "1", "-i", "2", "-i/--interval"},
+		{"--by", "pid", "--by", "comm", "--by"},
+		{"--metrics", "1", "--metrics", "2", "--metrics"},
+		{"--textfile", "a", "--textfile", "b", "--textfile"},
+		{"--max-series", "1", "--max-series", "2", "--max-series"},
+		{"-c", "1", "-c", "2", "-c/--count"},
+		{"-d", "1", "-d", "2", "-d/--duration"},
+		{"--buffer-pages", "1", "--buffer-pages", "2", "--buffer-pages"},
+		{"--backend", "auto", "--backend", "kprobe", "--backend"},
+		{"--btf", "a", "--btf", "b", "--btf"},
+	};
+	char want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		PARSE(twice[i][0], twice[i][1], twice[i][2], twice[i][3]);
+		snprintf(want, sizeof(want), "option %s given twice (again as '%s')", twice[i][4],
+			 twice[i][3]);
+		assert_usage(want);
+	}
+}
+
 static void test_flag_twice_allowed(void **state)
 {
 	(void)state;
@@ -704,6 +738,35 @@ static void test_flag_with_value(void **state)
 	assert_usage("'--time");
 }
 
+/* What getopt reports is told apart by kind, wherever the bad option sits in the line. */
+static void test_bad_option_kinds(void **state)
+{
+	(void)state;
+	/* An unknown short option inside a cluster, after a long option. */
+	PARSE("--ipv4", "-Zt");
+	assert_usage("unrecognized option '-Z'");
+	PARSE("-t-");
+	assert_usage("unrecognized option '--'");
+	PARSE("-t:");
+	assert_usage("unrecognized option '-:'");
+	/* A long flag with a value, after short flags. */
+	PARSE("-tL", "--lport=1");
+	assert_usage("option '--lport=1' takes no value");
+	/* A missing value, short at the end of a cluster and long, after other options. */
+	PARSE("--ipv4", "-tp");
+	assert_usage("option '-p' needs a value");
+	PARSE("5", "-t", "--dp");
+	assert_usage("option '--dp' needs a value");
+	/* No name at all matches every option. */
+	PARSE("--=x");
+	assert_usage("ambiguous option '--=x'");
+	PARSE("--x=1");
+	assert_usage("unrecognized option '--x=1'");
+	/* A value that looks like an option is still the value. */
+	PARSE("--backend", "--");
+	assert_usage("invalid backend '--'");
+}
+
 /* ---- prefixes and permutation ---- */
 
 static void test_long_prefixes(void **state)
@@ -759,13 +822,13 @@ static void test_flags_x_r_j_H(void **state)
 	(void)state;
 	PARSE("-x", "-r", "-j", "-H");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 	PARSE("--failed", "--retrans", "--json", "--histogram");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 	PARSE("-xrjH");
 	assert_run();
-	assert_true(P.cfg.failed && P.cfg.retrans && P.cfg.json && P.cfg.hist);
+	assert_true(P.cfg.report_failed && P.cfg.syn_retrans && P.cfg.json && P.cfg.hist);
 }
 
 static void test_count_duration_interval(void **state)
@@ -1126,8 +1189,8 @@ static void test_metrics_implies(void **state)
 	/* Failures and SYN retransmissions are always counted; the cap has its default. */
 	PARSE("--metrics", "9190");
 	assert_run();
-	assert_true(P.cfg.failed);
-	assert_true(P.cfg.retrans);
+	assert_true(P.cfg.report_failed);
+	assert_true(P.cfg.syn_retrans);
 	assert_false(P.cfg.hist);
 	assert_int_equal(P.cfg.max_series, MAX_SERIES_DEFAULT);
 	assert_int_equal(P.cfg.interval, 0);
@@ -1215,12 +1278,14 @@ int main(void)
 		T(test_version),
 		T(test_help_version_with_error),
 		T(test_value_given_twice),
+		T(test_each_value_option_once),
 		T(test_flag_twice_allowed),
 		T(test_unknown_short_option),
 		T(test_unknown_long_option),
 		T(test_ambiguous_prefix),
 		T(test_missing_value),
 		T(test_flag_with_value),
+		T(test_bad_option_kinds),
 		T(test_long_prefixes),
 		T(test_permutation),
 		T(test_flags_x_r_j_H),

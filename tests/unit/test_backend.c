@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "backend.h"
+#include "checks.h"
 
 /* The kernel-internal errno that libbpf passes on for "not supported". */
 #define ENOTSUPP_KERNEL 524
@@ -57,6 +58,78 @@ static void check_single(enum backend b)
 	/* Only the one slot is written. */
 	assert_int_equal(out[1], 99);
 	assert_int_equal(out[2], 99);
+}
+
+/* Every option reaches the BPF side through one function; each setting lands in its field. */
+static void test_bpf_config_fill(void **state)
+{
+	struct config cfg = {
+		.pid = 4242,
+		.min_us = 1500,
+		.af = AF_INET6,
+		.report_failed = true,
+		.ndports = 2,
+		.dports = {443, 5432},
+		.daddr_af = AF_INET6,
+		.daddr = {0x20, 0x01, 0x0d, 0xb8},
+		.daddr_bits = 32,
+		.filter_uid = true,
+		.uid = 1000,
+		.comm = "a-very-long-process-name",
+		.cgroup_path = "/sys/fs/cgroup/x",
+		.hist = true,
+		.hist_by = HIST_BY_CGROUP,
+		.pidns_ino = 4026531836u,
+	};
+	struct bpf_config c;
+
+	(void)state;
+	memset(&c, 0xa5, sizeof(c));
+	bpf_config_fill(&c, &cfg, BACKEND_TRACEPOINT);
+	assert_int_equal(c.tgid, 4242);
+	assert_int_equal(c.min_us, 1500);
+	assert_int_equal(c.af, AF_INET6);
+	assert_int_equal(c.report_failed, 1);
+	assert_int_equal(c.ndports, 2);
+	assert_int_equal(c.dports[0], 443);
+	assert_int_equal(c.dports[1], 5432);
+	assert_int_equal(c.dports[2], 0);
+	assert_int_equal(c.daddr_af, AF_INET6);
+	assert_memory_equal(c.daddr, cfg.daddr, sizeof(c.daddr));
+	assert_int_equal(c.daddr_bits, 32);
+	assert_int_equal(c.filter_uid, 1);
+	assert_int_equal(c.uid, 1000);
+	assert_int_equal(c.filter_comm, 1);
+	/* The kernel's comm is 15 characters and a NUL: a longer name is cut the same way. */
+	assert_string_equal(c.comm, "a-very-long-pro");
+	assert_int_equal(c.filter_cgroup, 1);
+	assert_int_equal(c.hist, 1);
+	assert_int_equal(c.hist_by, HIST_BY_CGROUP);
+	assert_int_equal(c.cgroup_id, 1);
+	assert_int_equal(c.state_timing, 1);
+	assert_int_equal(c.pidns_ino, 4026531836u);
+
+	/* Nothing set: every filter off, and only the tracepoint backend times by state. */
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&c, 0xa5, sizeof(c));
+	bpf_config_fill(&c, &cfg, BACKEND_FENTRY);
+	assert_int_equal(c.state_timing, 0);
+	assert_int_equal(c.filter_comm, 0);
+	assert_int_equal(c.comm[0], 0);
+	assert_int_equal(c.filter_cgroup, 0);
+	assert_int_equal(c.cgroup_id, 0);
+	assert_int_equal(c.hist, 0);
+	assert_int_equal(c.tgid, 0);
+	assert_int_equal(c.ndports, 0);
+	/* -j and --metrics need the cgroup id and the kernel's aggregation. */
+	cfg.json = true;
+	bpf_config_fill(&c, &cfg, BACKEND_KPROBE);
+	assert_int_equal(c.cgroup_id, 1);
+	cfg.json = false;
+	cfg.exporter = true;
+	bpf_config_fill(&c, &cfg, BACKEND_KPROBE);
+	assert_int_equal(c.hist, 1);
+	assert_int_equal(c.cgroup_id, 0);
 }
 
 static void test_candidates_specific(void **state)
@@ -521,7 +594,7 @@ static void test_tracer_start_auto(void **state)
 		skip();
 	f = open_memstream(&err, &err_len);
 	assert_non_null(f);
-	t = tracer_start(&cfg, &rd, f);
+	t = tracer_start(&cfg, -1, &rd, f);
 	fclose(f);
 	if (!t)
 		fail_because("no backend started: %s", err);
@@ -545,6 +618,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_candidates_auto),
+		cmocka_unit_test(test_bpf_config_fill),
 		cmocka_unit_test(test_candidates_specific),
 		cmocka_unit_test(test_failure_fentry_refused),
 		cmocka_unit_test(test_failure_fentry_unsupported),

@@ -977,13 +977,13 @@ static void test_row_small_buffer(void **state)
 
 /* ---- -r and -x: SYNRTX and RESULT after LAT(ms) ---- */
 
-static size_t row_xr(bool timestamp, bool lport, bool synrtx, bool result, const struct event *e,
+static size_t row_xr(bool timestamp, bool lport, bool syn_retrans, bool result, const struct event *e,
 		     char *buf, size_t len)
 {
 	struct formatter f;
 
 	fmt_init(&f, timestamp, lport);
-	f.synrtx = synrtx;
+	f.syn_retrans = syn_retrans;
 	f.result = result;
 	return e ? fmt_event(&f, e, buf, len) : fmt_header(&f, buf, len);
 }

@@ -110,7 +110,7 @@ static void test_sort_most_frequent_first(void **state)
 	v[0] = entry_v4("10.0.0.1", 1, 2);
 	v[1] = entry_v4("10.0.0.2", 2, 7);
 	v[2] = entry_v4("10.0.0.3", 3, 5);
-	v[0].hist.failed = 4; /* failed connects count too: 6 in all */
+	v[0].hist.failures = 4; /* failed connects count too: 6 in all */
 	hist_sort(v, 3);
 	assert_int_equal(v[0].key.dport, 2);
 	assert_int_equal(v[1].key.dport, 1);
@@ -139,7 +139,7 @@ static void test_text_report(void **state)
 	(void)state;
 	add(&e.hist, 40, 4);
 	add(&e.hist, 200, 2);
-	e.hist.failed = 3;
+	e.hist.failures = 3;
 	hist_text(HIST_BY_DEST, NULL, &e, true, collect, &l);
 	assert_string_equal(
 		l.text,
@@ -161,7 +161,7 @@ static void test_text_empty_key(void **state)
 	struct lines l = {};
 
 	(void)state;
-	e.hist.failed = 2; /* only failures: a summary, no buckets */
+	e.hist.failures = 2; /* only failures: a summary, no buckets */
 	hist_text(HIST_BY_NONE, NULL, &e, true, collect, &l);
 	assert_string_equal(l.text, "all: count 0, p50 0.00 ms, p90 0.00 ms, p99 0.00 ms, max 0.00 "
 				    "ms, failed 2\n");

@@ -147,14 +147,14 @@ stop() {
 lat_of() { awk -v p="$2" -v dp="$3" 'NR > 1 && $5 == p && $7 == dp { print $NF }' "$1"; }
 lports() { sed -n 's/.*lport=\([0-9]*\).*/\1/p' "$1"; }
 
-# Entries in our in-flight maps (the "start" maps of our programs that clean it up:
-# tp_destroy_sock with fentry/kprobe, tp_set_state with the tracepoint backend), or "none"
-# when no such map is found. JSON: one "key" per entry.
+# Entries in our in-flight maps (the "inflight" maps of our programs that clean it up:
+# tp_destroy_sock or btf_destroy_sock on every backend), or "none" when no such map is
+# found. JSON: one "key" per entry.
 inflight() {
 	local id n=none
-	for id in $( (bpftool prog show name tp_destroy_sock; bpftool prog show name tp_set_state) 2>/dev/null |
+	for id in $( (bpftool prog show name tp_destroy_sock; bpftool prog show name btf_destroy_sock) 2>/dev/null |
 		sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' '\n' | sort -u); do
-		bpftool map show id "$id" | grep -q ' name start ' || continue
+		bpftool map show id "$id" | grep -q ' name inflight ' || continue
 		n=$(( ${n#none} + $(bpftool -j map dump id "$id" | grep -o '"key"' | wc -l) ))
 	done
 	echo $n
@@ -166,12 +166,19 @@ ended() { grep -q '^State:.*Z' /proc/$1/status 2>/dev/null || [ ! -e /proc/$1 ];
 ref_rows() { [ "$(awk 'NR > 1 && ($7 == 8001 || $7 == 8002 || $7 == 8003)' "$1" | wc -l)" -ge "$2" ]; }
 no_inflight() { [ "$(inflight)" = 0 ]; }
 
+# run_backend fentry|kprobe|tracepoint|rawtp: rawtp is the tracepoint backend's raw
+# tracepoint programs, the fallback for kernels without BTF tracepoints.
 run_backend() {
-	local b=$1
+	local b=$1 be=$1 progs=btf_set_state
+	case $b in
+	rawtp) be=tracepoint progs=tp_set_state && export TCPCONNLAT_RAW_TRACEPOINTS=1 ;;
+	tracepoint) ;;
+	*) progs="${b}_v4_connect" ;;
+	esac
 	mark "$b: start"
 	d=/tmp/$b
 	mkdir -p "$d"
-	tcpconnlat -v -L --backend="$b" >"$d/ours" 2>"$d/ours.err" &
+	tcpconnlat -v -L --backend="$be" >"$d/ours" 2>"$d/ours.err" &
 	ours=$!
 	if ! wait_header "$d/ours" $ours; then
 		result "$b" fail "starts" "$(grep -v '^libbpf' "$d/ours.err" | tail -2 | tr '\n' ' ')"
@@ -179,8 +186,10 @@ run_backend() {
 	fi
 	result "$b" ok "starts"
 	mark "$b: ours attached"
-	check "$b" "-v reports the $b backend" "$(grep -v '^libbpf' "$d/ours.err" | tail -1)" \
-		grep -qx "tcpconnlat: using the $b backend" "$d/ours.err"
+	check "$b" "-v reports the $be backend" "$(grep -v '^libbpf' "$d/ours.err" | tail -1)" \
+		grep -qx "tcpconnlat: using the $be backend" "$d/ours.err"
+	check "$b" "its programs are $progs and the like" "$(bpftool prog show 2>/dev/null | grep -o 'name [a-z0-9_]*' | sort -u | tr '\n' ' ')" \
+		sh -c "bpftool prog show name $progs | grep -q ."
 	# Line-buffered through coreutils' stdbuf library, as stdbuf(1) does: the reference
 	# writes its header and rows to a file only at exit otherwise.
 	LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L bcc-tcpconnlat -L \
@@ -188,18 +197,18 @@ run_backend() {
 	ref=$!
 	wait_header "$d/ref" $ref ||
 		echo "# reference tcpconnlat did not start: $(cat "$d/ref" "$d/ref.err" | tail -3 | tr '\n' '|')"
-	tcpconnlat -L --backend="$b" 40 >"$d/min" 2>"$d/min.err" &
+	tcpconnlat -L --backend="$be" 40 >"$d/min" 2>"$d/min.err" &
 	min=$!
-	tcpconnlat -x -r -L --backend="$b" >"$d/fail" 2>"$d/fail.err" &
+	tcpconnlat -x -r -L --backend="$be" >"$d/fail" 2>"$d/fail.err" &
 	failt=$!
-	tcpconnlat -j -x -v --backend="$b" >"$d/json" 2>"$d/json.err" &
+	tcpconnlat -j -x -v --backend="$be" >"$d/json" 2>"$d/json.err" &
 	jsont=$!
-	tcpconnlat -L -P 8001,8002 --daddr fd00:200::/64 -u 0 -n tconn --backend="$b" \
+	tcpconnlat -L -P 8001,8002 --daddr fd00:200::/64 -u 0 -n tconn --backend="$be" \
 		>"$d/filt" 2>"$d/filt.err" &
 	filtt=$!
-	tcpconnlat -L --cgroup /sys/fs/cgroup/tcl --backend="$b" >"$d/cg" 2>"$d/cg.err" &
+	tcpconnlat -L --cgroup /sys/fs/cgroup/tcl --backend="$be" >"$d/cg" 2>"$d/cg.err" &
 	cgt=$!
-	tcpconnlat -H --by dport -i 2 -P 8001,8002 --backend="$b" >"$d/hist" 2>"$d/hist.err" &
+	tcpconnlat -H --by dport -i 2 -P 8001,8002 --backend="$be" >"$d/hist" 2>"$d/hist.err" &
 	histt=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
@@ -209,7 +218,7 @@ run_backend() {
 	conn=$!
 	while ! grep -qs '^pid=' "$d/v4" && kill -0 $conn 2>/dev/null; do sleep 0.05; done
 	pid=$(sed -n 's/^pid=//p' "$d/v4")
-	tcpconnlat -L --backend="$b" -p "$pid" -c 3 >"$d/pid" 2>"$d/pid.err" &
+	tcpconnlat -L --backend="$be" -p "$pid" -c 3 >"$d/pid" 2>"$d/pid.err" &
 	pidt=$!
 	wait_header "$d/min" $min
 	wait_until 600 grep -q '^tcpconnlat: using the' "$d/json.err"
@@ -249,7 +258,7 @@ run_backend() {
 	n_inflight=$(inflight)
 	# -d 1, after the timed connects: a tracer detaching slows the emulated kernel down.
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	tcpconnlat -d 1 --backend="$b" >"$d/dur" 2>"$d/dur.err"
+	tcpconnlat -d 1 --backend="$be" >"$d/dur" 2>"$d/dur.err"
 	dur_rc=$?
 	dur_s=$(awk -v t0="$t0" '{ print $1 - t0 }' /proc/uptime)
 	stop $pidt
@@ -365,7 +374,7 @@ EOR
 	jobj() { jq -c --argjson p "$2" --argjson dp "$3" 'select(.lport == $p and .dport == $dp)' "$1"; }
 	jok=0
 	for p in $(lports "$d/v4"); do
-		jobj "$d/json" "$p" 8001 | jq -e --arg b "$b" '.result == "ok" and .daddr == "10.200.0.2" and
+		jobj "$d/json" "$p" 8001 | jq -e --arg b "$be" '.result == "ok" and .daddr == "10.200.0.2" and
 			.dport == 8001 and .backend == $b and .lat_us >= 50000' >/dev/null && jok=$((jok + 1))
 	done
 	jobj "$d/json" "$r" 8009 | jq -e '.result == "refused" and .errno == "ECONNREFUSED"' \
@@ -401,6 +410,7 @@ EOR
 		"median and largest difference: $diffs ms" \
 		awk -v m="${diffs% *}" -v x="${diffs#* }" -v mt=$CMP_MEDIAN_TOL -v t=$CMP_TOL \
 		'BEGIN { exit !(m < mt && x < t) }'
+	unset TCPCONNLAT_RAW_TRACEPOINTS
 }
 
 # Connects made other ways (tests/integration/test_modes.sh does the same on the host):
@@ -623,5 +633,10 @@ for b in fentry kprobe tracepoint; do
 		;;
 	esac
 done
+# The tracepoint backend's raw tracepoint programs (its fallback), through the main checks.
+case ",$refuse," in
+*",tracepoint,"*) ;;
+*) run_backend rawtp ;;
+esac
 echo DONE
 poweroff -f

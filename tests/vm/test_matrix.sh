@@ -8,7 +8,8 @@ VM_DIR=${VM_DIR:?VM_DIR is not set: run through make test-vm}
 here=$(dirname "$0")
 . "$here/qemu.sh"
 . "$here/suites.sh"
-BACKENDS="fentry kprobe tracepoint"
+# rawtp: the tracepoint backend's raw tracepoint programs (its fallback), main checks only.
+BACKENDS="fentry kprobe tracepoint rawtp"
 case $VM_ARCH in x86) debarch=amd64 ;; *) debarch=$VM_ARCH ;; esac
 
 why=""
