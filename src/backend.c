@@ -351,22 +351,36 @@ static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
 		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out, bool *btf,
 		       enum load_stage *stage, struct rejection *rj, FILE *errf)
 {
+	bool rejected;
+	char *why;
 	int err;
+	const char *raw = getenv("TCPCONNLAT_RAW_TRACEPOINTS");
 
-	*btf = b == BACKEND_TRACEPOINT && !getenv("TCPCONNLAT_RAW_TRACEPOINTS");
+	*btf = b == BACKEND_TRACEPOINT && !(raw && *raw);
 	if (!*btf)
 		return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
 	err = try_programs(cfg, cgroup_fd, b, true, rd, out, stage, rj, errf);
 	if (!err || *stage == STAGE_READER)
 		return err;
+	why = strdup(backend_failure(b, *stage, err, rj)); /* a static buffer, reused below */
+	rejected = backend_rejected(*stage, rj);
 	if (cfg->verbose)
-		fprintf(errf, "tcpconnlat: BTF tracepoints failed: %s (using raw tracepoints)\n",
-			backend_failure(b, *stage, err, rj));
+		fprintf(errf, "tcpconnlat: BTF tracepoints failed: %s (trying raw tracepoints)\n",
+			why ? why : "?");
 	free((char *)rj->prog);
 	free((char *)rj->log);
 	*rj = (struct rejection){};
 	*btf = false;
-	return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+	err = try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+	/* As for backends: a bug of ours is never passed over in silence (-v said it already). */
+	if (!err && rejected && !cfg->verbose)
+		fprintf(errf,
+			"tcpconnlat: the tracepoint backend's BTF tracepoints failed: %s (using "
+			"raw "
+			"tracepoints instead)\n",
+			why ? why : "?");
+	free(why);
+	return err;
 }
 
 struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struct tracer_reader *rd,

@@ -18,13 +18,25 @@ expect "bench.sh (tiny) runs to the end" "status $rc: $(tail -5 "$WORK/bench.log
 rows() { awk -F, -v s="$1" -v v="$2" -v m="$3" '$2 == s && $3 == v && $6 == m { print $7 }' "$csv"; }
 positive() { [ -n "$1" ] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
 
-# Our backends that run here, plus the untraced baseline and bpftrace.
+# Our backends that run here, plus the untraced baseline and bpftrace: 2 rounds of 4 loads.
 ours=$(awk -F, '$2 == "overhead" && $3 != "none" && $3 != "bpftrace" { print $3; exit }' "$csv")
 expect "overhead rounds ran untraced and with one of our backends ($ours)" \
-	"no rows: $(head -c 300 "$csv")" [ "$(rows overhead none rate | wc -l)" -eq 6 ] &&
-	[ "$(rows overhead "$ours" rate | wc -l)" -eq 6 ]
+	"$(rows overhead none rate | wc -l) and $(rows overhead "$ours" rate | wc -l) rate rows" \
+	[ "$(rows overhead none rate | wc -l)" -eq 8 ] && [ "$(rows overhead "$ours" rate | wc -l)" -eq 8 ]
 expect "overhead rounds ran with bpftrace" "$(rows overhead bpftrace rate | wc -l) rate rows" \
-	[ "$(rows overhead bpftrace rate | wc -l)" -eq 6 ]
+	[ "$(rows overhead bpftrace rate | wc -l)" -eq 8 ]
+expect "overhead rounds ran with a FIN load" "$(awk -F, '$2 == "overhead" && $4 == "v4fin"' "$csv" | head -3)" \
+	[ "$(awk -F, '$2 == "overhead" && $3 == "none" && $4 == "v4fin" && $6 == "rate"' "$csv" | wc -l)" -eq 2 ]
+for v in rawtp hist; do
+	v_made=$(rows overhead $v connects | awk '{ s += $1 } END { print s + 0 }')
+	v_lines=$(rows overhead $v lines | awk '{ s += $1 } END { print s + 0 }')
+	v_lost=$(rows overhead $v lost | awk '{ s += $1 } END { print s + 0 }')
+	# -H counts what the kernel saw: every connect of the round, and no more than a few others.
+	expect "overhead rounds ran with $v, which accounted for every connect" \
+		"$(rows overhead $v rate | wc -l) rate rows, $v_made connects, $v_lines counted, $v_lost lost" \
+		[ "$(rows overhead $v rate | wc -l)" -eq 8 ] && [ "$v_made" -gt 0 ] &&
+		[ $((v_lines + v_lost)) -ge "$v_made" ] && [ $((v_lines + v_lost)) -le $((v_made + 100)) ]
+done
 printed=$(rows overhead "$ours" lines | awk '{ s += $1 } END { print s + 0 }')
 made=$(rows overhead "$ours" connects | awk '{ s += $1 } END { print s + 0 }')
 lost=$(rows overhead "$ours" lost | awk '{ s += $1 } END { print s + 0 }')
@@ -34,9 +46,30 @@ e_made=$(rows overhead exporter connects | awk '{ s += $1 } END { print s + 0 }'
 e_counted=$(rows overhead exporter lines | awk '{ s += $1 } END { print s + 0 }')
 expect "overhead rounds ran with the exporter (--metrics), which counted every connect" \
 	"$(rows overhead exporter rate | wc -l) rate rows, $e_made connects, $e_counted counted" \
-	[ "$(rows overhead exporter rate | wc -l)" -eq 6 ] && [ "$e_made" -gt 0 ] && [ "$e_counted" -eq "$e_made" ]
+	[ "$(rows overhead exporter rate | wc -l)" -eq 8 ] && [ "$e_made" -gt 0 ] && [ "$e_counted" -eq "$e_made" ]
 expect "bpf_stats gives our programs' ns per run" "$(rows bpf "$ours" ns_per_run | tr '\n' ' ')" \
 	positive "$(rows bpf "$ours" ns_per_run | head -1)"
+per_connect=$(awk -F, '$2 == "bpf" && $5 == "all" && $6 == "ns_per_connect" { print $3 "/" $4 "=" $7 }' "$csv" | sort | tr '\n' ' ')
+has_all_costs() {
+	local v l
+	for v in "$ours" rawtp hist exporter; do
+		for l in v4 v4fin; do
+			awk -F, -v v="$v" -v l="$l" '$2 == "bpf" && $3 == v && $4 == l && $5 == "all" &&
+				$6 == "ns_per_connect" && $7 > 0 { f = 1 } END { exit !f }' "$csv" || return 1
+		done
+	done
+}
+expect "bpf_stats: ns per connect for each variant, over resets and FINs" "$per_connect" has_all_costs
+# Where the nanoseconds go: 11 programs, each run on every state change (6 per connect with
+# resets) or every socket's end (2).
+parts=$(rows bpf parts runs_per_connect | sort -u | tr '\n' ' ')
+parts_ran() {
+	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 11 ] &&
+		awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "runs_per_connect" &&
+			$7 < ($5 ~ /destroy/ ? 2 : 6) { bad = 1 } END { exit bad }' "$csv"
+}
+expect "the parts programs each ran on every connect" \
+	"runs per connect: $parts; $(awk -F, '$2 == "bpf" && $3 == "parts"' "$csv" | head -3 | tr '\n' ' ')" parts_ran
 
 # Lossless rows: connects = lines + lost, for every rate and buffer size.
 bad=$(awk -F, '$2 == "lossless" { v[$3 "/" $4, $6] = $7; k[$3 "/" $4] = 1 }
@@ -69,7 +102,7 @@ expect "with handshakes in flight, every completed connect is printed" "lines: $
 "$top/bench/report.sh" "$WORK" >"$WORK/report.out" 2>&1
 rc=$?
 missing=""
-for h in "Connect-path overhead" "In-kernel cost per event" "Lossless rate" "User-space throughput" \
+for h in "Connect-path overhead" "In-kernel cost per connect" "Where the nanoseconds go" "Lossless rate" "User-space throughput" \
 	"Start-up and footprint" "Scaling with handshakes in flight"; do
 	grep -q "^## $h" "$WORK/report.md" 2>/dev/null || missing="$missing; $h"
 done

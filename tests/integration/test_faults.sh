@@ -449,18 +449,25 @@ expect "tracefs and debugfs hidden: the default run still traces a connect" \
 	"$(cat "$WORK/notr.out" "$WORK/notr.err")" test -n "$(row_for "$WORK/notr.out" 5 "${lport:-x}")"
 
 # Faults injected by strace into the calls that would fail on such kernels: the tracepoint
-# missing at attach (ENOENT), no bpf() at all (ENOSYS), the perf buffer refused before the
-# attach (EMFILE). One line naming the cause, exit 1, and what was loaded is gone.
+# missing at attach (ENOENT; injected into the raw tracepoint programs' attach, the last the
+# backend tries), no bpf() at all (ENOSYS), the perf buffer refused before the attach
+# (EMFILE). One line naming the cause, exit 1, and what was loaded is gone.
 strace -f -q -o "$WORK/dry2" -e trace=bpf,perf_event_open "$T" --backend=tracepoint -d 1 -P $P \
 	>/dev/null 2>&1
-tattach=$(grep 'bpf(' "$WORK/dry2" | grep -nm1 BPF_RAW_TRACEPOINT_OPEN | cut -d: -f1)
+TCPCONNLAT_RAW_TRACEPOINTS=1 strace -f -q -o "$WORK/dry3" -e trace=bpf "$T" --backend=tracepoint \
+	-d 1 -P $P >/dev/null 2>&1
+# libbpf attaches BTF tracepoint programs with BPF_LINK_CREATE where the kernel has it.
+btfattach=$(grep 'bpf(' "$WORK/dry2" | grep -nEm1 'BPF_RAW_TRACEPOINT_OPEN|BPF_LINK_CREATE' | cut -d: -f1)
+tattach=$(grep 'bpf(' "$WORK/dry3" | grep -nm1 BPF_RAW_TRACEPOINT_OPEN | cut -d: -f1)
 tpbuf=$(grep 'perf_event_open(' "$WORK/dry2" | grep -nm1 PERF_COUNT_SW_BPF_OUTPUT | cut -d: -f1)
 for c in "bpf:error=ENOENT:when=${tattach:-1}|the tracepoint backend cannot run here: tracepoint sock:inet_sock_set_state" \
 	"bpf:error=ENOSYS:when=1+|the tracepoint backend cannot run here: this kernel has no bpf() system call" \
 	"perf_event_open:error=EMFILE:when=${tpbuf:-1}|cannot open the perf buffer: Too many open files"; do
 	inj=${c%%|*} why=${c#*|}
-	strace -f -qq -o /dev/null -e trace=bpf,perf_event_open -e inject="$inj" \
-		"$T" --backend=tracepoint -P $P >/dev/null 2>"$WORK/inj.err"
+	raw=""
+	[[ $why == *sock:inet_sock_set_state* ]] && raw=1
+	TCPCONNLAT_RAW_TRACEPOINTS=$raw strace -f -qq -o /dev/null -e trace=bpf,perf_event_open \
+		-e inject="$inj" "$T" --backend=tracepoint -P $P >/dev/null 2>"$WORK/inj.err"
 	rc=$?
 	left=$(no_orphans)
 	expect "injected ${inj%%:when*}: exit 1, one line: $why..., nothing left" \
@@ -468,6 +475,16 @@ for c in "bpf:error=ENOENT:when=${tattach:-1}|the tracepoint backend cannot run 
 		eval "test $rc = 1 -a -z '$left' -a \"\$(wc -l <'$WORK/inj.err')\" = 1 &&
 		grep -qF 'tcpconnlat: $why' '$WORK/inj.err'"
 done
+
+# The BTF tracepoint programs' attach refused (ENOENT): the backend falls back to its raw
+# tracepoint programs, says so with -v, and traces.
+strace -f -qq -o /dev/null -e trace=bpf -e inject="bpf:error=ENOENT:when=${btfattach:-0}" \
+	"$T" -v --backend=tracepoint -d 1 -P $P >/dev/null 2>"$WORK/fallback.err"
+rc=$?
+expect "BTF tracepoints not attached: the raw ones run (-v says why), exit 0" \
+	"status $rc: $(grep -v '^libbpf' "$WORK/fallback.err" | tr '\n' '|')" \
+	eval "test $rc = 0 && grep -q '^tcpconnlat: BTF tracepoints failed: tracepoint sock:inet_sock_set_state .* (trying raw tracepoints)' '$WORK/fallback.err' &&
+	grep -qx 'tcpconnlat: using the tracepoint backend' '$WORK/fallback.err'"
 
 # 7. After all of it: no program of ours without an owner.
 left=$(no_orphans)

@@ -7,6 +7,8 @@
 #  - skc_family (read by every backend's programs): every backend is rejected;
 #  - snd_una (read only by the fentry and kprobe programs' SYN-ACK check): auto falls back to
 #    the tracepoint backend after the rejection, and says so.
+#  - tcp_mstamp (read only by the tracepoint backend's BTF tracepoint programs): the backend
+#    falls back to its raw tracepoint programs after the rejection, and says so.
 . "$(dirname "$0")/common.sh"
 require_bpf
 PORT=41820
@@ -19,6 +21,7 @@ renamed_btf() {
 }
 renamed_btf skc_family skc_fXmily || { not_ok "BTF copy with skc_family renamed" "sed failed"; exit 1; }
 renamed_btf snd_una snd_uXa || { not_ok "BTF copy with snd_una renamed" "sed failed"; exit 1; }
+renamed_btf tcp_mstamp tcp_mstXmp || { not_ok "BTF copy with tcp_mstamp renamed" "sed failed"; exit 1; }
 
 # What a verifier rejection must not be reported as.
 misread='lockdown|needs Linux|cannot run fentry|Invalid argument|Permission denied'
@@ -58,4 +61,23 @@ if start_tracer fall -L -P $PORT --btf "$WORK/snd_una.btf"; then
 		test -n \"\$(row_for '$WORK/fall.out' 5 '${lport:-x}')\""
 else
 	not_ok "auto after a rejection: the tool starts" "$(cat "$WORK/fall.err")"
+fi
+
+# 5. The tracepoint backend's BTF tracepoint programs rejected: its raw ones run (and trace),
+#    after one line naming the rejected program and the verifier's last line.
+if start_tracer raw -L -P $((PORT + 1)) --backend=tracepoint --btf "$WORK/tcp_mstamp.btf"; then
+	progs=$(for f in /proc/"$TRACER_PID"/fdinfo/*; do sed -n 's/^prog_id:[[:space:]]*//p' "$f"; done |
+		while read -r id; do bpftool prog show id "$id" | sed -n 's/.* name \([^ ]*\) .*/\1/p'; done |
+		sort -u | tr '\n' ' ')
+	lport=$(lport_of "$(conn -l 127.0.0.1 $((PORT + 1)))")
+	wait_line "$WORK/raw.out" "\$5 == ${lport:-x}"
+	stop_tracer "$TRACER_PID"
+	expect "BTF tracepoints rejected: one line naming the program and the verifier's last line, then raw tracepoints trace" \
+		"$(cat "$WORK/raw.err"); programs: $progs; row: $(row_for "$WORK/raw.out" 5 "${lport:-x}")" \
+		eval "test \"\$(wc -l <'$WORK/raw.err')\" = 1 &&
+		grep -Eq \"BTF tracepoints failed: the kernel's verifier rejected program 'btf_set_state': .*tcp_mstamp.*using raw tracepoints\" '$WORK/raw.err' &&
+		[[ ' $progs ' == *' tp_set_state '* && ' $progs ' != *' btf_set_state '* ]] &&
+		test -n \"\$(row_for '$WORK/raw.out' 5 '${lport:-x}')\""
+else
+	not_ok "BTF tracepoints rejected: the tool starts with raw tracepoints" "$(cat "$WORK/raw.err")"
 fi
