@@ -375,9 +375,8 @@ static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
 	/* As for backends: a bug of ours is never passed over in silence (-v said it already). */
 	if (!err && rejected && !cfg->verbose)
 		fprintf(errf,
-			"tcpconnlat: the tracepoint backend's BTF tracepoints failed: %s (using "
-			"raw "
-			"tracepoints instead)\n",
+			"tcpconnlat: the tracepoint backend's BTF tracepoints failed: %s "
+			"(using raw tracepoints instead)\n",
 			why ? why : "?");
 	free(why);
 	return err;
