@@ -977,8 +977,8 @@ static void test_row_small_buffer(void **state)
 
 /* ---- -r and -x: SYNRTX and RESULT after LAT(ms) ---- */
 
-static size_t row_xr(bool timestamp, bool lport, bool syn_retrans, bool result, const struct event *e,
-		     char *buf, size_t len)
+static size_t row_xr(bool timestamp, bool lport, bool syn_retrans, bool result,
+		     const struct event *e, char *buf, size_t len)
 {
 	struct formatter f;
 
