@@ -18,7 +18,16 @@ TEST_TIMEOUT_VM=${TEST_TIMEOUT_VM:-1500}
 passed=0 failed=0 skipped=0
 logs=$(mktemp -d)
 log=$logs/one
-trap 'rm -rf "$logs"' EXIT
+# The integration tests listen on fixed ports (41000-43999), inside the kernel's ephemeral
+# range: a client socket given one of them (or one in TIME_WAIT) makes a listener's bind
+# fail. Reserved while the tests run, so that the kernel hands them to no client.
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+reserved_was=$(cat "$reserved" 2>/dev/null) ports_reserved=""
+restore_ports() { [ -z "$ports_reserved" ] || echo "$reserved_was" >"$reserved"; }
+if [ -w "$reserved" ] && echo "${reserved_was:+$reserved_was,}41000-43999" >"$reserved"; then
+	ports_reserved=1
+fi
+trap 'restore_ports; rm -rf "$logs"' EXIT
 
 # Runs one test program, shows its lines and adds them to the totals.
 run_one() {
