@@ -3,11 +3,8 @@
 . "$(dirname "$0")/common.sh"
 require_bpf
 
-# Programs of ours that are loaded now (bpftool names are cut to 15 characters).
-our_progs() {
-	bpftool prog show 2>/dev/null | grep -cE ' name (fentry_v[46]_conn|fentry_rcv_stat|kprobe_v[46]_conn|kprobe_rcv_stat|tp_set_state|tp_destroy_sock) '
-}
-progs_before=$(our_progs)
+# Programs of ours loaded after this (our_progs_since) are this test's runs'.
+BASE_ID=$(prog_base)
 
 # 1. A line reaches a pipe within 1 s of the connect (flushed per poll batch, not at exit).
 start_waiting_conn pipe -l 127.0.0.1 41200
@@ -144,7 +141,18 @@ expect "--btf FILE with a valid BTF traces" "$(cat "$WORK/btf.out" "$WORK/btf.er
 
 # 7. (Usage errors: test_badinput.sh.) Nothing of ours stays loaded once every run above has ended.
 # The kernel frees a program after its last holder has gone, not always at once.
-as_before() { [ "$(our_progs)" = "$progs_before" ]; }
-wait_for 5 as_before
-expect "no tcpconnlat BPF program is left loaded" "before: $progs_before, after: $(our_progs)" \
-	test "$(our_progs)" = "$progs_before"
+none_left() { [ -z "$(our_progs_since "$BASE_ID")" ]; }
+wait_for 5 none_left
+expect "no tcpconnlat BPF program is left loaded" "left: $(our_progs_since "$BASE_ID" | tr '\n' ' ')" \
+	none_left
+# The check's control: one of our programs held by a helper is seen as left loaded.
+mkfifo "$WORK/keep.in"
+"$B/keepprog" "$BPF_OBJ" btf_destroy_sock <"$WORK/keep.in" >"$WORK/keep.out" 2>&1 &
+BG_PIDS+=($!)
+exec {KEEP_FD}>"$WORK/keep.in"
+wait_for 5 grep -qs '^id=' "$WORK/keep.out"
+kept=$(sed -n 's/^id=//p' "$WORK/keep.out")
+expect "the left-loaded check sees a program of ours a helper keeps" \
+	"kept '$kept' ($(cat "$WORK/keep.out")), seen: $(our_progs_since "$BASE_ID" | tr '\n' ' ')" \
+	eval '[ -n "$kept" ] && our_progs_since "$BASE_ID" | grep -qx "$kept"'
+exec {KEEP_FD}>&-
