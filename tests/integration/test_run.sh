@@ -87,6 +87,13 @@ for b in fentry kprobe tracepoint; do
 			grep -q '^tcpconnlat: the $b backend cannot run here: [a-z]' '$WORK/be$b.err'"
 	fi
 done
+# auto keeps the first backend, in the documented order, that starts when named.
+first=""
+for b in fentry kprobe tracepoint; do
+	[ -z "$first" ] && grep -qs 'LAT(ms)' "$WORK/be$b.out" && first=$b
+done
+expect "--backend=auto runs the first backend that starts when named ($first)" \
+	"auto says '$running'" test -n "$first" -a "$running" = "$first"
 if [ "$want_kprobe" = refuse ]; then
 	expect "without CONFIG_KPROBES the kprobe backend says so" "$(cat "$WORK/bekprobe.err")" \
 		grep -q 'kprobes are not available (kernel built without CONFIG_KPROBES' \
