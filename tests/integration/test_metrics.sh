@@ -245,7 +245,8 @@ expect "SIGTERM with 100 idle and a big-header scraper connected: exit 0 in ${ms
 	"status $rc; $(tail -2 "$WORK/m.err" | tr '\n' '|')" test "$rc" = 0 -a "$ms" -lt 1000
 for fd in "${idle[@]}" "$big"; do exec {fd}>&-; done
 stop_tracer "$t_tf"
-expect "--textfile: SIGINT, exit 0" "$(cat "$WORK/tf.err")" test $? = 0
+rc=$?
+expect "--textfile: SIGINT, exit 0" "status $rc: $(cat "$WORK/tf.err")" test "$rc" = 0
 kill "$P_NODE" "$P_PROM" 2>/dev/null
 
 # The series cap: 4 ports, --max-series 2: two series of their own, the others in "other".
