@@ -4,6 +4,11 @@
 #   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
 # Needs root. The QEMU guests' part is bench/vm-bench.sh.
 set -u
+# tracefs (the exporter's syscall trace events, bpftrace), if missing, is mounted in a mount
+# namespace of the bench's own: no mount outlives the bench, whatever ends it.
+if [ -z "${BENCH_OWN_MNTNS:-}" ] && [ "$(id -u)" = 0 ] && ! mountpoint -q /sys/kernel/tracing; then
+	BENCH_OWN_MNTNS=1 exec unshare -m --propagation private bash "$0" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 B=${BENCH_BIN:?BENCH_BIN: the bench binaries (run through make bench)}
 OUT=${BENCH_OUT:-$B}

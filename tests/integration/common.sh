@@ -199,3 +199,25 @@ own_netns() {
 		ip netns exec "$NS" sh -c "echo $1 >/proc/sys/net/ipv4/tcp_syn_retries" ||
 		{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
 }
+
+# The BPF object the tool was built from (the skeleton embeds it).
+BPF_OBJ=$(dirname "$B")/tcpconnlat.bpf.o
+
+# our_prog_names: the names of the tool's BPF programs: the object's program functions (global
+# functions in program sections), whole and cut to 15 characters. The kernel keeps 15; bpftool
+# shows the whole name where the program's BTF gives it, strace the kernel's.
+our_prog_names() {
+	readelf -sW "$BPF_OBJ" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $7 ~ /^[0-9]+$/ {
+		print $8; print substr($8, 1, 15) }' | sort -u
+}
+
+# prog_base: the highest BPF program id now (ids only grow: a program loaded later has a
+# higher one).
+prog_base() { bpftool -j prog show 2>/dev/null | jq 'map(.id) | max // 0'; }
+
+# our_progs_since BASE: the ids of programs of ours (by exact name) loaded since prog_base
+# returned BASE and loaded still.
+our_progs_since() {
+	bpftool -j prog show 2>/dev/null | jq -r --argjson b "$1" --arg n "$(our_prog_names)" \
+		'($n | split("\n")) as $names | .[] | select(.id > $b and (.name | IN($names[]))) | .id'
+}

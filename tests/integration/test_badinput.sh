@@ -212,3 +212,10 @@ expect "-p $free (not running): one warning line naming it, traces, exit 0" \
 	grep -qF 'warning: no process $free is running now' '$WORK/nopid.err'"
 
 echo "# $tried bad inputs tried"
+# The docs give the count this test runs.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+expect "docs/testing.md and docs/reliability.md say $tried bad inputs, as run here" \
+	"$(grep -ho '[0-9]* bad inputs\|[0-9]* inputs:' "$top/docs/testing.md" "$top/docs/reliability.md" | tr '\n' ' ')" \
+	eval 'grep -q "\`test_badinput.sh\`: $tried bad inputs," "$top/docs/testing.md" &&
+		grep -q "(\`test_badinput.sh\`) | $tried inputs:" "$top/docs/reliability.md"'
+
