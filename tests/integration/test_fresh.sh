@@ -114,7 +114,7 @@ for i in \$(seq 200); do
 done
 cp /bin/bash /tmp/freshconn
 /tmp/freshconn -c 'echo \$\$ >/tmp/fresh.pid; exec 3<>/dev/tcp/127.0.0.1/$PORT' && echo connected >/tmp/fresh.conn
-timeout 10 tail --pid=\$t -f /dev/null
+timeout 10 tail --pid=\$t -f /dev/null || kill -9 \$t
 wait \$t
 echo \$? >/tmp/fresh.rc
 EOF
