@@ -171,10 +171,12 @@ clean:
 # The same package names on amd64 and arm64 Debian. On an x86_64 machine DEPS adds the arm64
 # cross compiler (make ARCH=arm64; the arm64 libraries are fetched as .debs, see cross.mk),
 # and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
+# debootstrap and git: test_fresh.sh builds a fresh Debian 12 root and copies a git archive
+# of the tree into it, to run the quick start there.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl
+	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl debootstrap git
 ifeq ($(HOSTARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu
 TEST_DEPS += qemu-system-arm
