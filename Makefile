@@ -208,7 +208,7 @@ image:
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl
+	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl podman buildah runc yq nodejs
 ifeq ($(HOSTARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu
 TEST_DEPS += qemu-system-arm
@@ -225,8 +225,16 @@ endef
 .PHONY: deps test-deps
 deps:
 	$(call apt_install,$(DEPS))
+# test_deploy.sh validates the manifests against Kubernetes' schemas with npm's kubernetes-models
+# (the schemas bundled: it runs offline); installed from tests/deploy/package-lock.json.
 test-deps:
 	$(call apt_install,$(DEPS) $(TEST_DEPS))
+	$(Q)command -v npm >/dev/null || { echo "  APT      npm"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	$(Q)cmp -s tests/deploy/package-lock.json tests/deploy/node_modules/.installed-lock 2>/dev/null || \
+		{ echo "  NPM      tests/deploy (kubernetes-models)"; \
+		  npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error >/dev/null && \
+		  cp tests/deploy/package-lock.json tests/deploy/node_modules/.installed-lock; }
 
 .PHONY: info
 info:
