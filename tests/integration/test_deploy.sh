@@ -4,7 +4,7 @@
 # own that also evaluates deploy/prometheus/rules.yml; then every query of the Grafana
 # dashboard deploy/grafana/tcpconnlat.json, its variables substituted, must answer with data
 # after a load of fast connects, a refused one and one whose first SYN is dropped (~1 s).
-# What podman 4.3 cannot take from the template is changed, and only that (see pod_from_template).
+# What podman 4.3 cannot take from the template is changed, and only that (see the yq below).
 . "$(dirname "$0")/common.sh"
 require_bpf
 need_tracefs
@@ -36,6 +36,9 @@ expect "the manifests validate against Kubernetes' schemas (kubernetes-models)" 
 out=$(yq -c '.spec.template.spec.containers[0].securityContext.runAsUser = "root"' "$K/daemonset.yaml" | validate 2>&1)
 expect "... and a DaemonSet with runAsUser: \"root\" does not" "$out" grep -q '^invalid DaemonSet.*runAsUser' <<<"$out"
 
+got="$(yq -r '.spec.template.spec.containers[0].image' "$K/daemonset.yaml") $(yq -r '.images[0].newTag' "$K/kustomization.yaml")"
+expect "the DaemonSet and kustomization.yaml name this version's image" "$got" test "$got" = "tcpconnlat:$version $version"
+
 (unset OUTPUT MAKEFLAGS MAKELEVEL MFLAGS && make -C "$top" image) >"$WORK/image.log" 2>&1 ||
 	{ not_ok "make image" "$(tail -3 "$WORK/image.log" | tr '\n' '|')"; exit 1; }
 
@@ -50,7 +53,6 @@ yq -y --arg listen 127.0.0.1:$POD_M --arg ports $PORTS '{
 		annotations: {"seccomp.security.alpha.kubernetes.io/pod":
 			(.spec.template.spec.containers[0].securityContext.seccompProfile.type | ascii_downcase)}},
 	spec: (.spec.template.spec | .hostNetwork = true | .containers[0] |= (del(.ports) |
-		.image = "localhost/" + .image |
 		.args = [.args[] | if . == "0.0.0.0:9190" then $listen else . end] + ["-P", $ports]))
 }' "$D/kubernetes/daemonset.yaml" >"$WORK/pod.yaml"
 expect "the template's args listen on 0.0.0.0:9190 (replaced by the test's port)" "$(grep -A2 'args' "$WORK/pod.yaml")" \
