@@ -187,7 +187,7 @@ OCI := org.opencontainers.image
 image:
 	$(Q)command -v $(firstword $(BUILDAH)) >/dev/null || \
 		{ echo "make image needs buildah: apt-get install buildah" >&2; exit 1; }
-	$(Q)$(MAKE) STATIC=1 OUTPUT=$(IMAGE_OUT) $(if $(CROSS),SYSROOT=$(OUTPUT)/sysroot) $(IMAGE_OUT)/$(APP)
+	$(Q)$(MAKE) $(if $(Q),-s) STATIC=1 OUTPUT=$(IMAGE_OUT) $(if $(CROSS),SYSROOT=$(OUTPUT)/sysroot) $(IMAGE_OUT)/$(APP)
 	$(call msg,STRIP,$(IMAGE_OUT)/context/$(APP))
 	$(Q)mkdir -p $(IMAGE_OUT)/context && rm -f $(IMAGE_OUT)/context/* && \
 		$(STRIP) -o $(IMAGE_OUT)/context/$(APP) $(IMAGE_OUT)/$(APP)

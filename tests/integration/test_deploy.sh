@@ -63,10 +63,12 @@ scraped() { curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | grep -q '^tcpco
 wait_for 30 scraped $POD_M
 expect "podman kube play runs the DaemonSet's pod template: metrics served" \
 	"$(tail -3 "$WORK/play.log" | tr '\n' '|') $(podman logs $CTR 2>&1 | tail -3 | tr '\n' '|')" scraped $POD_M
+# (Unconfined seccomp is not in podman's inspect output: that the pod traces at all shows it,
+# since podman's default profile refuses bpf() here, as test_image.sh shows.)
 got=$(podman inspect $CTR | jq -c '.[0] | [.HostConfig.CapAdd, .HostConfig.ReadonlyRootfs, .HostConfig.Memory,
 	(.Mounts | map("\(.Destination):\(.RW)")), .Config.User, .HostConfig.SecurityOpt]')
 expect "... with the template's security context, limit and mounts" "$got" \
-	test "$got" = '[["CAP_BPF","CAP_PERFMON"],true,134217728,["/sys/kernel/tracing:false"],"0:0",["no-new-privileges","seccomp=unconfined"]]'
+	test "$got" = '[["CAP_BPF","CAP_PERFMON"],true,134217728,["/sys/kernel/tracing:false"],"0:0",["no-new-privileges"]]'
 PODPID=$(podman inspect $CTR --format '{{.State.Pid}}')
 
 # The image as `podman run` with the host's PID namespace: it sees every host process.
@@ -82,10 +84,18 @@ expect "Prometheus (with deploy/prometheus/rules.yml) is ready" "$(tail -3 "$WOR
 expect "Prometheus scrapes both (up == 1 for the pod and the podman run)" "$(prom_query up | jq -c .data.result)" \
 	wait_prom 'sum(up{job="tcpconnlat"})' 2
 
-# The load, made in the pod's PID namespace (so both see it): 8 fast connects, one whose
-# first SYN is dropped (in the test's own network namespace), one refused. And 2 fast
-# connects from the host's PID namespace, which the pod, without hostPID, must not see.
+# The load, made in the pod's PID namespace (so both see it). First one connect to each
+# destination, so that each series exists (a label set appears with its first connect) and
+# is scraped before the load: rate() sees the load as an increase. Then 8 fast connects,
+# one whose first SYN is dropped (in the test's own network namespace), one refused; and
+# 2 fast connects from the host's PID namespace, which the pod, without hostPID, must not see.
 inpod() { nsenter -t "$PODPID" -p -- "$@"; }
+inpod "$B/tconn" -l 127.0.0.1 $FAST >/dev/null
+inpod "$B/tconn" -l 127.0.0.1 $SLOW >/dev/null
+inpod "$B/tconn" 127.0.0.1 $REFUSED >/dev/null
+expect "both count the first connects, and Prometheus has them" \
+	"$(prom_query 'tcpconnlat_connect_duration_seconds_count' | jq -c .data.result)" \
+	wait_prom "sum(tcpconnlat_connect_duration_seconds_count{dport=~\"$FAST|$SLOW\"}) + sum(tcpconnlat_connect_failures_total{dport=\"$REFUSED\",reason=\"refused\"})" 6
 inpod "$B/tconn" -n 8 -l 127.0.0.1 $FAST >/dev/null
 DROP_NETNS=$NS start_dropsyn "$WORK/drop.out" $SLOW || not_ok "dropsyn starts" "$(cat "$WORK/drop.out")"
 inpod ip netns exec "$NS" "$B/tconn" -l 127.0.0.1 $SLOW >"$WORK/slow.conn"
@@ -94,13 +104,13 @@ inpod "$B/tconn" 127.0.0.1 $REFUSED >/dev/null
 conn -n 2 -l 127.0.0.1 $FAST >/dev/null
 
 c="tcpconnlat_connect_duration_seconds_count{dport=\"$FAST\""
-expect "the pod counts the 8 connects of its PID namespace, not the host's 2 (why hostPID)" \
-	"$(prom_query "$c}" | jq -c .data.result)" wait_prom "$c,instance=\"127.0.0.1:$POD_M\"}" 8
-expect "the podman run with --pid=host counts all 10" "$(prom_query "$c}" | jq -c .data.result)" \
-	wait_prom "$c,instance=\"127.0.0.1:$RUN_M\"}" 10
-expect "both count the SYN retransmission and the refusal" \
+expect "the pod counts the 9 connects of its PID namespace, not the host's 2 (why hostPID)" \
+	"$(prom_query "$c}" | jq -c .data.result)" wait_prom "$c,instance=\"127.0.0.1:$POD_M\"}" 9
+expect "the podman run with --pid=host counts all 11" "$(prom_query "$c}" | jq -c .data.result)" \
+	wait_prom "$c,instance=\"127.0.0.1:$RUN_M\"}" 11
+expect "both count the SYN retransmission and the 2 refusals" \
 	"$(prom_query 'tcpconnlat_syn_retransmits_total' | jq -c .data.result)" \
-	wait_prom "sum(tcpconnlat_syn_retransmits_total{dport=\"$SLOW\"}) + sum(tcpconnlat_connect_failures_total{dport=\"$REFUSED\",reason=\"refused\"})" 4
+	wait_prom "sum(tcpconnlat_syn_retransmits_total{dport=\"$SLOW\"}) + sum(tcpconnlat_connect_failures_total{dport=\"$REFUSED\",reason=\"refused\"})" 6
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/"$PODPID"/status)
 # The peak of the container's memory cgroup (v1 here, hybrid): BPF maps are charged to it.
 memcg=$(sed -n 's/^[0-9]*:memory://p' /proc/"$PODPID"/cgroup)
@@ -129,9 +139,11 @@ while IFS= read -r expr; do
 		bad="$bad [error: $expr: $(jq -r .error <<<"$ans")]"
 	elif [ "$(jq '.data.result | length' <<<"$ans")" = 0 ]; then
 		bad="$bad [no series: $expr]"
+	elif [ "$(jq '[.data.result[] | select(.value[1] != "NaN")] | length' <<<"$ans")" = 0 ]; then
+		bad="$bad [only NaN: $expr]"
 	fi
 done < <(jq -r '.panels[] | (., .panels[]?) | .targets[]? | .expr' "$dash")
-expect "the dashboard's $n panel queries all answer with data" "$bad" test "$n" -ge 10 -a -z "$bad"
+expect "the dashboard's $n panel queries all answer with data (a series with a number)" "$bad" test "$n" -ge 10 -a -z "$bad"
 # label_values(METRIC{...}, LABEL): the values of LABEL in METRIC's series.
 label_values() {
 	local m l
