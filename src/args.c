@@ -90,8 +90,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"by", OPT_BY, "KEY", 0,
 	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid, cgroup, "
-	 "container, pod or namespace, most frequent first; with --metrics/--textfile: the "
-	 "labels",
+	 "container, pod or namespace, most frequent first; the labels of the metrics "
+	 "(--metrics, --textfile)",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
