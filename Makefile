@@ -69,7 +69,7 @@ endif
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o pidns.o expo.o textfile.o)
 # exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o

@@ -60,9 +60,14 @@ static const struct argp_option options[] = {
 	 "Include a CGROUP column, last: the connecting process's cgroup v2 path, below the "
 	 "cgroup2 mount",
 	 0},
+	{"show-container", 'C', NULL, 0,
+	 "Include a CONTAINER column (before CGROUP): the container's name as its runtime tells "
+	 "it, else the first 12 hex digits of its id; - outside containers",
+	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
-	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup)",
+	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup, container_id, container, "
+	 "pod, namespace)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
@@ -84,8 +89,9 @@ static const struct argp_option options[] = {
 	 "SECS seconds (default 15)",
 	 0},
 	{"by", OPT_BY, "KEY", 0,
-	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "
-	 "most frequent first; with --metrics/--textfile: the labels",
+	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid, cgroup, "
+	 "container, pod or namespace, most frequent first; the labels of the metrics "
+	 "(--metrics, --textfile)",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
@@ -389,6 +395,9 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case 'G':
 		cfg->show_cgroup = true;
 		break;
+	case 'C':
+		cfg->show_container = true;
+		break;
 	case 'j':
 		cfg->json = true;
 		break;
@@ -430,7 +439,7 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		if (err < 0)
 			return usage_error(st,
 					   "invalid --by '%s': expected daddr, dport, dest, comm, "
-					   "pid or cgroup",
+					   "pid, cgroup, container, pod or namespace",
 					   arg);
 		cfg->hist_by = err;
 		break;
@@ -582,9 +591,9 @@ static void getopt_tables(char *shortopts, struct option *longopts)
 /* --metrics and --textfile replace the output: the options that shape lines do not apply. */
 static int exporter_conflicts(struct parse_state *st, const struct config *cfg)
 {
-	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G"};
-	const bool set[] = {cfg->hist,	    cfg->json,	cfg->count != 0,
-			    cfg->timestamp, cfg->lport, cfg->show_cgroup};
+	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G", "-C"};
+	const bool set[] = {cfg->hist,	cfg->json,	  cfg->count != 0,    cfg->timestamp,
+			    cfg->lport, cfg->show_cgroup, cfg->show_container};
 	const char *what = cfg->metrics_text ? "--metrics" : "--textfile";
 	char fmt[128];
 	size_t i;
@@ -630,6 +639,9 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
 		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
+	if (!e && cfg->hist && cfg->show_container)
+		e = usage_error(&st, "-C adds a column to lines: with -H, use --by container%s",
+				"");
 	if (!e && cfg->hist && cfg->count)
 		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
 	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)

@@ -214,7 +214,7 @@ static void key_labels(enum hist_by by, struct cgroups *cg, const struct hist_ke
 			hist_key_text(HIST_BY_DPORT, cg, k, text, sizeof(text));
 		label(buf, len, "dport", other ? "other" : text);
 	}
-	if (by == HIST_BY_COMM || by == HIST_BY_PID || by == HIST_BY_CGROUP) {
+	if (by == HIST_BY_COMM || by == HIST_BY_PID || hist_by_cgroup(by)) {
 		if (!other)
 			hist_key_text(by, cg, k, text, sizeof(text));
 		label(buf, len, hist_by_name(by), other ? "other" : text);
@@ -380,6 +380,7 @@ void expo_render(struct strbuf *b, enum hist_by by, struct cgroups *cg, struct e
 	struct hist other;
 	size_t kept, k, ns = 0;
 
+	n = hist_group(by, cg, v, n);
 	kept = fold(s, v, n, &other);
 	/* Every series, plus "other", or the one all-zero series of a run without --by. */
 	sv = calloc(kept + 1, sizeof(*sv));

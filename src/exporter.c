@@ -158,6 +158,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(ex->base);
 		return;
 	}
+	/* The records of cgroups made must not pile up between scrapes. */
+	tracer_cgroups_drain(ex->t);
 	if (ex->cfg->textfile && now >= ex->next_write_ms) {
 		ex->next_write_ms += ex->cfg->interval * 1000;
 		write_textfile(ex);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "format.h"
+#include "hist.h"
 
 struct column {
 	const char *title;
@@ -42,6 +43,11 @@ static bool with_result(const struct formatter *f)
 static bool with_cgroup(const struct formatter *f)
 {
 	return f->cgroups != NULL;
+}
+
+static bool with_container(const struct formatter *f)
+{
+	return f->container != NULL;
 }
 
 static int cell_time(char *buf, size_t len, const struct formatter *f, const struct event *e)
@@ -115,6 +121,11 @@ static int cell_result(char *buf, size_t len, const struct formatter *f, const s
 	return fmt_result(e, buf, len);
 }
 
+static int cell_container(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	return container_key_text(HIST_BY_CONTAINER, f->container, e->cgroup_id, buf, len);
+}
+
 static int cell_cgroup(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	return cgroup_text(f->cgroups, e->cgroup_id, buf, len);
@@ -136,6 +147,7 @@ static const struct column columns[] = {
 	{"LAT(ms)", 7, always, cell_lat},
 	{"SYNRTX", 6, with_syn_retrans, cell_syn_retrans},
 	{"RESULT", 7, with_result, cell_result},
+	{"CONTAINER", 12, with_container, cell_container},
 	{"CGROUP", 0, with_cgroup, cell_cgroup},
 };
 

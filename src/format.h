@@ -10,7 +10,7 @@
 #include "tcpconnlat.h"
 
 /* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM and CGROUP). */
-#define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX)
+#define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX + 256 * 4)
 /* Each COMM byte becomes at most 4 ("\xHH"). */
 #define COMM_ESC_MAX (TASK_COMM_LEN * 4)
 
@@ -20,6 +20,7 @@ struct formatter {
 	bool syn_retrans;	 /* SYNRTX column after LAT(ms) */
 	bool result;		 /* RESULT column */
 	struct cgroups *cgroups; /* CGROUP column, last, if set (-G) */
+	struct cgroups *container; /* CONTAINER column, before CGROUP, if set (-C) */
 	bool have_first;
 	uint64_t first_ts_us; /* TIME(s) counts from the first event */
 };

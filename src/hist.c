@@ -5,25 +5,28 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "format.h"
+#include "container.h"
 #include "hist.h"
 #include "json.h"
 
 static const char *const by_names[] = {
-	[HIST_BY_NONE] = NULL,	     [HIST_BY_DADDR] = "daddr", [HIST_BY_DPORT] = "dport",
-	[HIST_BY_DEST] = "dest",     [HIST_BY_COMM] = "comm",	[HIST_BY_PID] = "pid",
-	[HIST_BY_CGROUP] = "cgroup",
+	[HIST_BY_NONE] = NULL,	     [HIST_BY_DADDR] = "daddr",
+	[HIST_BY_DPORT] = "dport",   [HIST_BY_DEST] = "dest",
+	[HIST_BY_COMM] = "comm",     [HIST_BY_PID] = "pid",
+	[HIST_BY_CGROUP] = "cgroup", [HIST_BY_CONTAINER] = "container",
+	[HIST_BY_POD] = "pod",	     [HIST_BY_NAMESPACE] = "namespace",
 };
 
 const char *hist_by_name(enum hist_by by)
 {
-	return by <= HIST_BY_CGROUP ? by_names[by] : NULL;
+	return by <= HIST_BY_NAMESPACE ? by_names[by] : NULL;
 }
 
 int hist_by_parse(const char *name)
 {
 	int i;
 
-	for (i = HIST_BY_DADDR; i <= HIST_BY_CGROUP; i++)
+	for (i = HIST_BY_DADDR; i <= HIST_BY_NAMESPACE; i++)
 		if (!strcmp(name, by_names[i]))
 			return i;
 	return -1;
@@ -169,8 +172,97 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 	case HIST_BY_CGROUP:
 		n = cgroup_text(cg, k->cgroup_id, buf, len);
 		break;
+	case HIST_BY_CONTAINER:
+	case HIST_BY_POD:
+	case HIST_BY_NAMESPACE:
+		return container_key_text(by, cg, k->cgroup_id, buf, len);
 	}
 	return fmt_len(n, len);
+}
+
+size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
+			  size_t len)
+{
+	struct container_ref ref;
+	struct container_info info;
+	const char *v;
+
+	cgroup_container(cg, cgroup_id, &ref, &info);
+	if (by == HIST_BY_CONTAINER)
+		return container_text(&ref, &info, buf, len);
+	v = by == HIST_BY_POD ? info.pod : info.namespace;
+	if (!v[0])
+		return fmt_len(snprintf(buf, len, "-"), len);
+	return escape_word(v, CONTAINER_NAME_MAX, buf, len);
+}
+
+/* Entries whose key text is the same, for hist_group(). */
+struct grouped {
+	char *text;
+	const struct hist_entry *e;
+};
+
+/* By text, then by key: the smallest key of a group stands for it, whatever v's order. */
+static int cmp_grouped(const void *a, const void *b)
+{
+	const struct grouped *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	return c ? c : memcmp(&x->e->key, &y->e->key, sizeof(x->e->key));
+}
+
+static void hist_merge(struct hist *to, const struct hist *h)
+{
+	int i;
+
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->slots[i] += h->slots[i];
+	to->count += h->count;
+	to->sum_us += h->sum_us;
+	to->failures += h->failures;
+	for (i = 0; i < FAIL_REASONS; i++)
+		to->fail_reasons[i] += h->fail_reasons[i];
+	to->syn_retrans += h->syn_retrans;
+	if (h->max_us > to->max_us)
+		to->max_us = h->max_us;
+}
+
+size_t hist_group(enum hist_by by, struct cgroups *cg, struct hist_entry *v, size_t n)
+{
+	struct grouped *g;
+	struct hist_entry *out;
+	size_t i, kept = 0, total = n;
+	char text[CGROUP_TEXT_MAX];
+
+	if (by != HIST_BY_CONTAINER && by != HIST_BY_POD && by != HIST_BY_NAMESPACE)
+		return n;
+	g = calloc(n ? n : 1, sizeof(*g));
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!g || !out)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		hist_key_text(by, cg, &v[i].key, text, sizeof(text));
+		g[i].text = strdup(text);
+		g[i].e = &v[i];
+		if (!g[i].text)
+			goto cleanup;
+	}
+	qsort(g, n, sizeof(*g), cmp_grouped);
+	/* The first cgroup of each group stands for it: its key gives the same text. */
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(g[i].text, g[i - 1].text))
+			hist_merge(&out[kept - 1].hist, &g[i].e->hist);
+		else
+			out[kept++] = *g[i].e;
+	}
+	memcpy(v, out, kept * sizeof(*v));
+	n = kept;
+cleanup:
+	for (i = 0; g && i < total; i++)
+		free(g[i].text);
+	free(g);
+	free(out);
+	return n;
 }
 
 /* Milliseconds with 2 decimals, as LAT(ms). */
@@ -228,6 +320,30 @@ void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, 
 	}
 }
 
+/* -H -j's key of a container, pod or namespace: JSON null for none. */
+static bool key_value(enum hist_by by, struct cgroups *cg, uint64_t id, char *buf, size_t len)
+{
+	struct container_ref ref;
+	struct container_info info;
+	const char *v;
+	char text[32];
+
+	if (!cgroup_container(cg, id, &ref, &info) && by == HIST_BY_CONTAINER) {
+		snprintf(buf, len, "null");
+		return true;
+	}
+	v = by == HIST_BY_POD ? info.pod : by == HIST_BY_NAMESPACE ? info.namespace : info.name;
+	if (by == HIST_BY_CONTAINER && !v[0]) {
+		container_text(&ref, &info, text, sizeof(text));
+		v = text;
+	}
+	if (!v[0])
+		snprintf(buf, len, "null");
+	else
+		json_string(v, CONTAINER_NAME_MAX, buf, len);
+	return true;
+}
+
 size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, const char *time,
 		 char *buf, size_t len)
 {
@@ -240,6 +356,8 @@ size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e
 		snprintf(key, sizeof(key), "null");
 	} else if (by == HIST_BY_COMM) {
 		json_comm(e->key.comm, key, sizeof(key));
+	} else if ((by == HIST_BY_POD || by == HIST_BY_NAMESPACE || by == HIST_BY_CONTAINER) &&
+		   key_value(by, cg, e->key.cgroup_id, key, sizeof(key))) {
 	} else if (by == HIST_BY_CGROUP && cgroup_path(cg, e->key.cgroup_id)) {
 		json_string(cgroup_path(cg, e->key.cgroup_id), CGROUP_PATH_MAX, key, sizeof(key));
 	} else {

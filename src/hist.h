@@ -45,6 +45,18 @@ struct hist_prev {
  */
 size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n);
 
+/*
+ * --by container, pod, namespace: the kernel keys by cgroup; this adds up the entries of
+ * v[0..n) whose key text is the same (one container's cgroups, one pod's containers, every
+ * process outside containers as "-"), keeping the first key of each. Returns how many are
+ * left. Other keys: n, untouched.
+ */
+size_t hist_group(enum hist_by by, struct cgroups *cg, struct hist_entry *v, size_t n);
+
+/* The text of a container, pod or namespace key of cgroup_id: "-" for none. */
+size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
+			  size_t len);
+
 /* Most connects first (then the key, so that the order is stable). */
 void hist_sort(struct hist_entry *v, size_t n);
 

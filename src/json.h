@@ -9,7 +9,7 @@
 #include "tcpconnlat.h"
 
 /* Longest line: every value at its widest (IPv6 addresses, COMM and cgroup path all \u00XX). */
-#define JSON_LINE_MAX (512 + CGROUP_PATH_MAX * 6)
+#define JSON_LINE_MAX (1024 + CGROUP_PATH_MAX * 6 + 3 * 256 * 6)
 
 struct json_ctx {
 	const char *backend;	 /* the backend that runs, named in every object */

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "cgroup.h"
 #include "checks.h"
+#include "container.h"
 #include "format.h"
 #include "events.h"
 #include "exporter.h"
@@ -52,6 +53,7 @@ struct run {
 	struct json_ctx json;
 	struct output out;
 	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
+	struct containers containers; /* -C, --by container/pod/namespace, -j: their names */
 	struct perf_buffer *pb;
 	struct event_sink sink;
 	int buffer_pages;
@@ -121,6 +123,7 @@ static void print_hists(struct run *r)
 
 	n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
 	n = hist_since(&prev, v, n);
+	n = hist_group(cfg->hist_by, &r->cgroups, v, n);
 	lost = total - r->hist_lost;
 	r->hist_lost = total;
 	hist_sort(v, n);
@@ -244,17 +247,27 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
  */
 static int open_cgroups(struct run *r, const struct config *cfg)
 {
-	bool need = cfg->show_cgroup || cfg->hist_by == HIST_BY_CGROUP;
+	bool need = cfg->show_cgroup || cfg->show_container || hist_by_cgroup(cfg->hist_by);
+	char by[32];
 	int err;
 
 	if (!need && !cfg->json)
 		return 0;
+	if (containers_init(&r->containers)) {
+		fprintf(stderr, "tcpconnlat: out of memory\n");
+		return 1;
+	}
+	r->cgroups.containers = &r->containers;
 	err = cgroups_open(&r->cgroups);
+	r->cgroups.containers = &r->containers;
 	if (err && need) {
+		snprintf(by, sizeof(by), "--by %s", hist_by_name(cfg->hist_by));
 		fprintf(stderr,
 			"tcpconnlat: %s needs a cgroup v2 file system, and none is mounted%s%s\n",
-			cfg->show_cgroup ? "-G" : "--by cgroup", err == -ENOENT ? "" : ": ",
-			err == -ENOENT ? "" : strerror(-err));
+			cfg->show_cgroup      ? "-G"
+			: cfg->show_container ? "-C"
+					      : by,
+			err == -ENOENT ? "" : ": ", err == -ENOENT ? "" : strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -271,6 +284,21 @@ static int open_reader(void *ctx, int events_fd)
 	r->pb = perf_buffer__new_raw(events_fd, r->buffer_pages, &attr, handle_record, &r->sink,
 				     NULL);
 	return r->pb ? 0 : -errno;
+}
+
+/* A cgroup made or renamed while tracing: its path, for when it is gone. */
+static void cgroup_named(void *ctx, uint64_t id, const char *path)
+{
+	struct run *r = ctx;
+
+	cgroups_learn(&r->cgroups, id, path);
+}
+
+static void refresh_cgroups(void *ctx)
+{
+	struct run *r = ctx;
+
+	tracer_cgroups_drain(r->t);
 }
 
 static void close_reader(void *ctx)
@@ -318,7 +346,8 @@ static int check_machine(struct run *r, struct config *cfg)
 /* Checks, prepares the output and starts tracing; returns 0, or the exit code (1 or 2). */
 static int start_up(struct run *r, struct config *cfg)
 {
-	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = r};
+	struct tracer_reader rd = {
+		.open = open_reader, .close = close_reader, .cgroup_named = cgroup_named, .ctx = r};
 	int err;
 
 	verbose = cfg->verbose;
@@ -342,6 +371,7 @@ static int start_up(struct run *r, struct config *cfg)
 	r->print = cfg->hist ? &hist_printer : cfg->json ? &json_printer : &text_printer;
 	fmt_init(&r->fmt, cfg->timestamp, cfg->lport);
 	r->fmt.cgroups = cfg->show_cgroup ? &r->cgroups : NULL;
+	r->fmt.container = cfg->show_container ? &r->cgroups : NULL;
 	r->fmt.syn_retrans = cfg->syn_retrans;
 	r->fmt.result = cfg->report_failed;
 	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
@@ -353,6 +383,15 @@ static int start_up(struct run *r, struct config *cfg)
 	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
 	if (!r->t)
 		return 1;
+	/*
+	 * Cgroups made from now on are reported as they are made; those that exist now are
+	 * scanned. Either way one removed before its connect is printed keeps its path.
+	 */
+	if (r->cgroups.mount_fd >= 0) {
+		r->cgroups.refresh = refresh_cgroups;
+		r->cgroups.refresh_ctx = r;
+		cgroups_scan(&r->cgroups);
+	}
 	if (cfg->verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(r->t)));
@@ -412,6 +451,7 @@ static int run_loop(struct run *r)
 		if (n > 0)
 			out_flush(&r->out);
 		check_untracked(r);
+		tracer_cgroups_drain(r->t);
 		if (out_reader_gone(&r->out))
 			break;
 	}
@@ -476,6 +516,7 @@ static void clean_up(struct run *r)
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
 	cgroups_close(&r->cgroups);
+	containers_free(&r->containers);
 }
 
 int main(int argc, char **argv)

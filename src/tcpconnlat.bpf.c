@@ -147,6 +147,24 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/*
+ * Paths of cgroup v2 directories as they are created or renamed (struct cgroup_record), for
+ * user space to name a cgroup that is gone by the time its connect is printed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} cgroup_paths SEC(".maps");
+
+/* Room for one record: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgroup_record);
+} cgroup_scratch SEC(".maps");
+
 /* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
 
@@ -461,6 +479,9 @@ static __always_inline void hist_add(const struct event *e)
 		k.tgid = e->tgid;
 		break;
 	case HIST_BY_CGROUP:
+	case HIST_BY_CONTAINER:
+	case HIST_BY_POD:
+	case HIST_BY_NAMESPACE:
 		k.cgroup_id = e->cgroup_id;
 		break;
 	}
@@ -921,6 +942,44 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
 	return retransmit(sk, true);
+}
+
+/*
+ * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
+ * 0; v1 hierarchies number their directories independently) and its path from the root,
+ * which the kernel formats only while a program is attached. Runs once per directory made,
+ * never on a connect.
+ */
+static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
+{
+	struct cgroup_record *r;
+	__u32 zero = 0;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
+	if (!r)
+		return 0;
+	r->id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
+	if (n <= 0 || n > CGROUP_RECORD_PATH)
+		return 0;
+	/* The record up to the path's NUL: most paths are far shorter than the room. */
+	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
+}
+
+SEC("raw_tp/cgroup_rename")
+int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -35,6 +35,18 @@ struct event {
 	__u16 pad;
 };
 
+/* A cgroup path as the kernel's cgroup tracepoints format it (TRACE_CGROUP_PATH_LEN). */
+#define CGROUP_RECORD_PATH 1024
+
+/*
+ * A cgroup v2 directory made or renamed: its id and its path from the hierarchy's root. Sent
+ * cut after the path's NUL.
+ */
+struct cgroup_record {
+	__u64 id;
+	char path[CGROUP_RECORD_PATH];
+};
+
 /*
  * What the BPF programs are told: set by user space between open and load (bpf_config_fill())
  * and read-only after, so the verifier prunes what a setting turns off. Zero means "off".
@@ -74,7 +86,19 @@ enum hist_by {
 	HIST_BY_COMM,
 	HIST_BY_PID,
 	HIST_BY_CGROUP,
+	/* Keyed by cgroup in the kernel like HIST_BY_CGROUP; user space adds up the cgroups
+	 * of one container, pod or namespace. */
+	HIST_BY_CONTAINER,
+	HIST_BY_POD,
+	HIST_BY_NAMESPACE,
 };
+
+/* The --by keys that the kernel keys by cgroup id. */
+static inline int hist_by_cgroup(int by)
+{
+	return by == HIST_BY_CGROUP || by == HIST_BY_CONTAINER || by == HIST_BY_POD ||
+	       by == HIST_BY_NAMESPACE;
+}
 
 /* Only the fields of the --by key are set; the rest stay zero. */
 struct hist_key {

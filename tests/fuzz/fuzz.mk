@@ -48,8 +48,8 @@ $(FUZZ_OUT)/%.o: tests/fuzz/%.c $(LIBBPF_DEP) | $(FUZZ_OUT)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # args.c parses --by with hist.c, which formats keys with format.c and json.c.
-$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o format.o json.o cgroup.o)
-$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o)
+$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o format.o json.o cgroup.o container.o)
+$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o)
 $(FUZZ_BINS):
 	$(call msg,FUZZER,$@)
 	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ -o $@

@@ -63,7 +63,7 @@ fi
 check "completion: --ba completes to --backend" "--backend " --ba
 check "completion: --backend k completes to kprobe" "kprobe " --backend k
 check "completion: --backend=t (as bash splits it) completes to tracepoint" "tracepoint " --backend = t
-check "completion: --by c offers comm and cgroup" "cgroup comm " --by c
+check "completion: --by c offers comm, cgroup and container" "cgroup comm container " --by c
 check "completion: -x --hi completes to --histogram" "--histogram " -x --hi
 n=$(complete_words -- | wc -w)
 want=$("$T" --help | grep -oE -- '--[a-z0-9-]+' | sort -u | wc -l)

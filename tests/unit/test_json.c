@@ -58,7 +58,9 @@ static void test_event_ok(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000000Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
+		    "null,\"container\":null,\"pod\":null,"
+		    "\"namespace\":null}\n");
 }
 
 static void test_event_microseconds(void **state)
@@ -71,7 +73,9 @@ static void test_event_microseconds(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000007Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
+		    "null,\"container\":null,\"pod\":null,"
+		    "\"namespace\":null}\n");
 }
 
 static void test_event_refused_ipv6(void **state)
@@ -89,7 +93,8 @@ static void test_event_refused_ipv6(void **state)
 			"\"ip\":6,\"saddr\":\"2001:db8::10\",\"lport\":51234,\"daddr\":\"::1\","
 			"\"dport\":443,\"lat_us\":123456,\"result\":\"refused\","
 			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\","
-			"\"cgroup\":null}\n");
+			"\"cgroup\":null,\"container_id\":null,\"container\":null,\"pod\":null,"
+			"\"namespace\":null}\n");
 }
 
 static void test_event_errno_names(void **state)
