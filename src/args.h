@@ -66,6 +66,11 @@ struct config {
 	socklen_t metrics_addrlen;
 	const char *textfile; /* --textfile PATH */
 	uint64_t max_series;  /* --max-series */
+	/*
+	 * Not parsed: the exporter runs without the syscall trace events (tracefs cannot be
+	 * mounted, or the kernel has none), so connects that fail before any SYN go uncounted.
+	 */
+	bool no_presyn;
 };
 
 enum parse_result {

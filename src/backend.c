@@ -214,8 +214,14 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
 	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
-	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->report_failed);
-	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->report_failed);
+	/*
+	 * Without them (the exporter where tracefs is out of reach), nothing is pending: a
+	 * failure after the SYN is reported by the context that sees it (connect_failed()).
+	 */
+	bpf_program__set_autoload(skel->progs.sys_enter_connect,
+				  cfg->report_failed && !cfg->no_presyn);
+	bpf_program__set_autoload(skel->progs.sys_exit_connect,
+				  cfg->report_failed && !cfg->no_presyn);
 	/*
 	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
 	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.

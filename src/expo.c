@@ -327,6 +327,12 @@ static void self_metrics(struct strbuf *b, const struct expo_self *self, size_t 
 	snprintf(extra, sizeof(extra), "version=\"%s\",backend=\"%s\"",
 		 self->version ? self->version : "?", esc);
 	sample(b, "tcpconnlat_build_info", "", extra, "1");
+	family(b, "tcpconnlat_presyn_failures_counted", "gauge",
+	       "1: connects that fail before sending a SYN (no route, say) are counted in "
+	       "tcpconnlat_connect_failures_total; 0: they are not, as the syscall trace events "
+	       "are unavailable (tracefs cannot be mounted, or no CONFIG_FTRACE_SYSCALLS).",
+	       om);
+	sample(b, "tcpconnlat_presyn_failures_counted", "", "", self->no_presyn ? "0" : "1");
 	family(b, "tcpconnlat_uncounted_connects_total", "counter",
 	       "Connects missing from the metrics: keys_full (the kernel's map of label sets "
 	       "was full), inflight_full (too many handshakes at once, never timed), "

@@ -38,6 +38,7 @@ struct expo_self {
 	uint64_t pending_full;	/* connect() calls whose early failure went unseen */
 	uint64_t unseen;	/* connects whose outcome no run of ours saw */
 	uint64_t runs_missed;	/* runs of our programs the kernel skipped */
+	bool no_presyn;		/* failures before any SYN go uncounted (no syscall events) */
 	bool bpf_stats;		/* kernel.bpf_stats_enabled: progs[] are meaningful */
 	struct prog_stat progs[EXPO_MAX_PROGS];
 	size_t nprogs;

@@ -91,6 +91,7 @@ static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
 	self.pending_full = u.pending_full;
 	self.unseen = u.outcome_unseen;
 	self.runs_missed = tracer_runs_missed(ex->t);
+	self.no_presyn = ex->cfg->no_presyn;
 	self.bpf_stats = bpf_stats_enabled();
 	if (self.bpf_stats)
 		self.nprogs = tracer_prog_stats(ex->t, self.progs, EXPO_MAX_PROGS);

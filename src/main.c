@@ -343,6 +343,33 @@ static int check_machine(struct run *r, struct config *cfg)
 	return preflight(cfg, stderr) ? 1 : 0;
 }
 
+/*
+ * -x and the exporter read connect()'s errors from the syscall trace events. Where they cannot
+ * be had, -x (asked for by the user) fails; the exporter, an always-on service, runs without
+ * them: failures after the SYN are still counted, and a gauge says what is not.
+ */
+static int check_syscall_events(struct config *cfg)
+{
+	char why[256];
+
+	if (!syscall_events(cfg->verbose, stderr, why, sizeof(why)))
+		return 0;
+	if (!cfg->exporter) {
+		fprintf(stderr,
+			"tcpconnlat: -x/--failed needs the syscalls:sys_enter_connect and "
+			"sys_exit_connect trace events: %s\n",
+			why);
+		return 1;
+	}
+	fprintf(stderr,
+		"tcpconnlat: warning: connects that fail before sending a SYN (no route, say) are "
+		"not counted (tcpconnlat_presyn_failures_counted 0): the syscalls:sys_enter_connect"
+		" and sys_exit_connect trace events are unavailable: %s\n",
+		why);
+	cfg->no_presyn = true;
+	return 0;
+}
+
 /* Checks, prepares the output and starts tracing; returns 0, or the exit code (1 or 2). */
 static int start_up(struct run *r, struct config *cfg)
 {
@@ -363,6 +390,9 @@ static int start_up(struct run *r, struct config *cfg)
 		return err;
 	/* --metrics's port and --textfile's directory: a port in use fails here, not after. */
 	if (cfg->exporter && exporter_prepare(cfg, &r->listen_fd, stderr))
+		return 1;
+	/* After the bad input above: a run that fails on it mounts nothing. */
+	if (cfg->report_failed && check_syscall_events(cfg))
 		return 1;
 	if (out_init(&r->out, stdout)) {
 		fprintf(stderr, "tcpconnlat: cannot set up output buffering\n");

@@ -141,6 +141,8 @@ static void test_empty_no_by(void **state)
 	assert_line(t, "tcpconnlat_syn_retransmits_total 0");
 	assert_line(t, "tcpconnlat_build_info{version=\"1.2.3\",backend=\"tracepoint\"} 1");
 	assert_line(t, "tcpconnlat_overflow_keys 0");
+	assert_line(t, "# TYPE tcpconnlat_presyn_failures_counted gauge");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
 	assert_int_equal(count_lines(t, "tcpconnlat_connect_duration_seconds_bucket"), 32);
 	assert_no(t, "# EOF");
 	assert_no(t, "bpf_run_seconds");
@@ -317,6 +319,26 @@ static void test_bpf_stats(void **state)
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"pending_full\"} 5");
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"unseen\"} 7");
 	assert_line(t, "tcpconnlat_bpf_runs_missed_total 6");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
+	assert_grammar(t);
+	free(t);
+	expo_series_free(&s);
+}
+
+/* Without the syscall trace events the gauge says failures before any SYN are uncounted. */
+static void test_no_presyn(void **state)
+{
+	struct expo_self self = SELF;
+	struct expo_series s;
+	char *t;
+
+	(void)state;
+	self.no_presyn = true;
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(HIST_BY_NONE, &s, NULL, 0, &self, true);
+	assert_line(t, "# TYPE tcpconnlat_presyn_failures_counted gauge");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 0");
+	assert_int_equal(count_lines(t, "tcpconnlat_presyn_failures_counted"), 1);
 	assert_grammar(t);
 	free(t);
 	expo_series_free(&s);
@@ -423,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_bpf_stats),
+		cmocka_unit_test(test_no_presyn),
 		cmocka_unit_test(test_wants_openmetrics),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_fail_reason_matches_fmt_result),
