@@ -183,8 +183,10 @@ map_entries() {
 	echo "no map $2"
 }
 
-# need_tracefs: -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it;
-# CI may not).
+# need_tracefs: tracefs mounted in the test's mount namespace (tests/run.sh gives each test
+# one without it). Only for what runs the tool where it cannot mount tracefs itself (a
+# container given the host's tracefs); every other test leaves the mount to the tool, so the
+# fresh-machine path is taken on every run.
 need_tracefs() {
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
 		not_ok "tracefs is mounted" "mount -t tracefs failed"

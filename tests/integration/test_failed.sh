@@ -7,7 +7,6 @@
 require_bpf
 
 own_netns 1
-need_tracefs
 
 # result_row NAME FILE LPORT WANT...: the row for LPORT (-L: field 5) and, if WANT has 7=DPORT,
 # that destination port (two connects may share a local port) has the fields WANT (pairs

@@ -5,7 +5,6 @@
 # one line, exit 2, nothing loaded.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 
 # A cgroup v2 directory of the test's own (the unified hierarchy, wherever it is mounted).
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)

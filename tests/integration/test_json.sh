@@ -3,7 +3,6 @@
 # present with the value the test knows, for successes, failures and a hostile COMM.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 
 KEYS='["backend","cgroup","comm","container","container_id","daddr","dport","errno","ip","lat_us","lport","namespace","pid","pod","result","saddr","syn_retrans","time"]'
 

@@ -83,7 +83,6 @@ if ! command -v valgrind >/dev/null; then
 	not_ok "valgrind is installed" "no valgrind (make test-deps)"
 	exit 1
 fi
-need_tracefs
 
 # vg_start NAME FILE REGEX ARGS...: start_until under valgrind (its report in
 # $WORK/NAME.vg), waiting up to 90 s: start-up takes about 10 s under valgrind here.

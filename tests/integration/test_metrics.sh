@@ -8,7 +8,6 @@
 # bounded and SIGTERM still ends it at once. The series cap, and counters that never go back.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 for c in prometheus promtool prometheus-node-exporter curl jq; do
 	command -v $c >/dev/null || { not_ok "$c is installed" "make test-deps installs it"; exit 1; }
 done
