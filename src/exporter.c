@@ -77,7 +77,7 @@ int exporter_prepare(const struct config *cfg, int *listen_fd, FILE *err)
 }
 
 /* The whole exposition, read from the kernel now. */
-static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
+static void render(struct exporter *ex, struct strbuf *b, enum expo_format fmt)
 {
 	static struct hist_entry v[MAX_HIST_KEYS];
 	struct expo_self self = {.version = TCPCONNLAT_VERSION};
@@ -94,7 +94,7 @@ static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
 	self.bpf_stats = bpf_stats_enabled();
 	if (self.bpf_stats)
 		self.nprogs = tracer_prog_stats(ex->t, self.progs, EXPO_MAX_PROGS);
-	expo_render(b, ex->cfg->hist_by, ex->cg, &ex->series, v, n, &self, openmetrics);
+	expo_render(b, ex->cfg->hist_by, ex->cg, &ex->series, v, n, &self, fmt);
 }
 
 static void write_textfile(struct exporter *ex)
@@ -102,7 +102,7 @@ static void write_textfile(struct exporter *ex)
 	struct strbuf b = {};
 	int e;
 
-	render(ex, &b, false);
+	render(ex, &b, EXPO_TEXT);
 	e = b.oom ? -ENOMEM : textfile_write(ex->cfg->textfile, b.p, b.len);
 	sb_free(&b);
 	/* A full disk or a directory gone may come back: say so, and keep trying. */
@@ -119,8 +119,13 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *accept;
 	struct strbuf b = {};
+	static const char *const types[] = {
+		[EXPO_TEXT] = EXPO_TEXT_TYPE,
+		[EXPO_OPENMETRICS] = EXPO_OPENMETRICS_TYPE,
+		[EXPO_PROTOBUF] = EXPO_PROTOBUF_TYPE,
+	};
 	struct evbuffer *body;
-	bool om;
+	enum expo_format fmt;
 
 	if (!path || strcmp(path, "/metrics")) {
 		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
@@ -132,14 +137,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
-	om = accept && expo_wants_openmetrics(accept);
-	render(ex, &b, om);
+	fmt = expo_negotiate(accept);
+	render(ex, &b, fmt);
 	body = evbuffer_new();
 	if (b.oom || !body || evbuffer_add(body, b.p, b.len)) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		goto cleanup;
 	}
-	evhttp_add_header(out, "Content-Type", om ? EXPO_OPENMETRICS_TYPE : EXPO_TEXT_TYPE);
+	evhttp_add_header(out, "Content-Type", types[fmt]);
 	evhttp_send_reply(req, HTTP_OK, "OK", body);
 cleanup:
 	if (body)
@@ -199,6 +204,8 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 		fprintf(err, "tcpconnlat: out of memory\n");
 		goto cleanup;
 	}
+	if (cfg->buckets_max_us)
+		expo_buckets(&ex.series, cfg->buckets_min_us, cfg->buckets_max_us);
 	ex.base = event_base_new();
 	if (!ex.base) {
 		fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
