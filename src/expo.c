@@ -49,6 +49,11 @@ void *sb_extend(struct strbuf *b, size_t n)
 
 	if (b->oom)
 		return NULL;
+	if (b->len + n + 1 <= b->cap) { /* the usual case: room left */
+		b->len += n;
+		b->p[b->len] = '\0';
+		return b->p + b->len - n;
+	}
 	while (cap < b->len + n + 1)
 		cap *= 2;
 	if (cap != b->cap) {
@@ -61,6 +66,7 @@ void *sb_extend(struct strbuf *b, size_t n)
 		b->cap = cap;
 	}
 	b->len += n;
+	b->p[b->len] = '\0'; /* text stays a string */
 	return b->p + b->len - n;
 }
 
@@ -104,6 +110,7 @@ void expo_buckets(struct expo_series *s, uint64_t min_us, uint64_t max_us)
 
 void expo_series_free(struct expo_series *s)
 {
+	pbenc_free(s->pb);
 	free(s->keys);
 	memset(s, 0, sizeof(*s));
 }
@@ -332,13 +339,32 @@ static void sample(struct out *b, const char *name, const char *labels, const ch
 		   const char *value)
 {
 	bool any = labels[0] || extra[0];
+	size_t nn = strlen(name), nl = strlen(labels), ne = strlen(extra), nv = strlen(value);
+	char *p;
 
 	if (b->pb) {
 		pbenc_sample(b->pb, labels, extra, value);
 		return;
 	}
-	sb_printf(b->sb, "%s%s%s%s%s%s %s\n", name, any ? "{" : "", labels,
-		  labels[0] && extra[0] ? "," : "", extra, any ? "}" : "", value);
+	/* name{labels,extra} value\n, in one piece: printf's parsing dominated big scrapes */
+	p = sb_extend(b->sb, nn + nl + ne + nv + (any ? 2 : 0) + (nl && ne) + 2);
+	if (!p)
+		return;
+	memcpy(p, name, nn);
+	p += nn;
+	if (any)
+		*p++ = '{';
+	memcpy(p, labels, nl);
+	p += nl;
+	if (nl && ne)
+		*p++ = ',';
+	memcpy(p, extra, ne);
+	p += ne;
+	if (any)
+		*p++ = '}';
+	*p++ = ' ';
+	memcpy(p, value, nv);
+	p[nv] = '\n';
 }
 
 /* OpenMetrics names a counter family without its _total suffix. */
@@ -358,7 +384,16 @@ static void family(struct out *b, const char *name, const char *type, const char
 
 static void u64(char *buf, size_t len, uint64_t v)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)v);
+	char tmp[24];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while ((v /= 10));
+	for (i = 0; i < n && i + 1 < len; i++)
+		buf[i] = tmp[n - 1 - i];
+	if (len)
+		buf[i] = '\0';
 }
 
 /* A count of smaller units as seconds, exactly: 1500 us is "0.001500". */
@@ -376,11 +411,15 @@ struct series {
 static void histograms(struct out *b, const struct expo_series *s, const struct series *sv,
 		       size_t n, bool om)
 {
-	char extra[64], le[32], val[48];
+	char extra[HIST_SLOTS][48], le[32], val[48];
 	uint64_t cum;
 	size_t k;
 	int i;
 
+	for (i = 0; i < HIST_SLOTS - 1; i++) {
+		expo_le(i, le, sizeof(le));
+		snprintf(extra[i], sizeof(extra[i]), "le=\"%s\"", le);
+	}
 	family(b, "tcpconnlat_connect_duration_seconds", "histogram",
 	       "Time from a TCP connect's first SYN to the SYN-ACK, successful connects only.", om);
 	if (b->pb) {
@@ -396,11 +435,9 @@ static void histograms(struct out *b, const struct expo_series *s, const struct 
 			/* --buckets: the le series outside the range are left out */
 			if (i < s->le_first || i > s->le_last)
 				continue;
-			expo_le(i, le, sizeof(le));
-			snprintf(extra, sizeof(extra), "le=\"%s\"", le);
 			u64(val, sizeof(val), cum);
-			sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels, extra,
-			       val);
+			sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels,
+			       extra[i], val);
 		}
 		/* The count as the buckets add up, so that +Inf is never below a bucket when a
 		 * connect was read half-added. */
@@ -417,19 +454,20 @@ static void histograms(struct out *b, const struct expo_series *s, const struct 
 
 static void failures(struct out *b, const struct series *sv, size_t n, bool om)
 {
-	char extra[64], val[32];
+	char extra[FAIL_REASONS][64], val[32];
 	size_t k;
 	int r;
 
+	for (r = 0; r < FAIL_REASONS; r++)
+		snprintf(extra[r], sizeof(extra[r]), "reason=\"%s\"", fail_reason_name(r));
 	family(b, "tcpconnlat_connect_failures_total", "counter",
 	       "TCP connects that failed, by reason: refused, timeout, unreach, aborted (closed "
 	       "while connecting) or error (any other errno).",
 	       om);
 	for (k = 0; k < n; k++) {
 		for (r = 0; r < FAIL_REASONS; r++) {
-			snprintf(extra, sizeof(extra), "reason=\"%s\"", fail_reason_name(r));
 			u64(val, sizeof(val), sv[k].h->fail_reasons[r]);
-			sample(b, "tcpconnlat_connect_failures_total", sv[k].labels, extra, val);
+			sample(b, "tcpconnlat_connect_failures_total", sv[k].labels, extra[r], val);
 		}
 	}
 	family(b, "tcpconnlat_syn_retransmits_total", "counter",
@@ -526,8 +564,14 @@ void expo_render(struct strbuf *sb, enum hist_by by, struct cgroups *cg, struct 
 		}
 		sv[ns++].h = !rest ? &v[k].hist : s->folded ? &other : &zero;
 	}
-	if (fmt == EXPO_PROTOBUF && !(o.pb = pbenc_new(sb)))
-		goto cleanup;
+	if (fmt == EXPO_PROTOBUF) {
+		if (!s->pb && !(s->pb = pbenc_new())) {
+			sb->oom = true;
+			goto cleanup;
+		}
+		o.pb = s->pb;
+		pbenc_begin(o.pb, sb);
+	}
 	histograms(b, s, sv, ns, openmetrics);
 	failures(b, sv, ns, openmetrics);
 	self_metrics(b, self, s->folded, openmetrics);

@@ -62,6 +62,7 @@ struct expo_series {
 	size_t n, max;
 	size_t folded;	       /* keys counted in "other" at the last render */
 	int le_first, le_last; /* --buckets: the text formats' le buckets, by expo_le() index */
+	struct pbenc *pb;      /* the protobuf encoder, kept with its memory between scrapes */
 };
 
 /* All le buckets (expo_buckets() narrows them). */

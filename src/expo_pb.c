@@ -22,20 +22,36 @@ struct chunk {
 	max_align_t data[];
 };
 
+/*
+ * Parsed label sets of the current family, reused while the text is the same: a key's
+ * labels come once per sample (5 failure reasons), each reason's once per key.
+ */
+#define LABEL_CACHE 8
+struct parsed {
+	char *text;
+	LabelPair **pairs;
+	size_t n;
+};
+
 struct pbenc {
 	struct strbuf *out;
-	struct chunk *arena;
+	struct chunk *first, *cur; /* allocating from cur */
 	Family fam;
 	size_t cap; /* of fam.metric */
 	bool open;
+	struct parsed cache[LABEL_CACHE];
+	unsigned next; /* the cache entry to replace next */
 };
 
 static void *alloc(struct pbenc *e, size_t n)
 {
-	struct chunk *c = e->arena;
+	struct chunk *c = e->cur;
 	void *p;
 
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	/* The chunks after cur are empty: the last family's, after arena_reset(). */
+	if (c && c->size - c->used < n && c->next && c->next->size >= n)
+		c = e->cur = c->next;
 	if (!c || c->size - c->used < n) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
 
@@ -46,35 +62,49 @@ static void *alloc(struct pbenc *e, size_t n)
 		}
 		c->used = 0;
 		c->size = size;
-		c->next = e->arena;
-		e->arena = c;
+		c->next = e->cur ? e->cur->next : NULL;
+		if (e->cur)
+			e->cur->next = c;
+		else
+			e->first = c;
+		e->cur = c;
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
 	return p;
 }
 
+/* Everything allocated is free again, the memory kept for the next family. */
+static void arena_reset(struct pbenc *e)
+{
+	struct chunk *c;
+
+	for (c = e->first; c; c = c->next)
+		c->used = 0;
+	e->cur = e->first;
+	memset(e->cache, 0, sizeof(e->cache));
+}
+
 static void arena_free(struct pbenc *e)
 {
 	struct chunk *c, *next;
 
-	for (c = e->arena; c; c = next) {
+	for (c = e->first; c; c = next) {
 		next = c->next;
 		free(c);
 	}
-	e->arena = NULL;
+	e->first = e->cur = NULL;
 }
 
-struct pbenc *pbenc_new(struct strbuf *out)
+struct pbenc *pbenc_new(void)
 {
-	struct pbenc *e = calloc(1, sizeof(*e));
+	return calloc(1, sizeof(struct pbenc));
+}
 
-	if (!e) {
-		out->oom = true;
-		return NULL;
-	}
+void pbenc_begin(struct pbenc *e, struct strbuf *out)
+{
 	e->out = out;
-	return e;
+	e->open = false;
 }
 
 /* Writes the family as one length-delimited message. */
@@ -98,10 +128,8 @@ static void flush(struct pbenc *e)
 			protobuf_c_message_pack(&e->fam.base, p + pos);
 		}
 	}
-	free(e->fam.metric);
-	e->fam.metric = NULL;
-	e->cap = 0;
-	arena_free(e);
+	e->fam.n_metric = 0;
+	arena_reset(e);
 }
 
 void pbenc_family(struct pbenc *e, const char *name, const char *type, const char *help)
@@ -109,6 +137,7 @@ void pbenc_family(struct pbenc *e, const char *name, const char *type, const cha
 	Family init = IO__PROMETHEUS__CLIENT__METRIC_FAMILY__INIT;
 
 	flush(e);
+	init.metric = e->fam.metric; /* the array of the families before, kept */
 	e->fam = init;
 	e->fam.name = (char *)name;
 	e->fam.help = (char *)help;
@@ -177,11 +206,43 @@ static size_t parse_labels(struct pbenc *e, const char *s, LabelPair **pairs, si
 	return n;
 }
 
+/* The pairs of a label set's text, parsed once while cached; returns how many. */
+static size_t labels_of(struct pbenc *e, const char *text, LabelPair ***pairs)
+{
+	struct parsed *c;
+	size_t n;
+	unsigned i;
+
+	*pairs = NULL;
+	if (!*text)
+		return 0;
+	for (i = 0; i < LABEL_CACHE; i++) {
+		c = &e->cache[i];
+		if (c->text && !strcmp(c->text, text)) {
+			*pairs = c->pairs;
+			return c->n;
+		}
+	}
+	n = count_labels(text);
+	c = &e->cache[e->next++ % LABEL_CACHE];
+	c->pairs = alloc(e, n * sizeof(*c->pairs));
+	c->text = alloc(e, strlen(text) + 1);
+	if (!c->pairs || !c->text) {
+		c->text = NULL;
+		return 0;
+	}
+	strcpy(c->text, text);
+	c->n = parse_labels(e, text, c->pairs, n);
+	*pairs = c->pairs;
+	return c->n;
+}
+
 /* A new metric of the current family, with its labels; NULL without memory. */
 static Metric *metric(struct pbenc *e, const char *labels, const char *extra)
 {
 	Metric init = IO__PROMETHEUS__CLIENT__METRIC__INIT, *m, **grown;
-	size_t n = count_labels(labels) + count_labels(extra), cap;
+	LabelPair **lp, **ep;
+	size_t nl, ne, cap;
 
 	if (!e || !e->open || e->out->oom)
 		return NULL;
@@ -199,13 +260,20 @@ static Metric *metric(struct pbenc *e, const char *labels, const char *extra)
 	if (!m)
 		return NULL;
 	*m = init;
-	if (n) {
-		m->label = alloc(e, n * sizeof(*m->label));
+	nl = labels_of(e, labels, &lp);
+	ne = labels_of(e, extra, &ep);
+	if (!ne) { /* the key's pairs as they are, shared by its samples */
+		m->label = lp;
+	} else if (!nl) {
+		m->label = ep;
+	} else {
+		m->label = alloc(e, (nl + ne) * sizeof(*m->label));
 		if (!m->label)
 			return NULL;
-		m->n_label = parse_labels(e, labels, m->label, n);
-		m->n_label += parse_labels(e, extra, m->label + m->n_label, n - m->n_label);
+		memcpy(m->label, lp, nl * sizeof(*lp));
+		memcpy(m->label + nl, ep, ne * sizeof(*ep));
 	}
+	m->n_label = nl + ne;
 	e->fam.metric[e->fam.n_metric++] = m;
 	return m;
 }
@@ -310,8 +378,15 @@ void pbenc_native(struct pbenc *e, const char *labels, const struct hist *h)
 
 void pbenc_end(struct pbenc *e)
 {
+	if (e)
+		flush(e);
+}
+
+void pbenc_free(struct pbenc *e)
+{
 	if (!e)
 		return;
-	flush(e);
+	free(e->fam.metric);
+	arena_free(e);
 	free(e);
 }

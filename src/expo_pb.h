@@ -11,8 +11,12 @@
 
 struct pbenc;
 
-/* An encoder appending to out; NULL without memory. */
-struct pbenc *pbenc_new(struct strbuf *out);
+/* An encoder; NULL without memory. It keeps its memory from one scrape to the next. */
+struct pbenc *pbenc_new(void);
+void pbenc_free(struct pbenc *e);
+
+/* Starts a scrape appended to out. */
+void pbenc_begin(struct pbenc *e, struct strbuf *out);
 
 /* Starts a family (type "counter", "gauge" or "histogram"); the previous one is written. */
 void pbenc_family(struct pbenc *e, const char *name, const char *type, const char *help);
@@ -27,7 +31,7 @@ void pbenc_sample(struct pbenc *e, const char *labels, const char *extra, const 
 /* One native histogram of the current family, from h's nslots[] and sum_us. */
 void pbenc_native(struct pbenc *e, const char *labels, const struct hist *h);
 
-/* Writes the last family and frees e. */
+/* Writes the last family: the scrape is complete. */
 void pbenc_end(struct pbenc *e);
 
 #endif
