@@ -63,7 +63,7 @@ scrape_pb() { curl -s --max-time 5 -H "Accept: $PB_ACCEPT" "http://127.0.0.1:$1/
 scrape() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
 
-expect "both Prometheus servers are ready" "$(tail -2 "$WORK/promn.log" "$WORK/promt.log")" \
+expect "both Prometheus servers are ready" "$(tail -n 2 "$WORK/promn.log" "$WORK/promt.log")" \
 	wait_for 60 eval 'ready $PROMN && ready $PROMT'
 expect "both scrape the tool (up == 1)" "$(query $PROMN up) $(query $PROMT up)" \
 	wait_for 15 eval 'answers $PROMN up 1 && answers $PROMT up 1'
