@@ -66,10 +66,14 @@ LDLIBS := $(STATIC_LDLIBS)
 else
 LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz
 endif
+# protobuf-c encodes --metrics's protobuf exposition (Prometheus native histograms): a small
+# C runtime, whose libprotobuf-c.a links statically and for arm64; protoc-c turns
+# src/metrics.proto into C at build time.
+LDLIBS += -lprotobuf-c
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o pidns.o expo.o textfile.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o)
 # exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
@@ -95,6 +99,18 @@ $(OUTPUT)/backend.o: $(SKEL)
 $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The protobuf messages of the Prometheus exposition, as C (one rule makes both files).
+$(OUTPUT)/%.pb-c.c $(OUTPUT)/%.pb-c.h: src/%.proto | $(OUTPUT)
+	$(call msg,PROTOC-C,$@)
+	$(Q)protoc-c --c_out=$(OUTPUT) --proto_path=src $<
+
+$(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c $(LIBBPF_DEP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# expo_pb.c includes the generated header: it must exist before the first compile.
+$(OUTPUT)/expo_pb.o: $(OUTPUT)/metrics.pb-c.h
 
 # The link line is recorded: a different one (STATIC=1 or not) relinks.
 LINK_LINE := $(strip $(CC) $(LDFLAGS) $(LDLIBS))
@@ -207,11 +223,12 @@ image:
 # and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
 # debootstrap and git: test_fresh.sh builds a fresh Debian 12 root and copies a git archive
 # of the tree into it, to run the quick start there.
-DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev \
+	libprotobuf-c-dev protobuf-c-compiler
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
 	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl debootstrap git \
-	podman buildah runc yq nodejs
+	podman buildah runc yq nodejs protobuf-compiler
 ifeq ($(HOSTARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu
 TEST_DEPS += qemu-system-arm

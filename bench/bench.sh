@@ -219,6 +219,17 @@ for mode in text wide json; do
 	row userspace "$mode" pipe 0 lines_per_s "$(field "$res" rate)"
 done
 
+# 4b. The exporter's scrape: rendering 1, 100 and 10,000 label sets in each format
+# (expo_render(), no kernel), the median time of one scrape and its size.
+[ "$SIZE" = tiny ] && SCRAPE_RUNS=3 || SCRAPE_RUNS=21
+for sets in 1 100 10000; do
+	for f in text openmetrics protobuf; do
+		res=$("$B/scrapebench" -n "$sets" -r "$SCRAPE_RUNS" -f "$f")
+		row scrape "$f" "$sets" 0 ms "$(field "$res" ms)"
+		row scrape "$f" "$sets" 0 bytes "$(field "$res" bytes)"
+	done
+done
+
 # 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.
 for v in $variants; do
 	case $v in none | hist | exporter) continue ;; esac # they print no header

@@ -24,6 +24,7 @@ enum {
 	OPT_METRICS,
 	OPT_TEXTFILE,
 	OPT_MAX_SERIES,
+	OPT_BUCKETS,
 };
 
 static const char doc[] =
@@ -105,6 +106,11 @@ static const struct argp_option options[] = {
 	{"max-series", OPT_MAX_SERIES, "N", 0,
 	 "With --metrics/--textfile: at most N label sets (default 1000); keys beyond them add "
 	 "up in one series labelled \"other\"",
+	 0},
+	{"buckets", OPT_BUCKETS, "MIN,MAX", 0,
+	 "With --metrics/--textfile: the text formats' latency buckets (le) only from MIN to MAX "
+	 "(e.g. 100us,10s; units us, ms, s), the rest folded into the end buckets; counts stay "
+	 "exact",
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
@@ -273,6 +279,60 @@ static int parse_ms(const char *s, uint64_t *out_us)
 	if (!isfinite(ms) || ms > MIN_MS_MAX)
 		return -ERANGE;
 	*out_us = (uint64_t)(ms * 1000.0 + 0.5);
+	return 0;
+}
+
+/* A duration with its unit, "100us", "1.5ms", "10s", in whole microseconds (rounded). */
+static int parse_duration_us(const char *s, size_t len, uint64_t *out_us)
+{
+	static const struct {
+		const char *name;
+		double us;
+	} units[] = {{"us", 1}, {"ms", 1e3}, {"s", 1e6}};
+	size_t digits = strspn(s, "0123456789"), frac = 0, i;
+	double v;
+
+	if (digits < len && s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789") + 1;
+	if (digits + frac == 0 || (digits == 0 && frac == 1) || digits + frac > len)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (len - digits - frac == strlen(units[i].name) &&
+		    !strncmp(s + digits + frac, units[i].name, len - digits - frac))
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -EINVAL;
+	v = strtod(s, NULL) * units[i].us;
+	if (!isfinite(v) || v < BUCKETS_MIN_US - 0.5 || v > BUCKETS_MAX_US + 0.5)
+		return -ERANGE;
+	*out_us = (uint64_t)(v + 0.5);
+	return 0;
+}
+
+/* --buckets MIN,MAX */
+static int parse_buckets(struct parse_state *st, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	uint64_t lo, hi;
+	int e;
+
+	if (!comma)
+		return usage_error(st, "invalid --buckets '%s': expected MIN,MAX, e.g. 100us,10s",
+				   arg);
+	e = parse_duration_us(arg, comma - arg, &lo);
+	if (!e)
+		e = parse_duration_us(comma + 1, strlen(comma + 1), &hi);
+	if (e == -EINVAL)
+		return usage_error(st,
+				   "invalid --buckets '%s': expected MIN,MAX, each a number with "
+				   "a unit (us, ms, s), e.g. 100us,10s",
+				   arg);
+	if (e)
+		return usage_error(st, "--buckets '%s' out of range (1us..2147s)", arg);
+	if (lo >= hi)
+		return usage_error(st, "invalid --buckets '%s': MIN must be below MAX", arg);
+	st->cfg->buckets_min_us = lo;
+	st->cfg->buckets_max_us = hi;
 	return 0;
 }
 
@@ -468,6 +528,8 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 			return err;
 		cfg->max_series = v;
 		break;
+	case OPT_BUCKETS:
+		return parse_buckets(st, arg);
 	case 'c':
 		err = number_opt(st, arg, 1, COUNT_MAX, "count", "", "a number", &v);
 		if (err)
@@ -637,6 +699,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
 	if (!e && cfg->max_series && !cfg->exporter)
 		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
+	if (!e && cfg->buckets_max_us && !cfg->exporter)
+		e = usage_error(&st, "--buckets needs --metrics or --textfile%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
 		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
 	if (!e && cfg->hist && cfg->show_container)

@@ -455,7 +455,7 @@ static __always_inline __u32 log2_slot(__u64 v)
 }
 
 /* -H: one more connect in the histogram of its key; nothing crosses to user space. */
-static __always_inline void hist_add(const struct event *e)
+static __always_inline void hist_add(const struct event *e, __u64 ns)
 {
 	static const struct hist zero = {};
 	struct hist_key k = {};
@@ -505,6 +505,7 @@ static __always_inline void hist_add(const struct event *e)
 		return;
 	}
 	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->nslots[native_slot(ns) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_us, e->delta_us);
 	/* Not atomic: two connects ending at once on two CPUs may leave the smaller as max. */
@@ -520,7 +521,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 		return;
 	e->ts_us = now_ns / 1000;
 	if (targ_cfg.hist) {
-		hist_add(e);
+		hist_add(e, now_ns - start_ns);
 		return;
 	}
 	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e)))

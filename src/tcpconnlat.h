@@ -150,6 +150,32 @@ struct hist {
 	/* --metrics, --textfile (added last: the layout above is -H's) */
 	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */
+	/* --metrics's native histogram: successful connects by native_slot() */
+	__u64 nslots[HIST_SLOTS];
 };
+
+/*
+ * The Prometheus native histogram (schema 0) of the protobuf exposition: its buckets are
+ * powers of two of seconds, (2^(j-1), 2^j], and no power of two of microseconds is one of
+ * seconds, so -H's slots cannot be mapped onto them. The kernel counts a second set of slots
+ * on that grid: slot 0 is the zero bucket (at most 2^-20 s, about 0.95 us), slot s (1..31)
+ * the bucket j = s - 20, and slot 31 also holds everything above 2^11 s (34 minutes).
+ * Exact for a duration of ns nanoseconds: ns / 10^9 <= 2^k exactly when
+ * ceil(ns * 2^20 / 10^9) <= 2^(k + 20), both sides integers.
+ */
+#define NATIVE_ZERO_LOG2 (-20)
+static inline __u32 native_slot(__u64 ns)
+{
+	/* ns in units of 2^-20 s, rounded up; split so that nothing overflows 64 bits */
+	__u64 u = ((ns / 1000000000ull) << 20) +
+		  (((ns % 1000000000ull) << 20) + 1000000000ull - 1) / 1000000000ull;
+	__u32 s = 0;
+	int i;
+
+	/* the least s with u <= 2^s */
+	for (i = 0, u = u ? u - 1 : 0; i < HIST_SLOTS && u; i++, u >>= 1)
+		s++;
+	return s < HIST_SLOTS ? s : HIST_SLOTS - 1;
+}
 
 #endif /* TCPCONNLAT_H */

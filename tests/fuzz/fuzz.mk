@@ -13,7 +13,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 SAN_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(SAN_OUT)/%,$(LIB_OBJS))
 SAN_TESTS := $(patsubst tests/unit/%.c,$(SAN_OUT)/%,$(wildcard tests/unit/test_*.c))
 # Dynamic links only: the sanitizer runtimes do not link statically (STATIC=1).
-SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz
+SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lprotobuf-c
 
 FUZZ_TARGETS := args event
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
@@ -30,6 +30,11 @@ $(SAN_OUT)/%.o: src/%.c $(LIBBPF_DEP) | $(SAN_OUT)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(SAN_OUT)/backend.o: $(SKEL)
+$(SAN_OUT)/expo_pb.o: $(OUTPUT)/metrics.pb-c.h
+
+$(SAN_OUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c $(LIBBPF_DEP) | $(SAN_OUT)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(SAN_OUT)/test_%.o: tests/unit/test_%.c $(LIBBPF_DEP) | $(SAN_OUT)
 	$(call msg,CC-SAN,$@)

@@ -121,6 +121,16 @@ bad "-j does not go with --textfile" --textfile "$WORK/t.prom" -j
 bad "-c does not go with --metrics" --metrics 41599 -c 1
 bad "-i needs -H/--histogram or --textfile" --metrics 41599 -i 5
 bad "--max-series needs --metrics or --textfile" --max-series 5
+bad "--buckets needs --metrics or --textfile" --buckets 100us,10s
+for a in "" 100us 100us, ,10s 100,10s 100us,10 100usx,10s 1e3us,10s -1us,10s 100us,10s,1s \
+	"100us, 10s" 10h,20h .,1s; do
+	bad "invalid --buckets '$a'" --metrics 41599 --buckets "$a"
+done
+bad "--buckets '0us,10s' out of range (1us..2147s)" --metrics 41599 --buckets 0us,10s
+bad "--buckets '1us,2148s' out of range (1us..2147s)" --metrics 41599 --buckets 1us,2148s
+bad "--buckets '1ms,1ms': MIN must be below MAX" --metrics 41599 --buckets 1ms,1ms
+bad "--buckets '10s,100us': MIN must be below MAX" --metrics 41599 --buckets 10s,100us
+bad "given twice (again as '1ms,1s')" --metrics 41599 --buckets 1us,1s --buckets 1ms,1s
 bad "''" --metrics 41599 --by ""
 bad "empty --btf" --btf ""
 bad "given twice" --btf /a --btf /b

@@ -54,6 +54,16 @@ e_counted=$(rows overhead exporter lines | awk '{ s += $1 } END { print s + 0 }'
 expect "overhead rounds ran with the exporter (--metrics), which counted every connect" \
 	"$(rows overhead exporter rate | wc -l) rate rows, $e_made connects, $e_counted counted" \
 	eval '[ "$(rows overhead exporter rate | wc -l)" -eq 8 ] && [ "$e_made" -gt 0 ] && [ "$e_counted" -eq "$e_made" ]'
+# scrape_grows FORMAT: 3 sizes of label sets measured, the bytes growing with them, times > 0.
+scrape_grows() {
+	awk -F, -v f="$1" '$2 == "scrape" && $3 == f { v[$4, $6] = $7 }
+		END { exit !(v[1, "ms"] > 0 && v[100, "ms"] > 0 && v[10000, "ms"] > 0 &&
+			v[1, "bytes"] > 0 && v[100, "bytes"] > v[1, "bytes"] && v[10000, "bytes"] > v[100, "bytes"]) }' "$csv"
+}
+for f in text openmetrics protobuf; do
+	expect "scrape bench: $f rendered for 1, 100 and 10000 label sets, sizes growing" \
+		"$(grep ",scrape,$f," "$csv" | tr '\n' ' ')" scrape_grows $f
+done
 expect "bpf_stats gives our programs' ns per run" "$(rows bpf "$ours" ns_per_run | tr '\n' ' ')" \
 	positive "$(rows bpf "$ours" ns_per_run | head -1)"
 per_connect=$(awk -F, '$2 == "bpf" && $5 == "all" && $6 == "ns_per_connect" { print $3 "/" $4 "=" $7 }' "$csv" | sort | tr '\n' ' ')
