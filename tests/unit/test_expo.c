@@ -480,7 +480,7 @@ static void test_protobuf(void **state)
 	expo_render(&b, HIST_BY_DEST, NULL, &s, v, 2, &SELF, EXPO_PROTOBUF);
 	assert_false(b.oom);
 	n = unpack(&b, f, 16);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	assert_string_equal(f[0]->name, "tcpconnlat_connect_duration_seconds");
 	assert_int_equal(f[0]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
 	assert_int_equal(f[0]->n_metric, 2);
@@ -534,8 +534,12 @@ static void test_protobuf(void **state)
 	assert_string_equal(f[3]->name, "tcpconnlat_build_info");
 	assert_int_equal(f[3]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
 	assert_string_equal(label_value(f[3]->metric[0], "version"), "1.2.3");
-	assert_string_equal(f[4]->name, "tcpconnlat_uncounted_connects_total");
-	assert_string_equal(f[6]->name, "tcpconnlat_overflow_keys");
+	/* SELF counts failures before any SYN. */
+	assert_string_equal(f[4]->name, "tcpconnlat_presyn_failures_counted");
+	assert_int_equal(f[4]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
+	assert_true(f[4]->metric[0]->gauge->value == 1);
+	assert_string_equal(f[5]->name, "tcpconnlat_uncounted_connects_total");
+	assert_string_equal(f[7]->name, "tcpconnlat_overflow_keys");
 	for (i = 0; i < n; i++)
 		io__prometheus__client__metric_family__free_unpacked(f[i], NULL);
 	sb_free(&b);
