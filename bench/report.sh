@@ -189,8 +189,8 @@ END {
 		for (j = 1; j <= count["sfmts"]; j++) {
 			f = order["sfmts", j]
 			printf "| %s | %s | %s | %s | %s | %s |\n", n, f, sc[f, n, "ms"], sc[f, n, "bytes"],
-				sc["text", n, "ms"] > 0 ? sprintf("%.2f", sc[f, n, "ms"] / sc["text", n, "ms"]) : "-",
-				sc["text", n, "bytes"] > 0 ? sprintf("%.3f", sc[f, n, "bytes"] / sc["text", n, "bytes"]) : "-"
+				(sc["text", n, "ms"] > 0 ? sprintf("%.2f", sc[f, n, "ms"] / sc["text", n, "ms"]) : "-"),
+				(sc["text", n, "bytes"] > 0 ? sprintf("%.3f", sc[f, n, "bytes"] / sc["text", n, "bytes"]) : "-")
 		}
 	}
 	print ""
@@ -222,5 +222,5 @@ END {
 		print ""
 		startup(k)
 	}
-}' "${files[@]}" >"$dir/report.md"
+}' "${files[@]}" >"$dir/report.md" || { echo "report: awk failed on the rows" >&2 && exit 1; }
 cat "$dir/report.md"
