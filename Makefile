@@ -69,7 +69,8 @@ endif
 # protobuf-c encodes --metrics's protobuf exposition (Prometheus native histograms): a small
 # C runtime, whose libprotobuf-c.a links statically and for arm64; protoc-c turns
 # src/metrics.proto into C at build time.
-LDLIBS += -lprotobuf-c
+LIB_LDLIBS := -lprotobuf-c
+LDLIBS += $(LIB_LDLIBS)
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
