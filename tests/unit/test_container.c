@@ -134,7 +134,7 @@ static void test_names(void **state)
 	assert_string_equal(buf, "web");
 	/* A Kubernetes container without a runtime's word: its pod from the kubelet's logs. */
 	container_parse("/kubepods/burstable/pod" POD "/" ID_B, &ref);
-	containers_set_pod(&c, POD, "api-7d9f", "shop");
+	containers_set_pod(&c, POD, "api-7d9f", "shop", "");
 	container_lookup(&c, &ref, &got);
 	assert_string_equal(got.pod, "api-7d9f");
 	assert_string_equal(got.namespace, "shop");
