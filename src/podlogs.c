@@ -6,6 +6,23 @@
 #include <unistd.h>
 #include "podlogs.h"
 
+/* A pod UID as the cgroup path gives it: a UUID, or 32 hex digits (a static pod's). */
+static bool pod_uid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 32 && n != 36)
+		return false;
+	for (i = 0; i < n; i++) {
+		bool dash = n == 36 && (i == 8 || i == 13 || i == 18 || i == 23);
+		bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+
+		if (dash ? s[i] != '-' : !hex)
+			return false;
+	}
+	return true;
+}
+
 bool podlogs_parse(const char *dirname, char *namespace, char *pod, char *uid)
 {
 	const char *a = strchr(dirname, '_'), *b = strrchr(dirname, '_');
@@ -17,7 +34,7 @@ bool podlogs_parse(const char *dirname, char *namespace, char *pod, char *uid)
 	pod_len = b - a - 1;
 	uid_len = strlen(b + 1);
 	if (!ns_len || !pod_len || ns_len >= CONTAINER_NAME_MAX || pod_len >= CONTAINER_NAME_MAX ||
-	    !uid_len || uid_len > POD_UID_MAX)
+	    !pod_uid(b + 1, uid_len))
 		return false;
 	memcpy(namespace, dirname, ns_len);
 	namespace[ns_len] = '\0';
