@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -17,6 +18,8 @@
 /* Reconnecting the event stream: from this, doubling, up to the max. */
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
+/* A stream that stayed this long was a working one: the next reconnect starts over. */
+#define STREAM_GOOD_MS 10000
 /* One JSON value larger than this (an inspect answer is a few KiB) is garbage. */
 #define VALUE_MAX (1 << 20)
 /* Ids waiting for a lookup; more are not asked (they show by id). */
@@ -38,6 +41,7 @@ struct conn {
 	size_t value_len; /* bytes of the JSON value being parsed */
 	bool stream;	  /* the event stream, else a lookup of id */
 	bool complete;	  /* the whole answer was read */
+	uint64_t opened_ms;
 	char id[CONTAINER_ID_LEN + 1];
 	char err[REASON_MAX]; /* why this answer is no use; "" while it is */
 };
@@ -58,6 +62,14 @@ struct dockerapi {
 };
 
 static void stream_start(struct dockerapi *api);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
 static void lookup_next(struct dockerapi *api);
 
 static void conn_free(struct conn *k)
@@ -100,6 +112,9 @@ static void conn_end(struct conn *k)
 	if (stream) {
 		api->stream = NULL;
 		api->up = false;
+		/* Not for a stream that answers 200 and then garbage: that one backs off too. */
+		if (now_ms() - k->opened_ms >= STREAM_GOOD_MS)
+			api->backoff_ms = BACKOFF_MIN_MS;
 	} else {
 		api->lookup = NULL;
 	}
@@ -194,7 +209,6 @@ static int on_headers(http_parser *hp)
 
 		bufferevent_set_timeouts(k->bev, NULL, &wt);
 		k->api->up = true;
-		k->api->backoff_ms = BACKOFF_MIN_MS;
 	}
 	return 0;
 }
@@ -221,9 +235,10 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 			json_object_put(o);
 			goto garbage;
 		}
-		if (k->stream)
+		if (k->stream) {
 			on_event(k, o);
-		else
+			k->api->backoff_ms = BACKOFF_MIN_MS;
+		} else
 			on_inspect(k, o);
 		json_object_put(o);
 		json_tokener_reset(k->tok);
@@ -387,6 +402,7 @@ static struct conn *conn_open(struct dockerapi *api, const char *id, char *why, 
 	}
 	k->api = api;
 	k->stream = !id;
+	k->opened_ms = now_ms();
 	if (id)
 		snprintf(k->id, sizeof(k->id), "%s", id);
 	http_parser_init(&k->hp, HTTP_RESPONSE);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container names without a working Docker API, and pods from the kubelet's log directories.
-#  - A container API socket that answers garbage, and one that accepts and never answers
-#    (servers of this test's own): rows still print promptly, -v says why once, however many
+#  - A container API socket that answers garbage (no HTTP; HTTP with no JSON), and one that
+#    accepts and never answers (servers of this test's own): rows still print promptly, -v says why once, however many
 #    times the tool reconnects.
 #  - --pod-logs: a directory tree laid out as the kubelet's /var/log/pods
 #    (NAMESPACE_POD_UID/CONTAINER/) and a real cgroup at a kubepods-like path with that pod
@@ -14,8 +14,9 @@ PORT=42311
 BG_PIDS+=($!)
 wait_for 5 grep -qs listening "$WORK/srv" || not_ok "the server listens" "$(cat "$WORK/srv")"
 
-# api_server MODE SOCKET: garbage (answers a line that is no HTTP, then closes) or hang
-# (accepts, reads, never answers).
+# api_server MODE SOCKET: garbage (answers a line that is no HTTP, then closes), badjson
+# (HTTP 200, chunked like the event stream, with a body that is no JSON) or hang (accepts,
+# reads, never answers).
 api_server() {
 	python3 - "$1" "$2" <<-'EOP' &
 	import socket, sys
@@ -30,6 +31,10 @@ api_server() {
 	    if mode == "garbage":
 	        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage\r\n\r\n")
 	        c.close()
+	    elif mode == "badjson":
+	        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                  b"5\r\n{\"a\":\r\n3\r\n}}}\r\n")
+	        c.close()
 	    else:
 	        held.append(c)
 	EOP
@@ -37,7 +42,7 @@ api_server() {
 	wait_for 5 test -S "$2"
 }
 
-for mode in garbage hang; do
+for mode in garbage badjson hang; do
 	api_server $mode "$WORK/$mode.sock" || not_ok "the $mode server listens" ""
 	start_tracer $mode -C -v --container-api "$WORK/$mode.sock" -P $PORT ||
 		not_ok "-C with a $mode API starts" "$(cat "$WORK/$mode.err")"
@@ -54,6 +59,7 @@ for mode in garbage hang; do
 	stop_tracer $tr
 	case $mode in
 	garbage) why="answered no HTTP" ;;
+	badjson) why="answered no JSON" ;;
 	hang) why="did not answer within 1000 ms" ;;
 	esac
 	expect "$mode API: -v says why once: $why" "$(cat "$WORK/$mode.err")" \

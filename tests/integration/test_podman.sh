@@ -79,7 +79,9 @@ printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' 
 	not_ok "the busybox image builds" "$(tail -3 "$WORK/build.log")"
 # Storage and containers of the test's own, gone at exit (podman's processes are ended by
 # podman itself: rm -f of the containers this test started).
-trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; umount -l "$WORK/pm-root/overlay" 2>/dev/null
+trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; "${PM[@]}" image umount -af >/dev/null 2>&1
+awk -v w="$WORK/" "index(\$5, w) == 1 { print \$5 }" /proc/self/mountinfo | sort -r |
+	while read -r m; do umount -l "$m"; done 2>/dev/null
 for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG"; do
 	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
 done 2>/dev/null; cleanup' EXIT
@@ -135,7 +137,8 @@ expect "-v: the missing API said once, with its path" "$(cat "$WORK/pm.err")" \
 # ---- names from podman's Docker-compatible API ----
 # The service of this test's own store, on a socket in $WORK.
 "${PM[@]}" system service --time=0 "unix://$WORK/pm.sock" >"$WORK/service.log" 2>&1 &
-BG_PIDS+=($!)
+SERVICE_PID=$!
+BG_PIDS+=($SERVICE_PID)
 wait_for 20 test -S "$WORK/pm.sock" || not_ok "podman's API service starts" "$(cat "$WORK/service.log")"
 API=(--container-api "$WORK/pm.sock")
 MPORT=42302 PROMPORT=42303
@@ -195,3 +198,6 @@ expect "-H --by container: tcl-brief and app count 1 each, by name" "$(cat "$WOR
 	"$(grep -c "^container app: count 1," "$WORK/nmh.out")" = 1 ]
 expect "-v: nothing went wrong with the API" "$(cat "$WORK/nm.err")" \
 	[ "$(grep -c "container names unknown\|container API failed" "$WORK/nm.err")" = 0 ]
+# Ended here, before the store is removed: it holds the store's mounts too.
+kill $SERVICE_PID
+wait $SERVICE_PID 2>/dev/null
