@@ -71,12 +71,15 @@ endif
 # src/metrics.proto into C at build time.
 LIB_LDLIBS := -lprotobuf-c
 LDLIBS += $(LIB_LDLIBS)
-APP_LDLIBS := -levent
+# The container API client (dockerapi.c): http-parser for its HTTP answers (chunked event
+# stream included), json-c for their JSON; both link statically and for arm64.
+APP_LDLIBS := -levent -lhttp_parser -ljson-c
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o)
-# exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
-APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o podlogs.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o)
+# exporter.o and dockerapi.o use libevent (and the latter http-parser and json-c): the unit
+# tests and fuzzers link without them.
+APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/dockerapi.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
 SKEL := $(OUTPUT)/$(APP).skel.h
 
@@ -225,7 +228,7 @@ image:
 # debootstrap and git: test_fresh.sh builds a fresh Debian 12 root and copies a git archive
 # of the tree into it, to run the quick start there.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev \
-	libprotobuf-c-dev protobuf-c-compiler
+	libprotobuf-c-dev protobuf-c-compiler libhttp-parser-dev libjson-c-dev
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
 	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl debootstrap git \

@@ -19,11 +19,14 @@
  */
 int exporter_prepare(const struct config *cfg, int *listen_fd, FILE *err);
 
+struct event_base;
+
 /*
- * Serves and writes until *exiting is set (or -d's time is up). Takes listen_fd over.
- * Returns 0, or 1 after printing why it could not go on.
+ * Serves and writes until *exiting is set (or -d's time is up), in base's loop (which may
+ * carry other I/O: the container API's). Takes listen_fd over. Returns 0, or 1 after
+ * printing why it could not go on.
  */
 int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg, int listen_fd,
-		 volatile sig_atomic_t *exiting, FILE *err);
+		 struct event_base *base, volatile sig_atomic_t *exiting, FILE *err);
 
 #endif
