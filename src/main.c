@@ -636,7 +636,8 @@ static void exit_report(struct run *r)
 			(unsigned long long)missed);
 	/* Even after the reader left: these connects were never measured at all. */
 	untracked_report(&r->untracked, stderr);
-	if (verbose && dockerapi_failures(r->api))
+	/* Like the losses: not after the reader left (nobody is there to read it). */
+	if (verbose && dockerapi_failures(r->api) && !r->reader_left)
 		fprintf(stderr, "tcpconnlat: %llu requests to the container API failed\n",
 			(unsigned long long)dockerapi_failures(r->api));
 }
