@@ -60,16 +60,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Isrc
 ifeq ($(CROSS),)
 STATIC_LDLIBS := $(LIBBPF_LIB) $(or $(shell pkg-config --static --libs-only-l libelf zlib 2>/dev/null),-lelf -lz)
 endif
+# -N parses DNS answers with glibc's libresolv (ns_initparse, ns_parserr): part of libc6-dev,
+# with a libresolv.a, so it links statically and for every architecture glibc has.
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-LDLIBS := $(STATIC_LDLIBS)
+LDLIBS := $(STATIC_LDLIBS) -lresolv
 else
-LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz
+LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz -lresolv
 endif
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o dns.o names.o namer.o)
 # exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o

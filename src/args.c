@@ -39,6 +39,7 @@ static const char doc[] =
 	"  tcpconnlat -t -L        # add a timestamp and the local port\n"
 	"  tcpconnlat -6           # IPv6 connects only\n"
 	"  tcpconnlat -x -r        # failed connects too, and SYN retransmissions\n"
+	"  tcpconnlat -N           # with the host name each connect was for (DHOST)\n"
 	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
 	"  tcpconnlat -H --by dest -i 10   # latency histograms per destination, every 10 s\n"
 	"  tcpconnlat -j -x | jq 'select(.result != \"ok\")'   # failures, as JSON\n"
@@ -60,9 +61,14 @@ static const struct argp_option options[] = {
 	 "Include a CGROUP column, last: the connecting process's cgroup v2 path, below the "
 	 "cgroup2 mount",
 	 0},
+	{"names", 'N', NULL, 0,
+	 "Include a DHOST column: the name the application resolved to the destination address, "
+	 "from the DNS answers this machine receives (UDP and TCP, every network namespace) and "
+	 "the hosts file; - when none is known",
+	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
-	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup)",
+	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup, dhost)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
@@ -391,6 +397,9 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		break;
 	case 'j':
 		cfg->json = true;
+		break;
+	case 'N':
+		cfg->names = true;
 		break;
 	case 'P':
 		return parse_dports(st, arg);

@@ -37,6 +37,7 @@ struct config {
 	bool report_failed;    /* -x: failed connects too, and a RESULT column */
 	bool syn_retrans;      /* -r: SYNRTX column */
 	bool show_cgroup;      /* -G: CGROUP column */
+	bool names;	       /* -N: DHOST column, names from DNS answers and the hosts file */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */
 	int hist_by;	       /* --by: enum hist_by */

@@ -96,6 +96,7 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 {
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char when[40], result[32], err[40], cgroup[CGROUP_PATH_MAX * 6 + 3];
+	char dhost[JSON_DHOST_MAX];
 	const char *ename, *path, *ip = fmt_ip_version(e->af);
 	int64_t wall_us;
 	int n;
@@ -116,6 +117,10 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		snprintf(cgroup, sizeof(cgroup), "\"id:%llu\"", (unsigned long long)e->cgroup_id);
 	else
 		snprintf(cgroup, sizeof(cgroup), "null");
+	if (j->dhost)
+		json_string(j->dhost, DNS_NAME_MAX, dhost, sizeof(dhost));
+	else
+		snprintf(dhost, sizeof(dhost), "null");
 	ename = e->err ? strerrorname_np(e->err) : NULL;
 	if (!e->failed || !e->err)
 		snprintf(err, sizeof(err), "null");
@@ -127,10 +132,10 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		     "{\"time\":\"%s\",\"pid\":%u,\"comm\":%s,\"ip\":%s,\"saddr\":\"%s\","
 		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
 		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\","
-		     "\"cgroup\":%s}\n",
+		     "\"cgroup\":%s,\"dhost\":%s}\n",
 		     when, e->tgid, comm, ip ? ip : "null", saddr, e->lport, daddr, e->dport,
 		     (unsigned long long)e->delta_us, result, err, e->syn_retrans, j->backend,
-		     cgroup);
+		     cgroup, dhost);
 	/* Never cut: the buffer is sized for the widest object. */
 	return fmt_len(n, len);
 }

@@ -4,6 +4,7 @@
  * formatting and output live in their modules.
  */
 #include <errno.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "exporter.h"
 #include "hist.h"
 #include "json.h"
+#include "namer.h"
 #include "output.h"
 #include "pidns.h"
 
@@ -54,6 +56,9 @@ struct run {
 	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
 	struct perf_buffer *pb;
 	struct event_sink sink;
+	struct namer names; /* -N */
+	bool naming;
+	int epoll_fd; /* -N: both buffers, or -1 */
 	int buffer_pages;
 	unsigned long long lost;
 	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
@@ -89,6 +94,8 @@ static void handle_event(void *ctx, const struct event *e)
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
+	if (r->naming)
+		r->fmt.dhost = r->json.dhost = namer_name(&r->names, e);
 	n = r->print->event(r, e, line, sizeof(line));
 	out_line(&r->out, line, n);
 	r->printed++;
@@ -260,22 +267,40 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 	return 0;
 }
 
+static void close_reader(void *ctx);
+
 /* Opened before the programs are attached (tracer_start): see struct tracer_reader. */
-static int open_reader(void *ctx, int events_fd)
+static int open_reader(void *ctx, int events_fd, int dns_fd)
 {
 	struct run *r = ctx;
 	struct perf_event_attr attr;
+	int err;
+
+	if (dns_fd >= 0) {
+		err = namer_open(&r->names, dns_fd, r->buffer_pages, r->cfg->verbose, stderr);
+		if (err)
+			return err;
+		r->naming = true;
+	}
 
 	r->sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = r};
 	events_attr(&attr, events_wakeup_bytes(r->buffer_pages * getpagesize()));
 	r->pb = perf_buffer__new_raw(events_fd, r->buffer_pages, &attr, handle_record, &r->sink,
 				     NULL);
-	return r->pb ? 0 : -errno;
+	if (r->pb)
+		return 0;
+	err = -errno;
+	close_reader(r);
+	return err;
 }
 
 static void close_reader(void *ctx)
 {
 	struct run *r = ctx;
+
+	if (r->naming)
+		namer_close(&r->names);
+	r->naming = false;
 
 	perf_buffer__free(r->pb);
 	r->pb = NULL;
@@ -315,6 +340,23 @@ static int check_machine(struct run *r, struct config *cfg)
 	return preflight(cfg, stderr) ? 1 : 0;
 }
 
+/* The epoll set of both buffers' own epoll fds (data.u32: 1 for the answers'). */
+static int open_epoll(struct run *r)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epoll_fd < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, perf_buffer__epoll_fd(r->pb), &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, namer_epoll_fd(&r->names), &ev))
+		return -errno;
+	return 0;
+}
+
 /* Checks, prepares the output and starts tracing; returns 0, or the exit code (1 or 2). */
 static int start_up(struct run *r, struct config *cfg)
 {
@@ -344,6 +386,7 @@ static int start_up(struct run *r, struct config *cfg)
 	r->fmt.cgroups = cfg->show_cgroup ? &r->cgroups : NULL;
 	r->fmt.syn_retrans = cfg->syn_retrans;
 	r->fmt.result = cfg->report_failed;
+	r->fmt.names = cfg->names;
 	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
 	r->count = cfg->count;
 	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */
@@ -356,6 +399,10 @@ static int start_up(struct run *r, struct config *cfg)
 	if (cfg->verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(r->t)));
+	if (r->naming && (err = open_epoll(r))) {
+		fprintf(stderr, "tcpconnlat: cannot set up polling (epoll): %s\n", strerror(-err));
+		return 1;
+	}
 	r->json.backend = backend_name(tracer_backend(r->t));
 	r->json.wall_offset_us = wall_offset_us();
 	return 0;
@@ -379,6 +426,27 @@ static int run_exporter(struct run *r)
 	return err;
 }
 
+/* -N: the answers have a buffer of their own; either one's data ends the wait. */
+static int poll_buffers(struct run *r, int timeout_ms)
+{
+	struct epoll_event ev[2];
+	int i, n;
+
+	if (!r->naming)
+		return perf_buffer__poll(r->pb, timeout_ms);
+	n = epoll_wait(r->epoll_fd, ev, 2, timeout_ms);
+	if (n < 0)
+		return -errno;
+	/* The answers first: the connects read next may need them. */
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u32)
+			namer_consume(&r->names);
+	for (i = 0; i < n; i++)
+		if (!ev[i].data.u32)
+			perf_buffer__consume(r->pb);
+	return n;
+}
+
 /* Reads and prints until a signal, -c, -d or the reader going away ends the run. */
 static int run_loop(struct run *r)
 {
@@ -396,7 +464,7 @@ static int run_loop(struct run *r)
 			last_report_ms += cfg->interval * 1000;
 			r->print->report(r);
 		}
-		n = perf_buffer__poll(r->pb, POLL_TIMEOUT_MS);
+		n = poll_buffers(r, POLL_TIMEOUT_MS);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
 				strerror(-n));
@@ -412,6 +480,8 @@ static int run_loop(struct run *r)
 		if (n > 0)
 			out_flush(&r->out);
 		check_untracked(r);
+		if (r->naming)
+			namer_tick(&r->names);
 		if (out_reader_gone(&r->out))
 			break;
 	}
@@ -465,13 +535,17 @@ static void exit_report(struct run *r)
 			(unsigned long long)missed);
 	/* Even after the reader left: these connects were never measured at all. */
 	untracked_report(&r->untracked, stderr);
+	if (r->naming)
+		namer_report(&r->names, r->t ? tracer_dns_lost(r->t) : 0);
 }
 
 static void clean_up(struct run *r)
 {
 	if (r->listen_fd >= 0)
 		close(r->listen_fd);
-	perf_buffer__free(r->pb);
+	if (r->epoll_fd >= 0)
+		close(r->epoll_fd);
+	close_reader(r);
 	tracer_stop(r->t);
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
@@ -485,6 +559,7 @@ int main(int argc, char **argv)
 		.cfg = &cfg,
 		.cgroup_fd = -1,
 		.listen_fd = -1,
+		.epoll_fd = -1,
 		.cgroups = {.mount_fd = -1},
 	};
 	int err;

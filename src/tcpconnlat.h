@@ -58,6 +58,7 @@ struct bpf_config {
 	__u8 state_timing;  /* the tracepoint backend: state changes time connects */
 	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
 	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
+	__u8 names;	    /* -N: dns_ingress sends DNS answers (to dns_events) */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -126,6 +127,24 @@ struct hist {
 	/* --metrics, --textfile (added last: the layout above is -H's) */
 	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */
+};
+
+/*
+ * -N: a DNS answer (UDP or TCP from port 53) as dns_ingress saw it arrive, written to
+ * dns_events: this header, then the first caplen bytes of the packet from its IP header.
+ */
+#define DNS_PORT 53
+/* Packet bytes copied at most: IP and UDP/TCP headers plus a classic 512-byte answer and more
+ * (an EDNS answer up to about 1 KiB); a longer packet arrives cut, and is counted so. */
+#define DNS_CAPTURE_MAX 1280
+
+struct dns_record {
+	__u64 ts_ns;   /* CLOCK_MONOTONIC when the answer arrived */
+	__u32 len;     /* the packet's length, IP header included */
+	__u16 caplen;  /* bytes of it that follow this header */
+	__u16 dns_off; /* where the DNS message (TCP: its 2-byte length) starts in them */
+	__u8 proto;    /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 pad[7];
 };
 
 #endif /* TCPCONNLAT_H */

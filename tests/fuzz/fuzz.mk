@@ -13,7 +13,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 SAN_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(SAN_OUT)/%,$(LIB_OBJS))
 SAN_TESTS := $(patsubst tests/unit/%.c,$(SAN_OUT)/%,$(wildcard tests/unit/test_*.c))
 # Dynamic links only: the sanitizer runtimes do not link statically (STATIC=1).
-SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz
+SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lresolv
 
 FUZZ_TARGETS := args event
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))

@@ -5,7 +5,7 @@
 require_bpf
 need_tracefs
 
-KEYS='["backend","cgroup","comm","daddr","dport","errno","ip","lat_us","lport","pid","result","saddr","syn_retrans","time"]'
+KEYS='["backend","cgroup","comm","daddr","dhost","dport","errno","ip","lat_us","lport","pid","result","saddr","syn_retrans","time"]'
 
 # start_json NAME ARGS...: the tool with -j -v (no header: -v says when tracing started).
 start_json() {

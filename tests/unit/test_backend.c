@@ -561,9 +561,10 @@ struct reader_log {
 	int opens, closes, fd;
 };
 
-static int reader_open(void *ctx, int events_fd)
+static int reader_open(void *ctx, int events_fd, int dns_fd)
 {
 	struct reader_log *l = ctx;
+	(void)dns_fd;
 
 	l->opens++;
 	l->fd = events_fd;

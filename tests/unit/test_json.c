@@ -58,7 +58,7 @@ static void test_event_ok(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000000Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"dhost\":null}\n");
 }
 
 static void test_event_microseconds(void **state)
@@ -71,7 +71,7 @@ static void test_event_microseconds(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000007Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"dhost\":null}\n");
 }
 
 static void test_event_refused_ipv6(void **state)
@@ -89,7 +89,23 @@ static void test_event_refused_ipv6(void **state)
 			"\"ip\":6,\"saddr\":\"2001:db8::10\",\"lport\":51234,\"daddr\":\"::1\","
 			"\"dport\":443,\"lat_us\":123456,\"result\":\"refused\","
 			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\","
-			"\"cgroup\":null}\n");
+			"\"cgroup\":null,\"dhost\":null}\n");
+}
+
+/* -N: the name as a JSON string; bytes a hostile answer may carry are escaped. */
+static void test_event_dhost(void **state)
+{
+	struct json_ctx j = ctx;
+	struct event e = curl_v4();
+	char line[JSON_LINE_MAX];
+
+	(void)state;
+	j.dhost = "www.example.com";
+	json_event(&j, &e, line, sizeof(line));
+	assert_non_null(strstr(line, ",\"cgroup\":null,\"dhost\":\"www.example.com\"}\n"));
+	j.dhost = "a\"b\\c\n.test";
+	json_event(&j, &e, line, sizeof(line));
+	assert_non_null(strstr(line, ",\"dhost\":\"a\\\"b\\\\c\\u000a.test\"}\n"));
 }
 
 static void test_event_errno_names(void **state)
@@ -255,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_event_ok),
 		cmocka_unit_test(test_event_microseconds),
 		cmocka_unit_test(test_event_refused_ipv6),
+		cmocka_unit_test(test_event_dhost),
 		cmocka_unit_test(test_event_errno_names),
 		cmocka_unit_test(test_event_unknown_family),
 		cmocka_unit_test(test_event_widest_fits),
