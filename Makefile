@@ -71,7 +71,7 @@ endif
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o dns.o names.o namer.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o dns.o names.o namer.o uhist.o)
 # exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
@@ -174,7 +174,7 @@ clean:
 # cross compiler (make ARCH=arm64; the arm64 libraries are fetched as .debs, see cross.mk),
 # and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
-TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd dnsmasq-base dnsutils \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
 	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl
 ifeq ($(HOSTARCH),x86_64)

@@ -48,12 +48,12 @@ $(VM_OUT)/startup: $(BENCH_OUT)/startup.o | $(VM_OUT)
 	$(Q)$(CC) -static $^ -o $@
 
 .PHONY: bench bench-build
-bench-build: $(APP) $(BENCH_BINS) $(TEST_OUT)/dropsyn
+bench-build: $(APP) $(BENCH_BINS) $(TEST_OUT)/dropsyn $(TEST_OUT)/baddns
 
 bench: bench-build
 	$(if $(filter 1,$(BENCH_VM)),$(Q)$(MAKE) vm-build)
 	$(Q)BENCH_BIN=$(BENCH_OUT) BENCH_SIZE=$(BENCH_SIZE) TCPCONNLAT=$(abspath $(APP)) \
-		DROPSYN=$(TEST_OUT)/dropsyn bench/bench.sh
+		DROPSYN=$(TEST_OUT)/dropsyn DNSFLOOD=$(TEST_OUT)/baddns bench/bench.sh
 	$(if $(filter 1,$(BENCH_VM)),$(Q)BENCH_OUT=$(BENCH_OUT) VM_DIR=$(VM_OUT) \
 		BENCH_SIZE=$(BENCH_SIZE) bench/vm-bench.sh)
 	$(Q)bench/report.sh $(BENCH_OUT)

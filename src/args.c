@@ -89,9 +89,10 @@ static const struct argp_option options[] = {
 	 "With -H: print a report of each SECS-second interval; with --textfile: write it every "
 	 "SECS seconds (default 15)",
 	 0},
-	{"by", OPT_BY, "KEY", 0,
-	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid or cgroup, "
-	 "most frequent first; with --metrics/--textfile: the labels",
+	{"by", OPT_BY, "KEY[,KEY...]", 0,
+	 "With -H: one histogram per daddr, dport, dest (daddr,dport as address:port), comm, "
+	 "pid, cgroup or dhost (-N's name), or per combination of them (--by dhost,dport), most "
+	 "frequent first; with --metrics/--textfile: the labels, in that order",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
@@ -437,10 +438,12 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case OPT_BY:
 		err = hist_by_parse(arg);
 		if (err < 0)
-			return usage_error(st,
-					   "invalid --by '%s': expected daddr, dport, dest, comm, "
-					   "pid or cgroup",
-					   arg);
+			return usage_error(
+				st,
+				"invalid --by '%s': expected daddr, dport, dest, comm, "
+				"pid, cgroup or dhost, or a comma-separated list of them "
+				"(each once, dest not with daddr or dport)",
+				arg);
 		cfg->hist_by = err;
 		break;
 	case OPT_METRICS:
@@ -637,6 +640,11 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
 	if (!e && cfg->max_series && !cfg->exporter)
 		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
+	/* -N is a column of lines; -H and metrics name by --by dhost (which turns it on). */
+	if (!e && cfg->names && (cfg->hist || cfg->exporter) &&
+	    !hist_by_has(cfg->hist_by, HIST_BY_DHOST))
+		e = usage_error(
+			&st, "-N adds a column to lines: with -H or metrics, use --by dhost%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
 		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
 	if (!e && cfg->hist && cfg->count)
@@ -648,6 +656,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 				cfg->daddr_text);
 	if (e)
 		return PARSE_USAGE;
+	if (hist_by_has(cfg->hist_by, HIST_BY_DHOST))
+		cfg->names = true;
 	if (cfg->exporter) {
 		/* Metrics always count failures and SYN retransmissions (-x and -r's programs). */
 		cfg->report_failed = true;

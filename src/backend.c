@@ -166,7 +166,7 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.uid = cfg->uid,
 		.ndports = cfg->ndports,
 		.pidns_ino = cfg->pidns_ino,
-		.hist_by = cfg->hist_by,
+		.hist_fields = hist_by_fields(cfg->hist_by),
 		.af = cfg->af,
 		.daddr_af = cfg->daddr_af,
 		.daddr_bits = cfg->daddr_bits,
@@ -175,8 +175,10 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.filter_cgroup = cfg->cgroup_path != NULL,
 		.report_failed = cfg->report_failed,
 		.state_timing = b == BACKEND_TRACEPOINT,
-		.cgroup_id = cfg->show_cgroup || cfg->json || cfg->hist_by == HIST_BY_CGROUP,
-		.hist = cfg->hist || cfg->exporter,
+		.cgroup_id =
+			cfg->show_cgroup || cfg->json || hist_by_has(cfg->hist_by, HIST_BY_CGROUP),
+		/* --by dhost: only user space knows names; it aggregates the events (uhist.h). */
+		.hist = (cfg->hist || cfg->exporter) && !hist_by_has(cfg->hist_by, HIST_BY_DHOST),
 		.names = cfg->names,
 	};
 	memcpy(c->dports, cfg->dports, sizeof(c->dports));

@@ -33,6 +33,7 @@ struct exporter {
 	struct tracer *t;
 	const struct config *cfg;
 	struct cgroups *cg;
+	const struct hist_source *src;
 	struct expo_series series;
 	struct event_base *base;
 	volatile sig_atomic_t *exiting;
@@ -84,7 +85,12 @@ static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
 	struct untracked u;
 	size_t n;
 
-	n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, &self.keys_full);
+	if (ex->src) {
+		ex->src->pump(ex->src->ctx);
+		n = ex->src->read(ex->src->ctx, v, MAX_HIST_KEYS, &self.keys_full);
+	} else {
+		n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, &self.keys_full);
+	}
 	self.backend = backend_name(tracer_backend(ex->t));
 	tracer_untracked(ex->t, &u);
 	self.inflight_full = u.inflight_full;
@@ -147,6 +153,15 @@ cleanup:
 	sb_free(&b);
 }
 
+static void on_events(evutil_socket_t fd, short what, void *arg)
+{
+	struct exporter *ex = arg;
+
+	(void)fd;
+	(void)what;
+	ex->src->pump(ex->src->ctx);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct exporter *ex = arg;
@@ -158,6 +173,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(ex->base);
 		return;
 	}
+	/* Events below the wakeup mark, and -N's bookkeeping. */
+	if (ex->src)
+		ex->src->pump(ex->src->ctx);
 	if (ex->cfg->textfile && now >= ex->next_write_ms) {
 		ex->next_write_ms += ex->cfg->interval * 1000;
 		write_textfile(ex);
@@ -187,9 +205,11 @@ static struct evhttp *http_start(struct exporter *ex, int listen_fd)
 }
 
 int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg, int listen_fd,
-		 volatile sig_atomic_t *exiting, FILE *err)
+		 const struct hist_source *src, volatile sig_atomic_t *exiting, FILE *err)
 {
-	struct exporter ex = {.t = t, .cfg = cfg, .cg = cg, .exiting = exiting, .errf = err};
+	struct exporter ex = {
+		.t = t, .cfg = cfg, .cg = cg, .src = src, .exiting = exiting, .errf = err};
+	struct event *events = NULL;
 	struct timeval tick = {.tv_usec = TICK_MS * 1000};
 	struct evhttp *http = NULL;
 	struct event *timer = NULL;
@@ -218,6 +238,13 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 		fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
 		goto cleanup;
 	}
+	if (src) {
+		events = event_new(ex.base, src->fd, EV_READ | EV_PERSIST, on_events, &ex);
+		if (!events || event_add(events, NULL)) {
+			fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
+			goto cleanup;
+		}
+	}
 	ex.start_ms = now_ms();
 	ex.next_write_ms = ex.start_ms;
 	if (event_base_dispatch(ex.base) < 0) {
@@ -230,6 +257,8 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 	ret = 0;
 
 cleanup:
+	if (events)
+		event_free(events);
 	if (timer)
 		event_free(timer);
 	if (http)

@@ -20,6 +20,7 @@
 #include "hist.h"
 #include "json.h"
 #include "namer.h"
+#include "uhist.h"
 #include "output.h"
 #include "pidns.h"
 
@@ -58,7 +59,9 @@ struct run {
 	struct event_sink sink;
 	struct namer names; /* -N */
 	bool naming;
-	int epoll_fd; /* -N: both buffers, or -1 */
+	int epoll_fd;	 /* -N: both buffers, or -1 */
+	struct uhist uh; /* --by dhost: histograms of the events, by name */
+	bool uagg;
 	int buffer_pages;
 	unsigned long long lost;
 	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
@@ -91,6 +94,10 @@ static void handle_event(void *ctx, const struct event *e)
 	char line[JSON_LINE_MAX];
 	size_t n;
 
+	if (r->uagg) {
+		uhist_add(&r->uh, e, r->naming ? namer_name(&r->names, e) : NULL);
+		return;
+	}
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
@@ -126,7 +133,10 @@ static void print_hists(struct run *r)
 	uint64_t lost, total;
 	size_t n, i, len;
 
-	n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
+	if (r->uagg)
+		n = uhist_read(&r->uh, v, MAX_HIST_KEYS, &total);
+	else
+		n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
 	n = hist_since(&prev, v, n);
 	lost = total - r->hist_lost;
 	r->hist_lost = total;
@@ -251,7 +261,7 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
  */
 static int open_cgroups(struct run *r, const struct config *cfg)
 {
-	bool need = cfg->show_cgroup || cfg->hist_by == HIST_BY_CGROUP;
+	bool need = cfg->show_cgroup || hist_by_has(cfg->hist_by, HIST_BY_CGROUP);
 	int err;
 
 	if (!need && !cfg->json)
@@ -389,8 +399,14 @@ static int start_up(struct run *r, struct config *cfg)
 	r->fmt.names = cfg->names;
 	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
 	r->count = cfg->count;
-	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */
-	r->buffer_pages = cfg->exporter ? 1 : cfg->buffer_pages;
+	/* Metrics are counted in the kernel: nothing is ever written to the events buffer
+	 * (but with --by dhost, which user space counts). */
+	r->uagg = hist_by_has(cfg->hist_by, HIST_BY_DHOST);
+	if (r->uagg && uhist_init(&r->uh, cfg->hist_by, MAX_HIST_KEYS)) {
+		fprintf(stderr, "tcpconnlat: out of memory\n");
+		return 1;
+	}
+	r->buffer_pages = cfg->exporter && !r->uagg ? 1 : cfg->buffer_pages;
 
 	/* Each start marker after this comes once every connect from then on will be read. */
 	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
@@ -408,10 +424,31 @@ static int start_up(struct run *r, struct config *cfg)
 	return 0;
 }
 
+static void pump_events(void *ctx)
+{
+	struct run *r = ctx;
+
+	/* The answers first: the connects read next may need them. */
+	if (r->naming)
+		namer_consume(&r->names);
+	perf_buffer__consume(r->pb);
+	if (r->naming)
+		namer_tick(&r->names);
+}
+
+static size_t read_uhists(void *ctx, struct hist_entry *v, size_t max, uint64_t *lost)
+{
+	struct run *r = ctx;
+
+	return uhist_read(&r->uh, v, max, lost);
+}
+
 /* --metrics, --textfile: the exporter serves and writes until the run ends. */
 static int run_exporter(struct run *r)
 {
 	const struct config *cfg = r->cfg;
+	struct hist_source src = {
+		.fd = r->epoll_fd, .pump = pump_events, .read = read_uhists, .ctx = r};
 	int err;
 
 	if (cfg->metrics_text)
@@ -420,7 +457,8 @@ static int run_exporter(struct run *r)
 	if (cfg->textfile)
 		fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
 			cfg->textfile, (unsigned long long)cfg->interval);
-	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, &exiting, stderr);
+	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, r->uagg ? &src : NULL, &exiting,
+			   stderr);
 	r->listen_fd = -1;
 	tracer_detach(r->t);
 	return err;
@@ -550,6 +588,8 @@ static void clean_up(struct run *r)
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
 	cgroups_close(&r->cgroups);
+	if (r->uagg)
+		uhist_free(&r->uh);
 }
 
 int main(int argc, char **argv)

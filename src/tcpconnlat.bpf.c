@@ -443,27 +443,18 @@ static __always_inline void hist_add(const struct event *e)
 	struct hist_key k = {};
 	struct hist *h;
 
-	switch (targ_cfg.hist_by) {
-	case HIST_BY_DADDR:
-	case HIST_BY_DEST:
+	if (targ_cfg.hist_fields & HIST_F_DADDR) {
 		k.af = e->af;
 		__builtin_memcpy(k.daddr, e->daddr, sizeof(k.daddr));
-		if (targ_cfg.hist_by == HIST_BY_DEST)
-			k.dport = e->dport;
-		break;
-	case HIST_BY_DPORT:
-		k.dport = e->dport;
-		break;
-	case HIST_BY_COMM:
-		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-		break;
-	case HIST_BY_PID:
-		k.tgid = e->tgid;
-		break;
-	case HIST_BY_CGROUP:
-		k.cgroup_id = e->cgroup_id;
-		break;
 	}
+	if (targ_cfg.hist_fields & HIST_F_DPORT)
+		k.dport = e->dport;
+	if (targ_cfg.hist_fields & HIST_F_COMM)
+		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+	if (targ_cfg.hist_fields & HIST_F_PID)
+		k.tgid = e->tgid;
+	if (targ_cfg.hist_fields & HIST_F_CGROUP)
+		k.cgroup_id = e->cgroup_id;
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (!h) {
 		if (bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST) &&

@@ -40,12 +40,12 @@ struct event {
  * and read-only after, so the verifier prunes what a setting turns off. Zero means "off".
  */
 struct bpf_config {
-	__u64 min_us;	 /* -m: only connects at least this slow */
-	__u32 tgid;	 /* -p */
-	__u32 uid;	 /* -u, with filter_uid */
-	__u32 ndports;	 /* -P: dports[0..ndports) */
-	__u32 pidns_ino; /* the tool's PID namespace, if not the initial one: its PIDs */
-	__u32 hist_by;	 /* -H --by: enum hist_by */
+	__u64 min_us;	   /* -m: only connects at least this slow */
+	__u32 tgid;	   /* -p */
+	__u32 uid;	   /* -u, with filter_uid */
+	__u32 ndports;	   /* -P: dports[0..ndports) */
+	__u32 pidns_ino;   /* the tool's PID namespace, if not the initial one: its PIDs */
+	__u32 hist_fields; /* -H --by: the HIST_F_* of struct hist_key the kernel sets */
 	__u16 dports[MAX_DPORTS];
 	__u16 af;	/* -4, -6: AF_INET or AF_INET6 */
 	__u16 daddr_af; /* --daddr: AF_INET or AF_INET6, with daddr/daddr_bits */
@@ -67,17 +67,30 @@ struct bpf_config {
 /* -H --by: distinct keys kept at most (a hash map; past it new keys are counted as lost). */
 #define MAX_HIST_KEYS 10240
 
+/*
+ * One --by key. --by takes a list of them (hist.h packs it into an int, HIST_BY_BITS a key,
+ * first key lowest): a single key's list is the key itself.
+ */
 enum hist_by {
 	HIST_BY_NONE,
 	HIST_BY_DADDR,
 	HIST_BY_DPORT,
-	HIST_BY_DEST,
+	HIST_BY_DEST, /* daddr and dport, as one "addr:port" key (metrics: both labels) */
 	HIST_BY_COMM,
 	HIST_BY_PID,
 	HIST_BY_CGROUP,
+	HIST_BY_DHOST, /* -N's name: user space aggregates (the kernel sends events) */
+	HIST_BY_KEYS,
 };
 
-/* Only the fields of the --by key are set; the rest stay zero. */
+/* The fields of struct hist_key the kernel fills in (bpf_config.hist_fields). */
+#define HIST_F_DADDR  1
+#define HIST_F_DPORT  2
+#define HIST_F_COMM   4
+#define HIST_F_PID    8
+#define HIST_F_CGROUP 16
+
+/* Only the fields of the --by keys are set; the rest stay zero. */
 struct hist_key {
 	__u64 cgroup_id;
 	__u8 daddr[16];
@@ -85,6 +98,8 @@ struct hist_key {
 	__u32 tgid;
 	__u16 dport;
 	__u16 af;
+	__u32 dhost_id; /* --by dhost: user space's number for the name (uhist.h); 0: none */
+	__u32 pad;
 };
 
 /*

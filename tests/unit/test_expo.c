@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "expo.h"
+#include "uhist.h"
 #include "format.h"
 #include "textfile.h"
 
@@ -38,7 +39,7 @@ static struct hist_entry dest(const char *addr, uint16_t port)
 static const struct expo_self SELF = {.version = "1.2.3", .backend = "tracepoint"};
 
 /* Renders v[0..n) into a NUL-terminated string the caller frees. */
-static char *render(enum hist_by by, struct expo_series *s, struct hist_entry *v, size_t n,
+static char *render(int by, struct expo_series *s, struct hist_entry *v, size_t n,
 		    const struct expo_self *self, bool om)
 {
 	struct strbuf b = {};
@@ -206,6 +207,56 @@ static void test_buckets_and_labels(void **state)
 	assert_no(t, "dport=");
 	free(t);
 	expo_series_free(&s);
+}
+
+/* --by lists: a label per key, in the order given; dhost from user space's aggregation. */
+static void test_by_list_labels(void **state)
+{
+	struct event e = {.af = AF_INET, .dport = 443, .tgid = 181, .delta_us = 100};
+	struct hist_entry v[8];
+	struct expo_series s;
+	struct uhist u;
+	uint64_t lost;
+	size_t n;
+	int by;
+	char *t;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.1", e.daddr);
+	by = hist_by_parse("dhost,dport");
+	assert_int_equal(uhist_init(&u, by, 8), 0);
+	uhist_add(&u, &e, "web.test");
+	uhist_add(&u, &e, "web.test");
+	/* Another address, the same name: the same series (dhost stands for the name). */
+	inet_pton(AF_INET, "10.0.0.9", e.daddr);
+	uhist_add(&u, &e, "web.test");
+	e.dport = 80;
+	uhist_add(&u, &e, NULL);
+	n = uhist_read(&u, v, 8, &lost);
+	assert_int_equal(n, 2);
+	assert_int_equal(lost, 0);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(by, &s, v, n, &SELF, false);
+	assert_line(
+		t, "tcpconnlat_connect_duration_seconds_count{dhost=\"web.test\",dport=\"443\"} 3");
+	assert_line(t, "tcpconnlat_connect_duration_seconds_count{dhost=\"-\",dport=\"80\"} 1");
+	assert_grammar(t);
+	free(t);
+	expo_series_free(&s);
+	uhist_free(&u);
+
+	/* pid,dest: pid first, then dest's two labels. */
+	by = hist_by_parse("pid,dest");
+	assert_int_equal(uhist_init(&u, by, 8), 0);
+	uhist_add(&u, &e, NULL);
+	n = uhist_read(&u, v, 8, &lost);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(by, &s, v, n, &SELF, false);
+	assert_line(t, "tcpconnlat_connect_duration_seconds_count{pid=\"181\",daddr=\"10.0.0.9\","
+		       "dport=\"80\"} 1");
+	free(t);
+	expo_series_free(&s);
+	uhist_free(&u);
 }
 
 static void test_comm_escaped(void **state)
@@ -419,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_le),
 		cmocka_unit_test(test_empty_no_by),
 		cmocka_unit_test(test_buckets_and_labels),
+		cmocka_unit_test(test_by_list_labels),
 		cmocka_unit_test(test_comm_escaped),
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_openmetrics),
