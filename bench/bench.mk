@@ -4,7 +4,7 @@
 #   BENCH_VM=0             skip the QEMU guests
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup $(BENCH_OUT)/parts \
-	$(BENCH_OUT)/parts.bpf.o
+	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/sockdns $(BENCH_OUT)/sockdns.bpf.o
 BENCH_SIZE ?= full
 BENCH_VM ?= 1
 
@@ -24,6 +24,15 @@ $(BENCH_OUT)/loadgen: $(BENCH_OUT)/loadgen.o
 $(BENCH_OUT)/parts.bpf.o: bench/parts.bpf.c src/tcpconnlat.h $(VMLINUX_H) | $(BENCH_OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+# -N's other hook candidate: a socket filter on a packet socket (bench.sh compares).
+$(BENCH_OUT)/sockdns.bpf.o: bench/sockdns.bpf.c src/tcpconnlat.h $(VMLINUX_H) | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+$(BENCH_OUT)/sockdns: $(BENCH_OUT)/sockdns.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BENCH_OUT)/parts: $(BENCH_OUT)/parts.o
 	$(call msg,BINARY,$@)

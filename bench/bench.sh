@@ -280,5 +280,35 @@ row names storm - - sent "${res#sent }"
 row names storm - - read "$(sed -n 's/.*names: \([0-9]*\) DNS answers read.*/\1/p' <<<"$report")"
 row names storm - - lost "$(sed -n 's/.* \([0-9]*\) lost (buffer full).*/\1/p' <<<"$report")"
 row names storm - - secs "$STORM_SECS"
+
+# 7b. -N's other hook candidate, measured on the same loads in the same namespace: a socket
+# filter on a packet socket (bench/sockdns.bpf.c). Per packet, and how many runs a connect
+# and an answer cost it (loopback: a packet socket sees each packet going out and coming in).
+sock_stats() { # NAME DIVISOR
+	bpftool prog show -j | jq -r '.[] | select(.name == "sock_dns") | "\(.run_cnt // 0) \(.run_time_ns // 0)"' |
+		while read -r cnt ns; do
+			[ "$cnt" -gt 0 ] || continue
+			row names "$1" - - sock_ns_per_run $((ns / cnt))
+			row names "$1" - - sock_runs_per $(awk -v c="$cnt" -v n="$2" 'BEGIN { printf "%.2f", c / n }')
+		done
+}
+ip netns exec "$NETNS" "$B/sockdns" "$B/sockdns.bpf.o" >"$work/sock" 2>&1 &
+SOCK_PID=$!
+until grep -q ready "$work/sock"; do
+	kill -0 $SOCK_PID 2>/dev/null || die "sockdns did not start: $(cat "$work/sock")"
+	sleep 0.1
+done
+ip netns exec "$NETNS" "$B/loadgen" -p 20000 -n "$CONNECTS" >/dev/null || die "loadgen failed"
+sock_stats idle "$CONNECTS"
+kill -INT $SOCK_PID
+wait $SOCK_PID
+ip netns exec "$NETNS" "$B/sockdns" "$B/sockdns.bpf.o" >"$work/sock" 2>&1 &
+SOCK_PID=$!
+until grep -q ready "$work/sock"; do sleep 0.1; done
+res=$(ip netns exec "$NETNS" "$DNSFLOOD" 127.0.0.79 flood "$STORM_SECS") || die "baddns failed: $res"
+sock_stats storm "${res#sent }"
+kill -INT $SOCK_PID
+wait $SOCK_PID
+row names storm - - sock_read "$(sed -n 's/^packets=//p' "$work/sock")"
 sysctl -qw kernel.bpf_stats_enabled=0
 echo "# host part done" >&2
