@@ -91,8 +91,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"by", OPT_BY, "KEY[,KEY...]", 0,
 	 "With -H: one histogram per daddr, dport, dest (daddr,dport as address:port), comm, "
-	 "pid, cgroup or dhost (-N's name), or per combination of them (--by dhost,dport), most "
-	 "frequent first; with --metrics/--textfile: the labels, in that order",
+	 "pid, cgroup or dhost (-N's name), or per combination of them (dhost,dport), most "
+	 "frequent first; for metrics: their labels, in that order",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "

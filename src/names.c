@@ -12,7 +12,13 @@
 
 struct name_entry {
 	char *name; /* NULL: free */
-	uint64_t resolved_ns, expires_ns, used_ns;
+	/*
+	 * The last answer's time, the one before it and the first: the reader may name a
+	 * connect only after later answers for the same pair were read (per-CPU buffers, -H's
+	 * batches), and a connect that started before the last answer must still find this one.
+	 */
+	uint64_t resolved_ns, prev_ns, first_ns;
+	uint64_t expires_ns, used_ns;
 	uint32_t next; /* the chain: index + 1, 0 ends */
 	uint8_t addr[16];
 	uint8_t af;
@@ -139,7 +145,7 @@ static void insert(struct names *n, int af, const void *addr, const char *name, 
 	x->name = copy;
 	x->af = af;
 	memcpy(x->addr, addr, addr_len(af));
-	x->resolved_ns = resolved;
+	x->resolved_ns = x->prev_ns = x->first_ns = resolved;
 	x->expires_ns = expires;
 	x->hosts = hosts;
 	b = slot_of(n, af, addr);
@@ -165,8 +171,14 @@ void names_add(struct names *n, int af, const void *addr, const char *name, uint
 		if (!same_addr(x, af, addr) || x->hosts)
 			continue;
 		if (!strcasecmp(x->name, name)) {
-			x->resolved_ns = resolved_ns;
-			x->expires_ns = resolved_ns + (uint64_t)ttl * NS_PER_S;
+			/* Answers may be read out of order (per-CPU buffers). */
+			if (resolved_ns >= x->resolved_ns) {
+				x->prev_ns = x->resolved_ns;
+				x->resolved_ns = resolved_ns;
+				x->expires_ns = resolved_ns + (uint64_t)ttl * NS_PER_S;
+			} else if (resolved_ns < x->first_ns) {
+				x->first_ns = resolved_ns;
+			}
 			return;
 		}
 		count++;
@@ -181,9 +193,20 @@ void names_add(struct names *n, int af, const void *addr, const char *name, uint
 	insert(n, af, addr, name, resolved_ns, resolved_ns + (uint64_t)ttl * NS_PER_S, false);
 }
 
+/* When x was last answered at or before at_ns, as far as it knows; 0: not before at_ns. */
+static uint64_t answered_by(const struct name_entry *x, uint64_t at_ns)
+{
+	if (x->resolved_ns <= at_ns)
+		return x->resolved_ns;
+	if (x->prev_ns <= at_ns)
+		return x->prev_ns;
+	return x->first_ns <= at_ns ? x->first_ns : 0;
+}
+
 const char *names_lookup(struct names *n, int af, const void *addr, uint64_t at_ns, uint64_t now_ns)
 {
 	struct name_entry *best = NULL, *host = NULL;
+	uint64_t best_ns = 0, t;
 	uint32_t k;
 
 	if (af != AF_INET && af != AF_INET6)
@@ -197,10 +220,11 @@ const char *names_lookup(struct names *n, int af, const void *addr, uint64_t at_
 			host = host ? host : x;
 			continue;
 		}
-		if (x->resolved_ns > at_ns || !alive(x, at_ns))
+		t = answered_by(x, at_ns);
+		if (!t || !alive(x, at_ns))
 			continue;
-		if (!best || x->resolved_ns > best->resolved_ns)
-			best = x;
+		if (!best || t > best_ns)
+			best = x, best_ns = t;
 	}
 	if (!best)
 		best = host;

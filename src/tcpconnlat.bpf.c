@@ -966,15 +966,23 @@ int dns_ingress(struct __sk_buff *skb)
 		return 1;
 	}
 	l4 = data + off;
-	/* UDP's and TCP's source port are both the first two bytes. */
-	if ((void *)(l4 + 20) > end || *(__u16 *)l4 != bpf_htons(DNS_PORT))
+	/*
+	 * UDP's and TCP's source port are both the first two bytes. The stack has pulled the
+	 * UDP header (8 bytes) or the whole TCP header into the linear part before a socket
+	 * gets the packet; the payload may be in page fragments (a large answer on loopback):
+	 * bpf_perf_event_output() copies those too.
+	 */
+	if ((void *)(l4 + 8) > end || *(__u16 *)l4 != bpf_htons(DNS_PORT))
 		return 1;
-	if (r.proto == IPPROTO_UDP)
+	if (r.proto == IPPROTO_UDP) {
 		r.dns_off = off + 8;
-	else if (r.proto == IPPROTO_TCP)
+	} else if (r.proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > end)
+			return 1;
 		r.dns_off = off + (l4[12] >> 4) * 4;
-	else
+	} else {
 		return 1;
+	}
 	/* A TCP segment without data (the handshake, ACKs) carries no answer. */
 	if (r.dns_off >= skb->len)
 		return 1;

@@ -41,7 +41,8 @@ printf 'nameserver %s\noptions timeout:1 attempts:2\n' $DNS >"$WORK/resolv.conf"
 printf 'nameserver %s\noptions timeout:1 attempts:2\n' $DNS_TTL >"$WORK/resolv-ttl.conf"
 
 # Servers for the connects: accept and close.
-for a in 127.0.0.80 127.0.0.81 127.0.0.82 127.0.0.84 127.0.0.85 127.0.0.86 127.0.0.90 127.0.0.91; do
+for a in 127.0.0.80 127.0.0.81 127.0.0.82 127.0.0.84 127.0.0.85 127.0.0.86 127.0.0.87 127.0.0.90 \
+	127.0.0.91; do
 	"$B/tconn" -s $a $P4 >/dev/null &
 	BG_PIDS+=("$!")
 done
@@ -73,41 +74,42 @@ start_quiet_tracer j -N -j -v -P $PORTS ||
 	{ not_ok "-N -j starts" "$(cat "$WORK/j.err")"; exit 1; }
 t_j=$TRACER_PID
 
-# dhost_of FILE LPORT: the DHOST column of the row of the connect from LPORT (-L: field 5).
-dhost_of() { awk -v p="$2" 'NR > 1 && $5 == p { print $9 }' "$1"; }
-# expect_dhost NAME LPORT WANT: once the row is out.
+# dhost_of FILE LPORT DADDR: the DHOST column of the last row of the connect from LPORT to
+# DADDR (-L: fields 5 and 6; a local port comes again for another destination).
+dhost_of() { awk -v p="$2" -v a="$3" 'NR > 1 && $5 == p && $6 == a { d = $9 } END { print d }' "$1"; }
+# expect_dhost NAME LPORT DADDR WANT: once the row is out.
 expect_dhost() {
 	local got
-	wait_for 3 has_line "$WORK/n.out" "\$5 == $2"
-	got=$(dhost_of "$WORK/n.out" "$2")
-	if [ "$got" = "$3" ]; then ok "$1"; else not_ok "$1" "DHOST '$got', want '$3' (lport $2)"; fi
+	wait_for 3 has_line "$WORK/n.out" "\$5 == $2 && \$6 == \"$3\""
+	got=$(dhost_of "$WORK/n.out" "$2" "$3")
+	if [ "$got" = "$4" ]; then ok "$1"; else not_ok "$1" "DHOST '$got', want '$4' (lport $2, $3)"; fi
 }
 
 out=$(resolve -4 web.test $P4)
 lp_web=$(lport_of "$out")
-expect_dhost "an A answer names the connect made right after it (web.test)" "$lp_web" web.test
+expect_dhost "an A answer names the connect made right after it (web.test)" "$lp_web" 127.0.0.80 web.test
 out=$(resolve -6 v6.test $P6)
 lp_v6=$(lport_of "$out")
-expect_dhost "an AAAA answer names an IPv6 connect (v6.test)" "$lp_v6" v6.test
+expect_dhost "an AAAA answer names an IPv6 connect (v6.test)" "$lp_v6" ::1 v6.test
 out=$(resolve -4 www.alias.test $P4)
 lp_cname=$(lport_of "$out")
-expect_dhost "a CNAME chain shows the query name, not the chain's end" "$lp_cname" www.alias.test
+expect_dhost "a CNAME chain shows the query name, not the chain's end" "$lp_cname" 127.0.0.84 www.alias.test
 dig +tcp +short @$DNS tcp.test >"$WORK/dig.out"
 lp_tcp=$(lport_of "$(conn 127.0.0.81 $PT)")
-expect_dhost "an answer over TCP (dig +tcp) names the connect" "$lp_tcp" tcp.test
+expect_dhost "an answer over TCP (dig +tcp) names the connect" "$lp_tcp" 127.0.0.81 tcp.test
 lp_hosts=$(lport_of "$(conn 127.0.0.90 $P4)")
-expect_dhost "the hosts file names an address no answer gave" "$lp_hosts" hosts.test
+expect_dhost "the hosts file names an address no answer gave" "$lp_hosts" 127.0.0.90 hosts.test
 lp_unknown=$(lport_of "$(conn 127.0.0.91 $P4)")
-expect_dhost "an address nobody named shows -" "$lp_unknown" -
+expect_dhost "an address nobody named shows -" "$lp_unknown" 127.0.0.91 -
 
 # One address, two names: each connect gets the name resolved last before it.
 lp_old=$(lport_of "$(resolve -4 old.test $P4)")
 lp_new=$(lport_of "$(resolve -4 new.test $P4)")
 lp_after=$(lport_of "$(conn 127.0.0.82 $P4)")
 expect_dhost "an address answered for two names: the first connect, the first name" \
-	"$lp_old" old.test
-expect_dhost "... the connect after the second answer, the second name" "$lp_new" new.test
-expect_dhost "... a later connect without resolving, the last name" "$lp_after" new.test
+	"$lp_old" 127.0.0.82 old.test
+expect_dhost "... the connect after the second answer, the second name" "$lp_new" 127.0.0.82 new.test
+expect_dhost "... a later connect without resolving, the last name" "$lp_after" 127.0.0.82 new.test
 
 # The hosts file changes: read again (within about a second).
 echo "127.0.0.90 renamed.test" >"$WORK/hosts.new" && touch -d '+2 seconds' "$WORK/hosts.new" &&
@@ -115,7 +117,8 @@ echo "127.0.0.90 renamed.test" >"$WORK/hosts.new" && touch -d '+2 seconds' "$WOR
 renamed() {
 	local lp
 	lp=$(lport_of "$(conn 127.0.0.90 $P4)")
-	wait_for 2 has_line "$WORK/n.out" "\$5 == $lp" && [ "$(dhost_of "$WORK/n.out" "$lp")" = renamed.test ]
+	wait_for 2 has_line "$WORK/n.out" "\$5 == $lp" &&
+		[ "$(dhost_of "$WORK/n.out" "$lp" 127.0.0.90)" = renamed.test ]
 }
 expect "a changed hosts file is read again" "$(tail -3 "$WORK/n.out")" wait_for 5 renamed
 
@@ -123,15 +126,15 @@ expect "a changed hosts file is read again" "$(tail -3 "$WORK/n.out")" wait_for 
 # used for a connect at once, the other only resolved (dig): after the TTL, the used one is
 # kept (a connection's name outlives its TTL), the other is gone.
 lp_short=$(lport_of "$(resolve "$WORK/resolv-ttl.conf" -4 short.test $P4)")
-expect_dhost "a short-TTL answer names the connect made at once" "$lp_short" short.test
+expect_dhost "a short-TTL answer names the connect made at once" "$lp_short" 127.0.0.85 short.test
 dig +short @$DNS_TTL brief.test >"$WORK/dig-brief.out"
 sleep 6 # the TTL (at least NAMES_MIN_TTL) must pass: nothing to wait for but time
 lp_kept=$(lport_of "$(conn 127.0.0.85 $P4)")
-expect_dhost "after its TTL, a name used for a connect is kept" "$lp_kept" short.test
+expect_dhost "after its TTL, a name used for a connect is kept" "$lp_kept" 127.0.0.85 short.test
 lp_expired=$(lport_of "$(conn 127.0.0.86 $P4)")
-expect_dhost "after its TTL, a name never used is gone (-)" "$lp_expired" -
+expect_dhost "after its TTL, a name never used is gone (-)" "$lp_expired" 127.0.0.86 -
 lp_again=$(lport_of "$(resolve "$WORK/resolv-ttl.conf" -4 brief.test $P4)")
-expect_dhost "... and named again by the next answer" "$lp_again" brief.test
+expect_dhost "... and named again by the next answer" "$lp_again" 127.0.0.86 brief.test
 
 stop_tracer $t_j
 stop_tracer $t_n

@@ -41,6 +41,37 @@ static void test_lookup_newest_before_connect(void **state)
 	names_free(&n);
 }
 
+/*
+ * The reader may name a connect only after later answers were read (-H reads in batches):
+ * a name answered again after the connect still names it, and the other name of the
+ * address, answered in between, is not taken for it.
+ */
+static void test_later_answers_read_first(void **state)
+{
+	struct names n;
+
+	(void)state;
+	assert_int_equal(names_init(&n, 64), 0);
+	names_add(&n, AF_INET, A1, "web.test", 10 * S, 0);
+	names_add(&n, AF_INET, A1, "web.test", 20 * S, 0);
+	names_add(&n, AF_INET, A1, "web.test", 30 * S, 0);
+	/* Connects right after each answer, named after all three were read. */
+	assert_string_equal(names_lookup(&n, AF_INET, A1, 11 * S, 31 * S), "web.test");
+	assert_string_equal(names_lookup(&n, AF_INET, A1, 21 * S, 31 * S), "web.test");
+	assert_string_equal(names_lookup(&n, AF_INET, A1, 31 * S, 31 * S), "web.test");
+	/* old at 40, new at 50, a connect at 55, old again at 60, then the lookup. */
+	names_add(&n, AF_INET, A2, "old.test", 40 * S, 300);
+	names_add(&n, AF_INET, A2, "new.test", 50 * S, 300);
+	names_add(&n, AF_INET, A2, "old.test", 60 * S, 300);
+	assert_string_equal(names_lookup(&n, AF_INET, A2, 55 * S, 61 * S), "new.test");
+	assert_string_equal(names_lookup(&n, AF_INET, A2, 61 * S, 61 * S), "old.test");
+	/* Answers read out of order: the earlier one still counts. */
+	names_add(&n, AF_INET, A2, "late.test", 80 * S, 300);
+	names_add(&n, AF_INET, A2, "late.test", 70 * S, 300);
+	assert_string_equal(names_lookup(&n, AF_INET, A2, 75 * S, 81 * S), "late.test");
+	names_free(&n);
+}
+
 static void test_ttl_and_keep(void **state)
 {
 	struct names n;
@@ -384,6 +415,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_newest_before_connect),
+		cmocka_unit_test(test_later_answers_read_first),
 		cmocka_unit_test(test_ttl_and_keep),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_hosts),
