@@ -34,7 +34,11 @@ static void test_lookup_newest_before_connect(void **state)
 	assert_null(names_lookup(&n, AF_INET, A1, 5 * S, 25 * S));
 	assert_null(names_lookup(&n, AF_INET, A2, 25 * S, 25 * S));
 	/* The same bytes as another family are another address. */
-	assert_null(names_lookup(&n, AF_INET6, A1, 25 * S, 25 * S));
+	{
+		uint8_t v6[16] = {10, 0, 0, 1};
+
+		assert_null(names_lookup(&n, AF_INET6, v6, 25 * S, 25 * S));
+	}
 	/* old.test answered again: now the newest. Case does not make a new name. */
 	names_add(&n, AF_INET, A1, "OLD.test", 30 * S, 300);
 	assert_string_equal(names_lookup(&n, AF_INET, A1, 31 * S, 31 * S), "old.test");
