@@ -4,6 +4,7 @@
  * formatting and output live in their modules.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
@@ -328,6 +329,22 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
 }
 
+/* -N's program goes on the root of the cgroup v2 hierarchy: there must be one to see. */
+static bool names_hook_possible(void)
+{
+	char mount[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err = f ? cgroup2_mount_find(f, mount, sizeof(mount)) : -errno;
+
+	if (f)
+		fclose(f);
+	if (!err)
+		return true;
+	fprintf(stderr, "tcpconnlat: -N needs a cgroup v2 file system to see DNS answers, and none "
+			"is mounted\n");
+	return false;
+}
+
 /*
  * What must hold before any BPF is loaded. Bad input (a --cgroup path that is no cgroup, a
  * thread's id for -p) returns 2; what this machine lacks, 1.
@@ -346,6 +363,8 @@ static int check_machine(struct run *r, struct config *cfg)
 	if (cfg->pidns_ino && pidns_check(cfg->btf_path, stderr))
 		return 1;
 	if (open_cgroups(r, cfg))
+		return 1;
+	if (cfg->names && !names_hook_possible())
 		return 1;
 	return preflight(cfg, stderr) ? 1 : 0;
 }

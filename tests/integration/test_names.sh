@@ -62,6 +62,15 @@ resolve() {
 		"$conf" "$B/resconn" "$@"
 }
 
+# Without a cgroup2 mount (a mount namespace of its own with none): one line, exit 1, before
+# any BPF is loaded.
+unshare -m sh -c 'for m in $(awk '"'"'$9 == "cgroup2" { print $5 }'"'"' /proc/self/mountinfo); do
+	umount -l "$m"; done; exec "$0" "$@"' "$T" -N >"$WORK/nocg.out" 2>"$WORK/nocg.err"
+rc=$?
+expect "-N where no cgroup2 is mounted: exit 1, one line saying so" \
+	"status $rc: $(cat "$WORK/nocg.err")" \
+	sh -c "[ $rc = 1 ] && [ \$(wc -l <'$WORK/nocg.err') = 1 ] && grep -q 'cgroup v2' '$WORK/nocg.err'"
+
 # The tool's hosts file, changed below while it runs.
 echo "127.0.0.90 hosts.test alias-of-hosts.test" >"$WORK/hosts"
 export TCPCONNLAT_HOSTS=$WORK/hosts
