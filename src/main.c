@@ -480,6 +480,9 @@ static int run_exporter(struct run *r)
 			   stderr);
 	r->listen_fd = -1;
 	tracer_detach(r->t);
+	/* Every answer that came is read, or counted lost, by the exit report. */
+	if (r->naming)
+		namer_consume(&r->names);
 	return err;
 }
 
@@ -547,6 +550,9 @@ static int run_loop(struct run *r)
 	 * printed nor counted lost: no program writes into a buffer nobody reads any more.
 	 */
 	tracer_detach(r->t);
+	/* Every answer that came is read, or counted lost, by the exit report. */
+	if (r->naming)
+		namer_consume(&r->names);
 	/* Connects completed before the run ended are still in the buffer: print them too. */
 	r->reader_left = r->out.err == EPIPE || out_reader_gone(&r->out);
 	if (!err && !r->out.err && !r->reader_left) {
