@@ -170,7 +170,7 @@ expect "--cgroup $CG/a: the connects from a and a/child, each with a CGROUP at o
 expect "-j: the cgroup key holds the path, unescaped" "$(grep -F "\"lport\":$(lp cg-sp_ace)," "$WORK/js.out")" \
 	[ "$(jq -r --argjson p "$(lp cg-sp_ace)" 'select(.lport == $p) | .cgroup' "$WORK/js.out")" = "/$CG/sp ace" ]
 expect "-j: the control byte is a JSON escape" "$(grep -F "\"lport\":$(lp cg-c_x)," "$WORK/js.out")" \
-	grep -qF "\"cgroup\":\"/$CG/c\\u0001x\"}" "$WORK/js.out"
+	grep -qF "\"cgroup\":\"/$CG/c\\u0001x\"," "$WORK/js.out"
 expect "-H --by cgroup: /$CG/a counts 2, /$CG/b 1" "$(grep "^cgroup /$CG" "$WORK/hist.out")" \
 	[ "$(grep -c "^cgroup /$CG/a: count 2," "$WORK/hist.out")" = 1 -a \
 	"$(grep -c "^cgroup /$CG/b: count 1," "$WORK/hist.out")" = 1 ]

@@ -148,12 +148,20 @@ expect_dhost "... and named again by the next answer" "$lp_again" 127.0.0.86 bri
 stop_tracer $t_j
 stop_tracer $t_n
 # JSON: the same connects, dhost a string or null.
-jdhost() { jq -r --argjson p "$1" 'select(.lport == $p) | .dhost // "null"' "$WORK/j.out"; }
-expect "-j: dhost is the name" "$(jdhost "$lp_web")" test "$(jdhost "$lp_web")" = web.test
-expect "-j: dhost of a CNAME chain is the query name" "$(jdhost "$lp_cname")" \
-	test "$(jdhost "$lp_cname")" = www.alias.test
-expect "-j: dhost is null for an unknown address" "$(jdhost "$lp_unknown")" \
-	test "$(jq -c --argjson p "$lp_unknown" 'select(.lport == $p) | .dhost' "$WORK/j.out")" = null
+# jdhost LPORT DADDR: dhost of the last object of that connect (a local port comes again).
+jdhost() {
+	jq -r --argjson p "$1" --arg a "$2" 'select(.lport == $p and .daddr == $a) | .dhost // "null"' \
+		"$WORK/j.out" | tail -1
+}
+expect "-j: dhost is the name" "$(jdhost "$lp_web" 127.0.0.80)" \
+	test "$(jdhost "$lp_web" 127.0.0.80)" = web.test
+expect "-j: dhost of a CNAME chain is the query name" "$(jdhost "$lp_cname" 127.0.0.84)" \
+	test "$(jdhost "$lp_cname" 127.0.0.84)" = www.alias.test
+jnull() {
+	jq -c --argjson p "$lp_unknown" 'select(.lport == $p and .daddr == "127.0.0.91") | .dhost' \
+		"$WORK/j.out" | tail -1
+}
+expect "-j: dhost is null for an unknown address" "$(jnull)" test "$(jnull)" = null
 expect "-v: the answers read are counted at exit" "$(tail -2 "$WORK/j.err")" \
 	grep -qE 'names: [1-9][0-9]* DNS answers read' "$WORK/j.err"
 
