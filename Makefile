@@ -68,10 +68,14 @@ LDLIBS := $(STATIC_LDLIBS) -lresolv
 else
 LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz -lresolv
 endif
+# protobuf-c encodes --metrics's protobuf exposition (Prometheus native histograms): a small
+# C runtime, whose libprotobuf-c.a links statically and for arm64; protoc-c turns
+# src/metrics.proto into C at build time.
+LDLIBS += -lprotobuf-c
 APP_LDLIBS := -levent
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o pidns.o expo.o textfile.o dns.o names.o namer.o uhist.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o dns.o names.o namer.o uhist.o)
 # exporter.o is the one user of libevent: the unit tests and fuzzers link without it.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/main.o
 BPF_OBJ := $(OUTPUT)/$(APP).bpf.o
@@ -97,6 +101,18 @@ $(OUTPUT)/backend.o: $(SKEL)
 $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The protobuf messages of the Prometheus exposition, as C (one rule makes both files).
+$(OUTPUT)/%.pb-c.c $(OUTPUT)/%.pb-c.h: src/%.proto | $(OUTPUT)
+	$(call msg,PROTOC-C,$@)
+	$(Q)protoc-c --c_out=$(OUTPUT) --proto_path=src $<
+
+$(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c $(LIBBPF_DEP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# expo_pb.c includes the generated header: it must exist before the first compile.
+$(OUTPUT)/expo_pb.o: $(OUTPUT)/metrics.pb-c.h
 
 # The link line is recorded: a different one (STATIC=1 or not) relinks.
 LINK_LINE := $(strip $(CC) $(LDFLAGS) $(LDLIBS))
@@ -168,15 +184,53 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT) $(APP))
 	$(Q)rm -rf $(OUTPUT) $(APP)
 
+# The OCI image: the static binary (stripped) alone, FROM scratch, built with buildah; no base
+# image is downloaded. Its static build goes to its own OUTPUT (a cross build shares the
+# sysroot of .output/ARCH), so ./tcpconnlat and the tests' build stay as they are.
+#   make image [ARCH=arm64]   tcpconnlat:VERSION (this machine's arch), tcpconnlat:VERSION-arm64
+# Into buildah's usual store (CONTAINERS_STORAGE_CONF=FILE names another, as the tests do).
+IMAGE_ARCH_x86 := amd64
+IMAGE_ARCH_arm64 := arm64
+IMAGE_ARCH := $(IMAGE_ARCH_$(ARCH))
+IMAGE ?= $(APP):$(VERSION)$(if $(CROSS),-$(IMAGE_ARCH))
+IMAGE_OUT := $(abspath .output/image/$(ARCH))
+# The source label: the repository's remote, else this tree (release builds: IMAGE_SOURCE=URL).
+IMAGE_SOURCE ?= $(or $(shell git config --get remote.origin.url 2>/dev/null),file://$(abspath .))
+IMAGE_REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+# binutils' strip: llvm-strip 14 refuses a static glibc binary's .rela.plt.
+STRIP ?= $(CROSS_COMPILE)strip
+BUILDAH ?= buildah
+OCI := org.opencontainers.image
+.PHONY: image
+image:
+	$(Q)command -v $(firstword $(BUILDAH)) >/dev/null || \
+		{ echo "make image needs buildah: apt-get install buildah" >&2; exit 1; }
+	$(Q)$(MAKE) $(if $(Q),-s) STATIC=1 OUTPUT=$(IMAGE_OUT) $(if $(CROSS),SYSROOT=$(OUTPUT)/sysroot) $(IMAGE_OUT)/$(APP)
+	$(call msg,STRIP,$(IMAGE_OUT)/context/$(APP))
+	$(Q)mkdir -p $(IMAGE_OUT)/context && rm -f $(IMAGE_OUT)/context/* && \
+		$(STRIP) -o $(IMAGE_OUT)/context/$(APP) $(IMAGE_OUT)/$(APP)
+	$(call msg,IMAGE,$(IMAGE) ($(IMAGE_ARCH)))
+	$(Q)$(BUILDAH) bud --quiet --arch $(IMAGE_ARCH) --os linux --timestamp 0 \
+		--label $(OCI).title=$(APP) --label $(OCI).version=$(VERSION) \
+		--label '$(OCI).description=TCP connect latency tracer and Prometheus exporter (eBPF)' \
+		--label '$(OCI).licenses=BSD-2-Clause OR GPL-2.0-only' \
+		--label '$(OCI).source=$(IMAGE_SOURCE)' \
+		$(if $(IMAGE_REVISION),--label $(OCI).revision=$(IMAGE_REVISION)) \
+		-f deploy/image/Containerfile -t $(IMAGE) $(IMAGE_OUT)/context >/dev/null
+
 # Debian packages: DEPS to build, TEST_DEPS to run the tests. Installs only what is
 # missing, so it is a no-op (no apt-get at all) on a machine that has everything.
 # The same package names on amd64 and arm64 Debian. On an x86_64 machine DEPS adds the arm64
 # cross compiler (make ARCH=arm64; the arm64 libraries are fetched as .debs, see cross.mk),
 # and TEST_DEPS the emulator of the arm64 guests (qemu-system-aarch64).
-DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev
+# debootstrap and git: test_fresh.sh builds a fresh Debian 12 root and copies a git archive
+# of the tree into it, to run the quick start there.
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev \
+	libprotobuf-c-dev protobuf-c-compiler
 TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd dnsmasq-base dnsutils \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
-	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl
+	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl debootstrap git \
+	podman buildah runc yq nodejs protobuf-compiler
 ifeq ($(HOSTARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu
 TEST_DEPS += qemu-system-arm
@@ -193,8 +247,16 @@ endef
 .PHONY: deps test-deps
 deps:
 	$(call apt_install,$(DEPS))
+# test_deploy.sh validates the manifests against Kubernetes' schemas with npm's kubernetes-models
+# (the schemas bundled: it runs offline); installed from tests/deploy/package-lock.json.
 test-deps:
 	$(call apt_install,$(DEPS) $(TEST_DEPS))
+	$(Q)command -v npm >/dev/null || { echo "  APT      npm"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	$(Q)cmp -s tests/deploy/package-lock.json tests/deploy/node_modules/.installed-lock 2>/dev/null || \
+		{ echo "  NPM      tests/deploy (kubernetes-models)"; \
+		  npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error >/dev/null && \
+		  cp tests/deploy/package-lock.json tests/deploy/node_modules/.installed-lock; }
 
 .PHONY: info
 info:

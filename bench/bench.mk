@@ -4,7 +4,8 @@
 #   BENCH_VM=0             skip the QEMU guests
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup $(BENCH_OUT)/parts \
-	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/sockdns $(BENCH_OUT)/sockdns.bpf.o
+	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/sockdns $(BENCH_OUT)/sockdns.bpf.o \
+	$(BENCH_OUT)/scrapebench
 BENCH_SIZE ?= full
 BENCH_VM ?= 1
 
@@ -43,9 +44,14 @@ $(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The tool's own formatting and output modules, without BPF.
-$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o)
+$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o container.o hist.o uhist.o)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+# The exporter's rendering (--metrics's three formats), without BPF.
+$(BENCH_OUT)/scrapebench: $(BENCH_OUT)/scrapebench.o $(filter-out $(OUTPUT)/backend.o $(OUTPUT)/checks.o,$(LIB_OBJS))
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Static copies for the guests, which have no libraries.
 $(VM_OUT)/loadgen: $(BENCH_OUT)/loadgen.o | $(VM_OUT)

@@ -4,6 +4,11 @@
 #   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
 # Needs root. The QEMU guests' part is bench/vm-bench.sh.
 set -u
+# tracefs (the exporter's syscall trace events, bpftrace), if missing, is mounted in a mount
+# namespace of the bench's own: no mount outlives the bench, whatever ends it.
+if [ -z "${BENCH_OWN_MNTNS:-}" ] && [ "$(id -u)" = 0 ] && ! mountpoint -q /sys/kernel/tracing; then
+	BENCH_OWN_MNTNS=1 exec unshare -m --propagation private bash "$0" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 B=${BENCH_BIN:?BENCH_BIN: the bench binaries (run through make bench)}
 OUT=${BENCH_OUT:-$B}
@@ -215,6 +220,17 @@ for mode in text wide json; do
 	row userspace "$mode" devnull 0 lines_per_s "$(field "$res" rate)"
 	res=$({ "$B/fmtbench" -n "$n" $flags | cat >/dev/null; } 2>&1)
 	row userspace "$mode" pipe 0 lines_per_s "$(field "$res" rate)"
+done
+
+# 4b. The exporter's scrape: rendering 1, 100 and 10,000 label sets in each format
+# (expo_render(), no kernel), the median time of one scrape and its size.
+[ "$SIZE" = tiny ] && SCRAPE_RUNS=3 || SCRAPE_RUNS=21
+for sets in 1 100 10000; do
+	for f in text openmetrics protobuf; do
+		res=$("$B/scrapebench" -n "$sets" -r "$SCRAPE_RUNS" -f "$f")
+		row scrape "$f" "$sets" 0 ms "$(field "$res" ms)"
+		row scrape "$f" "$sets" 0 bytes "$(field "$res" bytes)"
+	done
 done
 
 # 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.

@@ -52,6 +52,7 @@ FNR == 1 { next }
 	if (sec == "stall") stall[m] = val
 	if (sec == "names") names[v, m] = val
 	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
+	if (sec == "scrape") { first(load, "ssets"); first(v, "sfmts"); sc[v, load, m] = val }
 	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
 	if (sec == "inflight") {
 		first(load, "inflight"); infv[v] = 1
@@ -194,6 +195,20 @@ END {
 	print "| output | to /dev/null, lines/s | to a pipe, lines/s |"
 	print "|---|---:|---:|"
 	for (i = 1; i <= count["umodes"]; i++) { u = order["umodes", i]; printf "| %s | %s | %s |\n", u, us[u, "devnull"], us[u, "pipe"] }
+	print ""
+	print "## Exporter scrape (expo_render, no kernel): time and size per format"
+	print ""
+	print "| label sets | format | ms per scrape (median) | bytes | time / text | bytes / text |"
+	print "|---:|---|---:|---:|---:|---:|"
+	for (i = 1; i <= count["ssets"]; i++) {
+		n = order["ssets", i]
+		for (j = 1; j <= count["sfmts"]; j++) {
+			f = order["sfmts", j]
+			printf "| %s | %s | %s | %s | %s | %s |\n", n, f, sc[f, n, "ms"], sc[f, n, "bytes"],
+				sc["text", n, "ms"] > 0 ? sprintf("%.2f", sc[f, n, "ms"] / sc["text", n, "ms"]) : "-",
+				sc["text", n, "bytes"] > 0 ? sprintf("%.3f", sc[f, n, "bytes"] / sc["text", n, "bytes"]) : "-"
+		}
+	}
 	print ""
 	print "## Start-up and footprint (host)"
 	print ""

@@ -2,9 +2,9 @@
 # CROSS_LDFLAGS and, for the package libbpf (libbpf/libbpf.mk), SYSROOT_*.
 #   make ARCH=arm64 STATIC=1   a static aarch64 ./tcpconnlat, objects in .output/arm64
 # The compiler is Debian's cross gcc (gcc-aarch64-linux-gnu: make deps); the target's
-# libbpf, libelf, zlib and zstd are Debian's packages for that architecture, downloaded by
-# cross/debs.sh into OUTPUT/sysroot and unpacked there, without touching the system's apt
-# configuration. CROSS_SUITE: the Debian release they come from, by default this machine's,
+# libbpf, libelf, zlib, zstd, libevent and protobuf-c are Debian's packages for that
+# architecture, downloaded by cross/debs.sh into OUTPUT/sysroot and unpacked there, without
+# touching the system's apt configuration. CROSS_SUITE: the Debian release they come from, by default this machine's,
 # whose glibc the cross gcc has.
 ifneq ($(CROSS),)
 CROSS_TRIPLET_arm64 := aarch64-linux-gnu
@@ -19,7 +19,7 @@ CC := $(CROSS_COMPILE)gcc
 endif
 CROSS_SUITE ?= $(shell . /etc/os-release && echo $$VERSION_CODENAME)
 CROSS_PKGS := libbpf-dev libbpf1 libelf-dev libelf1 zlib1g-dev zlib1g libzstd-dev libzstd1 \
-	liburing-dev liburing2 libevent-dev libevent-2.1-7
+	liburing-dev liburing2 libevent-dev libevent-2.1-7 libprotobuf-c-dev libprotobuf-c1
 
 SYSROOT := $(OUTPUT)/sysroot
 SYSROOT_LIB := $(SYSROOT)/root/usr/lib/$(CROSS_TRIPLET)

@@ -24,6 +24,7 @@ enum {
 	OPT_METRICS,
 	OPT_TEXTFILE,
 	OPT_MAX_SERIES,
+	OPT_BUCKETS,
 };
 
 static const char doc[] =
@@ -62,13 +63,18 @@ static const struct argp_option options[] = {
 	 "cgroup2 mount",
 	 0},
 	{"names", 'N', NULL, 0,
-	 "Include a DHOST column: the name the application resolved to the destination address, "
-	 "from the DNS answers this machine receives (UDP and TCP, every network namespace) and "
-	 "the hosts file; - when none is known",
+	 "Include a DHOST column (before CONTAINER and CGROUP): the name the application resolved "
+	 "to the destination address, from the DNS answers this machine receives (UDP and TCP, "
+	 "every network namespace) and the hosts file; - when none is known",
+	 0},
+	{"show-container", 'C', NULL, 0,
+	 "Include a CONTAINER column (before CGROUP): the container's name as its runtime tells "
+	 "it, else the first 12 hex digits of its id; - outside containers",
 	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
-	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup, dhost)",
+	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup, container_id, container, "
+	 "pod, namespace, dhost)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
@@ -91,8 +97,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"by", OPT_BY, "KEY[,KEY...]", 0,
 	 "With -H: one histogram per daddr, dport, dest (daddr,dport as address:port), comm, "
-	 "pid, cgroup or dhost (-N's name), or per combination of them (dhost,dport), most "
-	 "frequent first; for metrics: their labels, in that order",
+	 "pid, cgroup, container, pod, namespace or dhost (-N's name), or per combination of "
+	 "them (dhost,dport), most frequent first; for metrics: their labels, in that order",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
@@ -106,6 +112,11 @@ static const struct argp_option options[] = {
 	{"max-series", OPT_MAX_SERIES, "N", 0,
 	 "With --metrics/--textfile: at most N label sets (default 1000); keys beyond them add "
 	 "up in one series labelled \"other\"",
+	 0},
+	{"buckets", OPT_BUCKETS, "MIN,MAX", 0,
+	 "With --metrics/--textfile: the text formats' latency buckets (le) only from MIN to MAX "
+	 "(e.g. 100us,10s; units us, ms, s), the rest folded into the end buckets; counts stay "
+	 "exact",
 	 0},
 	{"count", 'c', "N", 0, "Exit after printing N connects", 0},
 	{"duration", 'd', "SECS", 0, "Exit after SECS seconds", 0},
@@ -277,6 +288,60 @@ static int parse_ms(const char *s, uint64_t *out_us)
 	return 0;
 }
 
+/* A duration with its unit, "100us", "1.5ms", "10s", in whole microseconds (rounded). */
+static int parse_duration_us(const char *s, size_t len, uint64_t *out_us)
+{
+	static const struct {
+		const char *name;
+		double us;
+	} units[] = {{"us", 1}, {"ms", 1e3}, {"s", 1e6}};
+	size_t digits = strspn(s, "0123456789"), frac = 0, i;
+	double v;
+
+	if (digits < len && s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789") + 1;
+	if (digits + frac == 0 || (digits == 0 && frac == 1) || digits + frac > len)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (len - digits - frac == strlen(units[i].name) &&
+		    !strncmp(s + digits + frac, units[i].name, len - digits - frac))
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -EINVAL;
+	v = strtod(s, NULL) * units[i].us;
+	if (!isfinite(v) || v < BUCKETS_MIN_US - 0.5 || v > BUCKETS_MAX_US + 0.5)
+		return -ERANGE;
+	*out_us = (uint64_t)(v + 0.5);
+	return 0;
+}
+
+/* --buckets MIN,MAX */
+static int parse_buckets(struct parse_state *st, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	uint64_t lo, hi;
+	int e;
+
+	if (!comma)
+		return usage_error(st, "invalid --buckets '%s': expected MIN,MAX, e.g. 100us,10s",
+				   arg);
+	e = parse_duration_us(arg, comma - arg, &lo);
+	if (!e)
+		e = parse_duration_us(comma + 1, strlen(comma + 1), &hi);
+	if (e == -EINVAL)
+		return usage_error(st,
+				   "invalid --buckets '%s': expected MIN,MAX, each a number with "
+				   "a unit (us, ms, s), e.g. 100us,10s",
+				   arg);
+	if (e)
+		return usage_error(st, "--buckets '%s' out of range (1us..2147s)", arg);
+	if (lo >= hi)
+		return usage_error(st, "invalid --buckets '%s': MIN must be below MAX", arg);
+	st->cfg->buckets_min_us = lo;
+	st->cfg->buckets_max_us = hi;
+	return 0;
+}
+
 /* The value as typed, but with control bytes as \xHH so that the error stays one line. */
 static const char *printable(const char *s, char *buf, size_t len)
 {
@@ -396,6 +461,9 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case 'G':
 		cfg->show_cgroup = true;
 		break;
+	case 'C':
+		cfg->show_container = true;
+		break;
 	case 'j':
 		cfg->json = true;
 		break;
@@ -440,9 +508,9 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		if (err < 0)
 			return usage_error(
 				st,
-				"invalid --by '%s': expected daddr, dport, dest, comm, "
-				"pid, cgroup or dhost, or a comma-separated list of them "
-				"(each once, dest not with daddr or dport)",
+				"invalid --by '%s': expected daddr, dport, dest, comm, pid, "
+				"cgroup, container, pod, namespace or dhost, or a comma-separated "
+				"list of them (each once, dest not with daddr or dport)",
 				arg);
 		cfg->hist_by = err;
 		break;
@@ -471,6 +539,8 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 			return err;
 		cfg->max_series = v;
 		break;
+	case OPT_BUCKETS:
+		return parse_buckets(st, arg);
 	case 'c':
 		err = number_opt(st, arg, 1, COUNT_MAX, "count", "", "a number", &v);
 		if (err)
@@ -594,9 +664,9 @@ static void getopt_tables(char *shortopts, struct option *longopts)
 /* --metrics and --textfile replace the output: the options that shape lines do not apply. */
 static int exporter_conflicts(struct parse_state *st, const struct config *cfg)
 {
-	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G"};
-	const bool set[] = {cfg->hist,	    cfg->json,	cfg->count != 0,
-			    cfg->timestamp, cfg->lport, cfg->show_cgroup};
+	static const char *const names[] = {"-H", "-j", "-c", "-t", "-L", "-G", "-C"};
+	const bool set[] = {cfg->hist,	cfg->json,	  cfg->count != 0,    cfg->timestamp,
+			    cfg->lport, cfg->show_cgroup, cfg->show_container};
 	const char *what = cfg->metrics_text ? "--metrics" : "--textfile";
 	char fmt[128];
 	size_t i;
@@ -645,8 +715,13 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 	    !hist_by_has(cfg->hist_by, HIST_BY_DHOST))
 		e = usage_error(
 			&st, "-N adds a column to lines: with -H or metrics, use --by dhost%s", "");
+	if (!e && cfg->buckets_max_us && !cfg->exporter)
+		e = usage_error(&st, "--buckets needs --metrics or --textfile%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
 		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
+	if (!e && cfg->hist && cfg->show_container)
+		e = usage_error(&st, "-C adds a column to lines: with -H, use --by container%s",
+				"");
 	if (!e && cfg->hist && cfg->count)
 		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
 	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)

@@ -26,6 +26,9 @@
 /* --max-series: label sets exported at most; the rest add up in one series labelled "other". */
 #define MAX_SERIES_DEFAULT 1000
 #define MAX_SERIES_MAX	   MAX_HIST_KEYS
+/* --buckets: MIN and MAX within the classic buckets' span (2 us .. 2147 s), in microseconds. */
+#define BUCKETS_MIN_US 1
+#define BUCKETS_MAX_US 2147000000ull
 
 struct config {
 	uint32_t pid;	 /* 0: every process */
@@ -38,6 +41,7 @@ struct config {
 	bool syn_retrans;      /* -r: SYNRTX column */
 	bool show_cgroup;      /* -G: CGROUP column */
 	bool names;	       /* -N: DHOST column, names from DNS answers and the hosts file */
+	bool show_container;   /* -C: CONTAINER column */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */
 	int hist_by;	       /* --by: a list of enum hist_by keys (hist.h) */
@@ -66,6 +70,13 @@ struct config {
 	socklen_t metrics_addrlen;
 	const char *textfile; /* --textfile PATH */
 	uint64_t max_series;  /* --max-series */
+	/* --buckets MIN,MAX: the text formats' le range, in microseconds; 0: every bucket */
+	uint64_t buckets_min_us, buckets_max_us;
+	/*
+	 * Not parsed: the exporter runs without the syscall trace events (tracefs cannot be
+	 * mounted, or the kernel has none), so connects that fail before any SYN go uncounted.
+	 */
+	bool no_presyn;
 };
 
 enum parse_result {

@@ -16,8 +16,13 @@
 #define ENOTSUPP 524 /* the kernel-internal "operation not supported" */
 #endif
 
+/* Per-CPU pages for the records of cgroups made: read every poll, and a record is small. */
+#define CGROUP_PATHS_PAGES 8
+
 struct tracer {
 	struct tcpconnlat_bpf *skel;
+	struct perf_buffer *paths; /* cgroup_paths, when cgroups are named */
+	struct tracer_reader rd;   /* the caller's, copied: the records' reader uses it */
 	enum backend backend;
 	bool btf; /* the tracepoint backend's BTF tracepoint programs */
 };
@@ -158,6 +163,13 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 	return why;
 }
 
+/* The options that show cgroups (or what they tell: containers): their ids are recorded. */
+static bool cgroup_names(const struct config *cfg)
+{
+	return cfg->show_cgroup || cfg->show_container || cfg->json ||
+	       (hist_by_fields(cfg->hist_by) & HIST_F_CGROUP);
+}
+
 void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b)
 {
 	*c = (struct bpf_config){
@@ -175,8 +187,7 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.filter_cgroup = cfg->cgroup_path != NULL,
 		.report_failed = cfg->report_failed,
 		.state_timing = b == BACKEND_TRACEPOINT,
-		.cgroup_id =
-			cfg->show_cgroup || cfg->json || hist_by_has(cfg->hist_by, HIST_BY_CGROUP),
+		.cgroup_id = cgroup_names(cfg),
 		/* --by dhost: only user space knows names; it aggregates the events (uhist.h). */
 		.hist = (cfg->hist || cfg->exporter) && !hist_by_has(cfg->hist_by, HIST_BY_DHOST),
 		.names = cfg->names,
@@ -208,8 +219,14 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	/* With -x every backend needs the state changes: leaving SYN_SENT for CLOSE is failing. */
 	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
-	bpf_program__set_autoload(skel->progs.sys_enter_connect, cfg->report_failed);
-	bpf_program__set_autoload(skel->progs.sys_exit_connect, cfg->report_failed);
+	/*
+	 * Without them (the exporter where tracefs is out of reach), nothing is pending: a
+	 * failure after the SYN is reported by the context that sees it (connect_failed()).
+	 */
+	bpf_program__set_autoload(skel->progs.sys_enter_connect,
+				  cfg->report_failed && !cfg->no_presyn);
+	bpf_program__set_autoload(skel->progs.sys_exit_connect,
+				  cfg->report_failed && !cfg->no_presyn);
 	/*
 	 * JSON always carries syn_retrans: count them for -j too. The tracepoint backend also
 	 * learns there when a deferred (Fast Open) SYN that was retransmitted first left.
@@ -226,6 +243,9 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	 */
 	bpf_program__set_autoload(skel->progs.btf_destroy_sock, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_destroy_sock, !btf_tp);
+	/* Cgroups are named (cgroup_id is recorded): learn their paths as they are made. */
+	bpf_program__set_autoload(skel->progs.tp_cgroup_mkdir, cgroup_names(cfg));
+	bpf_program__set_autoload(skel->progs.tp_cgroup_rename, cgroup_names(cfg));
 	bpf_program__set_autoload(skel->progs.dns_ingress, cfg->names);
 }
 
@@ -269,6 +289,38 @@ static int attach_dns(struct tcpconnlat_bpf *skel, FILE *errf)
 	}
 	skel->links.dns_ingress = link;
 	return 0;
+}
+
+/* A cgroup record (struct cgroup_record, cut after the path's NUL) for the reader. */
+static enum bpf_perf_event_ret on_path_record(void *ctx, int cpu, struct perf_event_header *h)
+{
+	const struct tracer_reader *rd = ctx;
+	struct cgroup_record rec;
+
+	(void)cpu;
+	if (events_cgroup_record(h, &rec) == 0)
+		rd->cgroup_named(rd->ctx, rec.id, rec.path);
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+static struct perf_buffer *paths_open(struct tcpconnlat_bpf *skel, const struct tracer_reader *rd)
+{
+	struct perf_event_attr attr;
+
+	/* Read on every poll, never waited for: no wakeups. */
+	events_attr(&attr, CGROUP_PATHS_PAGES * getpagesize());
+	return perf_buffer__new_raw(bpf_map__fd(skel->maps.cgroup_paths), CGROUP_PATHS_PAGES, &attr,
+				    on_path_record, (void *)rd, NULL);
+}
+
+int tracer_cgroups_drain(struct tracer *t)
+{
+	int n;
+
+	if (!t || !t->paths)
+		return 0;
+	n = perf_buffer__consume(t->paths);
+	return n < 0 ? 0 : n;
 }
 
 /*
@@ -337,7 +389,8 @@ static void rejection(struct tcpconnlat_bpf *skel, const struct config *cfg, cha
 
 static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b, bool btf,
 			const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
-			enum load_stage *stage, struct rejection *rj, FILE *errf)
+			struct perf_buffer **paths, enum load_stage *stage, struct rejection *rj,
+			FILE *errf)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct tcpconnlat_bpf *skel;
@@ -369,6 +422,13 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 	if (err)
 		goto cleanup;
 	*stage = STAGE_ATTACH;
+	if (cgroup_names(cfg)) {
+		*paths = paths_open(skel, rd);
+		if (!*paths) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
 	if (cfg->cgroup_path) {
 		__u32 zero = 0;
 
@@ -392,9 +452,12 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 	return 0;
 
 cleanup:
-	/* The reader belongs to this candidate's events map: the next one has its own. */
-	if (*stage == STAGE_ATTACH)
+	/* The readers belong to this candidate's maps: the next one has its own. */
+	if (*stage == STAGE_ATTACH) {
 		rd->close(rd->ctx);
+		perf_buffer__free(*paths);
+		*paths = NULL;
+	}
 	tcpconnlat_bpf__destroy(skel);
 	return err < 0 ? err : -EINVAL;
 }
@@ -405,8 +468,9 @@ cleanup:
  * TCPCONNLAT_RAW_TRACEPOINTS.
  */
 static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
-		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out, bool *btf,
-		       enum load_stage *stage, struct rejection *rj, FILE *errf)
+		       const struct tracer_reader *rd, struct tcpconnlat_bpf **out,
+		       struct perf_buffer **paths, bool *btf, enum load_stage *stage,
+		       struct rejection *rj, FILE *errf)
 {
 	bool rejected;
 	char *why;
@@ -415,8 +479,8 @@ static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
 
 	*btf = b == BACKEND_TRACEPOINT && !(raw && *raw);
 	if (!*btf)
-		return try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
-	err = try_programs(cfg, cgroup_fd, b, true, rd, out, stage, rj, errf);
+		return try_programs(cfg, cgroup_fd, b, false, rd, out, paths, stage, rj, errf);
+	err = try_programs(cfg, cgroup_fd, b, true, rd, out, paths, stage, rj, errf);
 	if (!err || *stage == STAGE_READER)
 		return err;
 	why = strdup(backend_failure(b, *stage, err, rj)); /* a static buffer, reused below */
@@ -428,7 +492,7 @@ static int try_backend(const struct config *cfg, int cgroup_fd, enum backend b,
 	free((char *)rj->log);
 	*rj = (struct rejection){};
 	*btf = false;
-	err = try_programs(cfg, cgroup_fd, b, false, rd, out, stage, rj, errf);
+	err = try_programs(cfg, cgroup_fd, b, false, rd, out, paths, stage, rj, errf);
 	/* As for backends: a bug of ours is never passed over in silence (-v said it already). */
 	if (!err && rejected && !cfg->verbose)
 		fprintf(errf,
@@ -453,12 +517,15 @@ struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struc
 		fprintf(err, "tcpconnlat: out of memory\n");
 		return NULL;
 	}
+	t->rd = *rd;
+	rd = &t->rd;
 	n = backend_candidates(cfg->backend, cand);
 	for (i = 0; i < n; i++) {
 		struct rejection rj = {};
 		enum load_stage stage;
 
-		e = try_backend(cfg, cgroup_fd, cand[i], rd, &t->skel, &t->btf, &stage, &rj, err);
+		e = try_backend(cfg, cgroup_fd, cand[i], rd, &t->skel, &t->paths, &t->btf, &stage,
+				&rj, err);
 		if (!e) {
 			t->backend = cand[i];
 			/* A bug of ours is never passed over in silence (-v said it already). */
@@ -577,6 +644,43 @@ bool bpf_stats_enabled(void)
 	return c == '1';
 }
 
+/*
+ * The whole map in a few system calls (kernels since 5.6): one lookup per key costs two
+ * system calls, some 40 ms for the 10,000 label sets a scrape may have. 0 with *n set, or
+ * -1 when the kernel has no batch lookup for hash maps (then one key at a time).
+ */
+static int read_hists_batch(int fd, struct hist_entry *v, size_t max, size_t *n)
+{
+	static struct hist_key keys[MAX_HIST_KEYS];
+	static struct hist vals[MAX_HIST_KEYS];
+	struct hist_key in, out; /* the kernel's position in the map: a bucket number */
+	bool first = true;
+	__u32 count;
+	size_t i;
+	int err;
+
+	if (max > MAX_HIST_KEYS)
+		max = MAX_HIST_KEYS;
+	*n = 0;
+	while (*n < max) {
+		count = max - *n;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys + *n, vals + *n,
+					   &count, NULL);
+		if (err && err != -ENOENT)
+			return *n ? 0 : -1; /* ENOSPC: no room for a whole bucket; keep what came */
+		*n += count;
+		in = out;
+		first = false;
+		if (err == -ENOENT) /* the end of the map */
+			break;
+	}
+	for (i = 0; i < *n; i++) {
+		v[i].key = keys[i];
+		v[i].hist = vals[i];
+	}
+	return 0;
+}
+
 size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost)
 {
 	int fd = bpf_map__fd(t->skel->maps.hists);
@@ -585,13 +689,15 @@ size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 	size_t n = 0;
 
 	/* Never emptied: see struct hist_prev. No key is deleted, so the walk never restarts. */
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v[n].hist))
-			continue;
-		v[n].key = key;
-		n++;
+	if (read_hists_batch(fd, v, max, &n)) {
+		while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(fd, &key, &v[n].hist))
+				continue;
+			v[n].key = key;
+			n++;
+		}
 	}
 	*lost = __atomic_load_n(&t->skel->bss->hist_lost, __ATOMIC_RELAXED);
 	return n;
@@ -615,6 +721,7 @@ void tracer_stop(struct tracer *t)
 {
 	if (!t)
 		return;
+	perf_buffer__free(t->paths);
 	tcpconnlat_bpf__destroy(t->skel);
 	free(t);
 }

@@ -28,6 +28,9 @@ struct tracer;
 struct tracer_reader {
 	int (*open)(void *ctx, int events_fd, int dns_fd); /* dns_fd: -N's, or -1 */
 	void (*close)(void *ctx);
+	/* Where cgroups are named (the -G family): each cgroup v2 directory made or renamed
+	 * once tracing has started, as tracer_cgroups_drain() reads them. */
+	void (*cgroup_named)(void *ctx, uint64_t id, const char *path);
 	void *ctx;
 };
 
@@ -82,6 +85,11 @@ uint64_t tracer_dns_lost(const struct tracer *t);
 uint64_t tracer_events_lost(const struct tracer *t);
 /* The BPF side's counts of connects it could not follow (see struct untracked). */
 void tracer_untracked(const struct tracer *t, struct untracked *u);
+/*
+ * Hands the cgroups made or renamed since the last call to the reader's cgroup_named; a
+ * no-op when cgroups are not named. Returns how many.
+ */
+int tracer_cgroups_drain(struct tracer *t);
 /* Detaches the programs (no new events); the maps stay readable until tracer_stop(). */
 void tracer_detach(struct tracer *t);
 /*

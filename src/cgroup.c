@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "container.h"
 #include "format.h"
 
 /*
@@ -169,25 +171,123 @@ static int make_room(struct cgroups *c)
 	return 0;
 }
 
-const char *cgroup_path(struct cgroups *c, uint64_t id)
+/* The cache's slot for id, made if need be (its path NULL); NULL when out of memory. */
+static struct cgroup_slot *slot_for(struct cgroups *c, uint64_t id, bool *found)
 {
 	struct cgroup_slot *s;
 
-	if (!id)
-		return NULL;
+	*found = false;
 	if (c->cap) {
 		s = slot_of(c->slots, c->cap, id);
-		if (s->id)
-			return s->path;
+		if (s->id) {
+			*found = true;
+			return s;
+		}
 	}
-	/* Out of memory for the cache: shown by its id. */
 	if (make_room(c))
 		return NULL;
 	s = slot_of(c->slots, c->cap, id);
 	s->id = id;
-	s->path = lookup(c, id);
+	s->path = NULL;
 	c->used++;
+	return s;
+}
+
+static struct cgroup_slot *cached(struct cgroups *c, uint64_t id)
+{
+	struct cgroup_slot *s;
+
+	if (!c->cap)
+		return NULL;
+	s = slot_of(c->slots, c->cap, id);
+	return s->id ? s : NULL;
+}
+
+const char *cgroup_path(struct cgroups *c, uint64_t id)
+{
+	struct cgroup_slot *s;
+	bool found;
+
+	if (!id)
+		return NULL;
+	s = cached(c, id);
+	if (s)
+		return s->path;
+	/* Made since the last refresh, and perhaps removed already: the kernel said where. */
+	if (c->refresh) {
+		c->refresh(c->refresh_ctx);
+		s = cached(c, id);
+		if (s)
+			return s->path;
+	}
+	/* Out of memory for the cache: shown by its id. */
+	s = slot_for(c, id, &found);
+	if (!s)
+		return NULL;
+	s->path = lookup(c, id);
 	return s->path;
+}
+
+void cgroups_learn(struct cgroups *c, uint64_t id, const char *path)
+{
+	struct cgroup_slot *s;
+	bool found;
+	char *p;
+
+	if (!id || !path[0])
+		return;
+	p = strndup(path, CGROUP_PATH_MAX - 1);
+	if (!p)
+		return;
+	s = slot_for(c, id, &found);
+	if (!s) {
+		free(p);
+		return;
+	}
+	free(s->path);
+	s->path = p;
+}
+
+/* nftw() passes no context: the scan in progress. */
+static struct cgroups *scanning;
+static int scanned;
+
+static int scan_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	size_t mlen = strlen(scanning->mount);
+	uint64_t id;
+	int mount_id;
+
+	(void)st;
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	h.fh.handle_bytes = sizeof(id);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) ||
+	    h.fh.handle_type != FILEID_KERNFS || h.fh.handle_bytes != sizeof(id))
+		return 0;
+	memcpy(&id, h.fh.f_handle, sizeof(id));
+	cgroups_learn(scanning, id, path[mlen] ? path + mlen : "/");
+	scanned++;
+	return 0;
+}
+
+int cgroups_scan(struct cgroups *c)
+{
+	int err;
+
+	if (c->mount_fd < 0)
+		return -ENOENT;
+	scanning = c;
+	scanned = 0;
+	/* Physical walk, one mount: a cgroup tree has no links and no mounts inside. */
+	err = nftw(c->mount, scan_one, 16, FTW_PHYS | FTW_MOUNT);
+	scanning = NULL;
+	return err ? -errno : scanned;
 }
 
 size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len)
@@ -199,4 +299,19 @@ size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len)
 		return escape_word(path, CGROUP_PATH_MAX, buf, len);
 	n = snprintf(buf, len, "id:%llu", (unsigned long long)id);
 	return fmt_len(n, len);
+}
+
+bool cgroup_container(struct cgroups *c, uint64_t id, struct container_ref *ref,
+		      struct container_info *info)
+{
+	const char *path = cgroup_path(c, id);
+	bool found = path && container_parse(path, ref);
+
+	if (!found) {
+		memset(ref, 0, sizeof(*ref));
+		memset(info, 0, sizeof(*info));
+		return false;
+	}
+	container_lookup(c->containers, ref, info);
+	return true;
 }

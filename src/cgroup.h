@@ -4,6 +4,7 @@
 #define TCPCONNLAT_CGROUP_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,12 +15,24 @@
 #define CGROUP_TEXT_MAX (CGROUP_PATH_MAX * 4 + 1)
 
 struct cgroup_slot;
+struct containers;
+struct container_ref;
+struct container_info;
 
 struct cgroups {
 	int mount_fd; /* the cgroup2 mount, or -1 */
 	char mount[PATH_MAX];
 	struct cgroup_slot *slots; /* cache of id -> path, open addressing */
 	size_t cap, used;
+	/*
+	 * Called before an id not in the cache is looked up: hands what the kernel reported
+	 * of cgroups made since (cgroups_learn()) to the cache, so that one already removed
+	 * is still named. NULL: none.
+	 */
+	void (*refresh)(void *ctx);
+	void *refresh_ctx;
+	/* What runtimes said of containers (-C, --by container...); NULL: nothing. */
+	struct containers *containers;
 };
 
 /*
@@ -42,6 +55,27 @@ void cgroups_close(struct cgroups *c);
  * or outside what this mount shows).
  */
 const char *cgroup_path(struct cgroups *c, uint64_t id);
+
+/*
+ * Records the path of cgroup id (from the hierarchy's root, as the kernel's cgroup_mkdir and
+ * cgroup_rename tracepoints give it), replacing what the cache held for it.
+ */
+void cgroups_learn(struct cgroups *c, uint64_t id, const char *path);
+
+/*
+ * Records every cgroup below the mount as it is now: with cgroups_learn() fed from the time
+ * before, a cgroup that existed at any time since start-up is named even once removed.
+ * Returns how many were found, or a negative errno.
+ */
+int cgroups_scan(struct cgroups *c);
+
+/*
+ * The container of cgroup id, from its path (container_parse()), and what is known of it
+ * (container_lookup()): false, with *ref and *info empty, outside containers or for a cgroup
+ * whose path is not known.
+ */
+bool cgroup_container(struct cgroups *c, uint64_t id, struct container_ref *ref,
+		      struct container_info *info);
 
 /* cgroup_path() as one word (escape_word()), or "id:N"; returns the length. */
 size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -25,26 +26,55 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 }
 
 /*
- * -x reads connect()'s return value from the syscalls:sys_{enter,exit}_connect trace events,
- * which libbpf attaches through tracefs (CONFIG_FTRACE_SYSCALLS).
+ * -x, and the exporter's count of connects that fail before any SYN, read connect()'s return
+ * value from the syscalls:sys_{enter,exit}_connect trace events, which libbpf attaches
+ * through tracefs (CONFIG_FTRACE_SYSCALLS), at either of these places.
  */
-static bool syscall_tracepoints_missing(bool exporter, FILE *err)
+static const char *const trace_dirs[] = {TRACEFS_DIR, "/sys/kernel/debug/tracing"};
+
+static bool syscall_events_found(void)
 {
-	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char path[128];
 	size_t i;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", dirs[i]);
+	for (i = 0; i < sizeof(trace_dirs) / sizeof(trace_dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_connect", trace_dirs[i]);
 		if (!access(path, F_OK))
-			return false;
+			return true;
 	}
-	fprintf(err,
-		"tcpconnlat: %s needs the syscalls:sys_enter_connect and sys_exit_connect trace "
-		"events: not found (mount tracefs: mount -t tracefs tracefs /sys/kernel/tracing; "
-		"the kernel needs CONFIG_FTRACE_SYSCALLS)\n",
-		exporter ? "--metrics/--textfile (counting failures)" : "-x/--failed");
-	return true;
+	return false;
+}
+
+int syscall_events(bool verbose, FILE *err, char *why, size_t len)
+{
+	struct statfs fs;
+
+	if (syscall_events_found())
+		return 0;
+	/*
+	 * A fresh VM or a container may have no tracefs mounted: mount it where the kernel
+	 * provides the directory, as perf does (and as systemd would, with these flags). It
+	 * stays for later runs, like a mount systemd made.
+	 */
+	if (statfs(TRACEFS_DIR, &fs) || fs.f_type != TRACEFS_MAGIC) {
+		if (mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL)) {
+			snprintf(why, len,
+				 "tracefs is not mounted, and mounting it at %s failed: %s (mount "
+				 "it before: mount -t tracefs tracefs %s)",
+				 TRACEFS_DIR, strerror(errno), TRACEFS_DIR);
+			return -1;
+		}
+		if (verbose)
+			fprintf(err,
+				"tcpconnlat: mounted tracefs at %s (for the syscall trace "
+				"events)\n",
+				TRACEFS_DIR);
+		if (syscall_events_found())
+			return 0;
+	}
+	snprintf(why, len, "not in this kernel's tracefs (built without CONFIG_FTRACE_SYSCALLS)");
+	return -1;
 }
 
 int preflight(const struct config *cfg, FILE *err)
@@ -73,8 +103,6 @@ int preflight(const struct config *cfg, FILE *err)
 		fprintf(err, "tcpconnlat: cannot use BTF file '%s': %s\n", path, strerror(errno));
 		return 1;
 	}
-	if (cfg->report_failed && syscall_tracepoints_missing(cfg->exporter, err))
-		return 1;
 	if (cfg->btf_path) {
 		/* libbpf would only say EIO: it reads a directory as an empty file. */
 		if (!stat(path, &st) && S_ISDIR(st.st_mode)) {

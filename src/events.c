@@ -66,6 +66,23 @@ int events_record(const struct event_sink *s, int cpu, const struct perf_event_h
 	return -1;
 }
 
+int events_cgroup_record(const struct perf_event_header *h, struct cgroup_record *out)
+{
+	const struct sample_record *sr = (const void *)h;
+	size_t n;
+
+	if (h->type != PERF_RECORD_SAMPLE || h->size < sizeof(*sr) ||
+	    sr->size > h->size - sizeof(*sr) || sr->size <= sizeof(out->id))
+		return -1;
+	memcpy(&out->id, sr->data, sizeof(out->id));
+	n = sr->size - sizeof(out->id);
+	if (n > sizeof(out->path) - 1)
+		n = sizeof(out->path) - 1;
+	memcpy(out->path, sr->data + sizeof(out->id), n);
+	out->path[n] = '\0';
+	return 0;
+}
+
 void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *err)
 {
 	if (now->inflight_full > seen->inflight_full)

@@ -37,6 +37,12 @@ uint64_t events_wakeup_bytes(uint64_t buffer_bytes);
 int events_record(const struct event_sink *s, int cpu, const struct perf_event_header *h);
 
 /*
+ * A sample of the cgroup_paths map into *out (its path NUL-terminated): 0, or -1 for any
+ * other record or a malformed one.
+ */
+int events_cgroup_record(const struct perf_event_header *h, struct cgroup_record *out);
+
+/*
  * Connects the BPF side could not follow, counted there: an insert refused because its map
  * was full. inflight_full: handshakes past MAX_INFLIGHT at once, never timed (no line, not
  * in -H). pending_full (-x): connect() calls past MAX_PENDING threads inside connect() at

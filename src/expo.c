@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "expo.h"
+#include "expo_pb.h"
 #include "format.h"
 
 void sb_printf(struct strbuf *b, const char *fmt, ...)
@@ -41,6 +42,34 @@ void sb_printf(struct strbuf *b, const char *fmt, ...)
 	}
 }
 
+void *sb_extend(struct strbuf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 64 * 1024;
+	char *p;
+
+	if (b->oom)
+		return NULL;
+	if (b->len + n + 1 <= b->cap) { /* the usual case: room left */
+		b->len += n;
+		b->p[b->len] = '\0';
+		return b->p + b->len - n;
+	}
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if (cap != b->cap) {
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return NULL;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	b->len += n;
+	b->p[b->len] = '\0'; /* text stays a string */
+	return b->p + b->len - n;
+}
+
 void sb_free(struct strbuf *b)
 {
 	free(b->p);
@@ -52,18 +81,43 @@ int expo_series_init(struct expo_series *s, size_t max)
 	memset(s, 0, sizeof(*s));
 	s->keys = calloc(max ? max : 1, sizeof(*s->keys));
 	s->max = max;
+	s->le_first = 0;
+	s->le_last = HIST_SLOTS - 2;
 	return s->keys ? 0 : -1;
+}
+
+/* le of bucket i, in microseconds */
+static uint64_t le_us(int i)
+{
+	return 1ull << (i + 1);
+}
+
+void expo_buckets(struct expo_series *s, uint64_t min_us, uint64_t max_us)
+{
+	int i;
+
+	s->le_first = 0;
+	s->le_last = HIST_SLOTS - 2;
+	for (i = 0; i <= HIST_SLOTS - 2; i++) {
+		if (le_us(i) <= min_us)
+			s->le_first = i;
+		if (le_us(i) >= max_us) {
+			s->le_last = i;
+			break;
+		}
+	}
 }
 
 void expo_series_free(struct expo_series *s)
 {
+	pbenc_free(s->pb);
 	free(s->keys);
 	memset(s, 0, sizeof(*s));
 }
 
 size_t expo_le(int i, char *buf, size_t len)
 {
-	unsigned long long us = 1ull << (i + 1);
+	unsigned long long us = le_us(i);
 	int n = snprintf(buf, len, "%llu.%06llu", us / 1000000, us % 1000000);
 
 	return fmt_len(n, len);
@@ -104,11 +158,28 @@ static double accept_q(const char *item, size_t n)
 	return 1;
 }
 
-bool expo_wants_openmetrics(const char *accept)
+/* The item has this parameter ("encoding=delimited"), any case, after a ';'. */
+static bool has_param(const char *item, size_t n, const char *param)
 {
-	double om = 0, text = 0, q;
+	size_t len = strlen(param);
+	const char *p;
+
+	for (p = item; p + len <= item + n; p++)
+		if (p > item && (p[-1] == ';' || p[-1] == ' ') && !strncasecmp(p, param, len) &&
+		    (p + len == item + n || p[len] == ';' || p[len] == ' '))
+			return true;
+	return false;
+}
+
+/* The highest q the Accept header gives each format (0: not acceptable). */
+static void accept_scan(const char *accept, double q[3])
+{
 	const char *p = accept;
+	double v;
 	size_t n, t;
+	int f;
+
+	q[EXPO_TEXT] = q[EXPO_OPENMETRICS] = q[EXPO_PROTOBUF] = 0;
 
 	while (p && *p) {
 		p += strspn(p, " \t,");
@@ -116,16 +187,47 @@ bool expo_wants_openmetrics(const char *accept)
 		t = strcspn(p, ";,");
 		while (t && (p[t - 1] == ' ' || p[t - 1] == '\t'))
 			t--;
-		q = accept_q(p, n);
+		v = accept_q(p, n);
+		f = -1;
 		if (t == 28 && !strncasecmp(p, "application/openmetrics-text", t))
-			om = q > om ? q : om;
+			f = EXPO_OPENMETRICS;
 		else if ((t == 10 && !strncasecmp(p, "text/plain", t)) ||
 			 (t == 6 && !strncasecmp(p, "text/*", t)) ||
 			 (t == 3 && !strncmp(p, "*/*", t)))
-			text = q > text ? q : text;
+			f = EXPO_TEXT;
+		/* Only the delimited MetricFamily stream: not the text or compact-text encodings.
+		 */
+		else if (t == 31 && !strncasecmp(p, "application/vnd.google.protobuf", t) &&
+			 has_param(p, n, "proto=io.prometheus.client.MetricFamily") &&
+			 has_param(p, n, "encoding=delimited"))
+			f = EXPO_PROTOBUF;
+		if (f >= 0 && v > q[f])
+			q[f] = v;
 		p += n;
 	}
-	return om > 0 && om >= text;
+}
+
+bool expo_wants_openmetrics(const char *accept)
+{
+	double q[3];
+
+	accept_scan(accept, q);
+	return q[EXPO_OPENMETRICS] > 0 && q[EXPO_OPENMETRICS] >= q[EXPO_TEXT];
+}
+
+enum expo_format expo_negotiate(const char *accept)
+{
+	double q[3];
+
+	if (!accept)
+		return EXPO_TEXT;
+	accept_scan(accept, q);
+	/* Equal q: the text formats, which every scraper reads. */
+	if (q[EXPO_PROTOBUF] > 0 && q[EXPO_PROTOBUF] > q[EXPO_OPENMETRICS] &&
+	    q[EXPO_PROTOBUF] > q[EXPO_TEXT])
+		return EXPO_PROTOBUF;
+	return q[EXPO_OPENMETRICS] > 0 && q[EXPO_OPENMETRICS] >= q[EXPO_TEXT] ? EXPO_OPENMETRICS
+									      : EXPO_TEXT;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -152,6 +254,8 @@ static void hist_add_into(struct hist *to, const struct hist *h)
 	for (i = 0; i < FAIL_REASONS; i++)
 		to->fail_reasons[i] += h->fail_reasons[i];
 	to->syn_retrans += h->syn_retrans;
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->nslots[i] += h->nslots[i];
 }
 
 /*
@@ -223,29 +327,75 @@ static void key_labels(int by, struct cgroups *cg, const struct hist_key *k, boo
 	}
 }
 
+/*
+ * Where the families and samples go: text, or the protobuf encoder, which is handed the
+ * samples as the text format has them (labels escaped, values as numbers in text).
+ */
+struct out {
+	struct strbuf *sb;
+	struct pbenc *pb; /* EXPO_PROTOBUF */
+};
+
 /* name{labels,extra} value */
-static void sample(struct strbuf *b, const char *name, const char *labels, const char *extra,
+static void sample(struct out *b, const char *name, const char *labels, const char *extra,
 		   const char *value)
 {
 	bool any = labels[0] || extra[0];
+	size_t nn = strlen(name), nl = strlen(labels), ne = strlen(extra), nv = strlen(value);
+	char *p;
 
-	sb_printf(b, "%s%s%s%s%s%s %s\n", name, any ? "{" : "", labels,
-		  labels[0] && extra[0] ? "," : "", extra, any ? "}" : "", value);
+	if (b->pb) {
+		pbenc_sample(b->pb, labels, extra, value);
+		return;
+	}
+	/* name{labels,extra} value\n, in one piece: printf's parsing dominated big scrapes */
+	p = sb_extend(b->sb, nn + nl + ne + nv + (any ? 2 : 0) + (nl && ne) + 2);
+	if (!p)
+		return;
+	memcpy(p, name, nn);
+	p += nn;
+	if (any)
+		*p++ = '{';
+	memcpy(p, labels, nl);
+	p += nl;
+	if (nl && ne)
+		*p++ = ',';
+	memcpy(p, extra, ne);
+	p += ne;
+	if (any)
+		*p++ = '}';
+	*p++ = ' ';
+	memcpy(p, value, nv);
+	p[nv] = '\n';
 }
 
 /* OpenMetrics names a counter family without its _total suffix. */
-static void family(struct strbuf *b, const char *name, const char *type, const char *help, bool om)
+static void family(struct out *b, const char *name, const char *type, const char *help, bool om)
 {
 	size_t n = strlen(name);
 
+	if (b->pb) {
+		pbenc_family(b->pb, name, type, help);
+		return;
+	}
 	if (om && !strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total"))
 		n -= 6;
-	sb_printf(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name, help, (int)n, name, type);
+	sb_printf(b->sb, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name, help, (int)n, name,
+		  type);
 }
 
 static void u64(char *buf, size_t len, uint64_t v)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)v);
+	char tmp[24];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while ((v /= 10));
+	for (i = 0; i < n && i + 1 < len; i++)
+		buf[i] = tmp[n - 1 - i];
+	if (len)
+		buf[i] = '\0';
 }
 
 /* A count of smaller units as seconds, exactly: 1500 us is "0.001500". */
@@ -260,25 +410,36 @@ struct series {
 	const struct hist *h;
 };
 
-static void histograms(struct strbuf *b, const struct series *sv, size_t n, bool om)
+static void histograms(struct out *b, const struct expo_series *s, const struct series *sv,
+		       size_t n, bool om)
 {
-	char extra[64], le[32], val[48];
+	char extra[HIST_SLOTS][48], le[32], val[48];
 	uint64_t cum;
 	size_t k;
 	int i;
 
+	for (i = 0; i < HIST_SLOTS - 1; i++) {
+		expo_le(i, le, sizeof(le));
+		snprintf(extra[i], sizeof(extra[i]), "le=\"%s\"", le);
+	}
 	family(b, "tcpconnlat_connect_duration_seconds", "histogram",
 	       "Time from a TCP connect's first SYN to the SYN-ACK, successful connects only.", om);
+	if (b->pb) {
+		for (k = 0; k < n; k++)
+			pbenc_native(b->pb, sv[k].labels, sv[k].h);
+		return;
+	}
 	for (k = 0; k < n; k++) {
 		cum = 0;
 		/* Slot 31 also holds everything longer: it is in +Inf only. */
 		for (i = 0; i < HIST_SLOTS - 1; i++) {
 			cum += sv[k].h->slots[i];
-			expo_le(i, le, sizeof(le));
-			snprintf(extra, sizeof(extra), "le=\"%s\"", le);
+			/* --buckets: the le series outside the range are left out */
+			if (i < s->le_first || i > s->le_last)
+				continue;
 			u64(val, sizeof(val), cum);
-			sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels, extra,
-			       val);
+			sample(b, "tcpconnlat_connect_duration_seconds_bucket", sv[k].labels,
+			       extra[i], val);
 		}
 		/* The count as the buckets add up, so that +Inf is never below a bucket when a
 		 * connect was read half-added. */
@@ -293,21 +454,22 @@ static void histograms(struct strbuf *b, const struct series *sv, size_t n, bool
 	}
 }
 
-static void failures(struct strbuf *b, const struct series *sv, size_t n, bool om)
+static void failures(struct out *b, const struct series *sv, size_t n, bool om)
 {
-	char extra[64], val[32];
+	char extra[FAIL_REASONS][64], val[32];
 	size_t k;
 	int r;
 
+	for (r = 0; r < FAIL_REASONS; r++)
+		snprintf(extra[r], sizeof(extra[r]), "reason=\"%s\"", fail_reason_name(r));
 	family(b, "tcpconnlat_connect_failures_total", "counter",
 	       "TCP connects that failed, by reason: refused, timeout, unreach, aborted (closed "
 	       "while connecting) or error (any other errno).",
 	       om);
 	for (k = 0; k < n; k++) {
 		for (r = 0; r < FAIL_REASONS; r++) {
-			snprintf(extra, sizeof(extra), "reason=\"%s\"", fail_reason_name(r));
 			u64(val, sizeof(val), sv[k].h->fail_reasons[r]);
-			sample(b, "tcpconnlat_connect_failures_total", sv[k].labels, extra, val);
+			sample(b, "tcpconnlat_connect_failures_total", sv[k].labels, extra[r], val);
 		}
 	}
 	family(b, "tcpconnlat_syn_retransmits_total", "counter",
@@ -318,7 +480,7 @@ static void failures(struct strbuf *b, const struct series *sv, size_t n, bool o
 	}
 }
 
-static void self_metrics(struct strbuf *b, const struct expo_self *self, size_t folded, bool om)
+static void self_metrics(struct out *b, const struct expo_self *self, size_t folded, bool om)
 {
 	char extra[128], val[48], esc[64];
 	size_t i;
@@ -329,6 +491,12 @@ static void self_metrics(struct strbuf *b, const struct expo_self *self, size_t 
 	snprintf(extra, sizeof(extra), "version=\"%s\",backend=\"%s\"",
 		 self->version ? self->version : "?", esc);
 	sample(b, "tcpconnlat_build_info", "", extra, "1");
+	family(b, "tcpconnlat_presyn_failures_counted", "gauge",
+	       "1: connects that fail before sending a SYN (no route, say) are counted in "
+	       "tcpconnlat_connect_failures_total; 0: they are not, as the syscall trace events "
+	       "are unavailable (tracefs cannot be mounted, or no CONFIG_FTRACE_SYSCALLS).",
+	       om);
+	sample(b, "tcpconnlat_presyn_failures_counted", "", "", self->no_presyn ? "0" : "1");
 	family(b, "tcpconnlat_uncounted_connects_total", "counter",
 	       "Connects missing from the metrics: keys_full (the kernel's map of label sets "
 	       "was full), inflight_full (too many handshakes at once, never timed), "
@@ -373,20 +541,23 @@ static void self_metrics(struct strbuf *b, const struct expo_self *self, size_t 
 	}
 }
 
-void expo_render(struct strbuf *b, int by, struct cgroups *cg, struct expo_series *s,
-		 struct hist_entry *v, size_t n, const struct expo_self *self, bool openmetrics)
+void expo_render(struct strbuf *sb, int by, struct cgroups *cg, struct expo_series *s,
+		 struct hist_entry *v, size_t n, const struct expo_self *self, enum expo_format fmt)
 {
 	static const struct hist zero;
 	static char text[LABEL_MAX];
+	bool openmetrics = fmt == EXPO_OPENMETRICS;
+	struct out o = {.sb = sb}, *b = &o;
 	struct series *sv;
 	struct hist other;
 	size_t kept, k, ns = 0;
 
+	n = hist_group(by, cg, v, n);
 	kept = fold(s, v, n, &other);
 	/* Every series, plus "other", or the one all-zero series of a run without --by. */
 	sv = calloc(kept + 1, sizeof(*sv));
 	if (!sv) {
-		b->oom = true;
+		sb->oom = true;
 		return;
 	}
 	for (k = 0; k <= kept; k++) {
@@ -397,16 +568,25 @@ void expo_render(struct strbuf *b, int by, struct cgroups *cg, struct expo_serie
 		key_labels(by, cg, rest ? NULL : &v[k].key, rest, text, sizeof(text));
 		sv[ns].labels = strdup(text);
 		if (!sv[ns].labels) {
-			b->oom = true;
+			sb->oom = true;
 			goto cleanup;
 		}
 		sv[ns++].h = !rest ? &v[k].hist : s->folded ? &other : &zero;
 	}
-	histograms(b, sv, ns, openmetrics);
+	if (fmt == EXPO_PROTOBUF) {
+		if (!s->pb && !(s->pb = pbenc_new())) {
+			sb->oom = true;
+			goto cleanup;
+		}
+		o.pb = s->pb;
+		pbenc_begin(o.pb, sb);
+	}
+	histograms(b, s, sv, ns, openmetrics);
 	failures(b, sv, ns, openmetrics);
 	self_metrics(b, self, s->folded, openmetrics);
+	pbenc_end(o.pb);
 	if (openmetrics)
-		sb_printf(b, "# EOF\n");
+		sb_printf(sb, "# EOF\n");
 cleanup:
 	for (k = 0; k < ns; k++)
 		free(sv[k].labels);

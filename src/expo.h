@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
  * --metrics, --textfile: the kernel's cumulative histograms as Prometheus text (exposition
- * format 0.0.4, or OpenMetrics 1.0). No BPF and no I/O here.
+ * format 0.0.4, or OpenMetrics 1.0), or as protobuf with a native histogram (expo_pb.c).
+ * No BPF and no I/O here.
  */
 #ifndef TCPCONNLAT_EXPO_H
 #define TCPCONNLAT_EXPO_H
@@ -21,6 +22,14 @@ struct strbuf {
 
 void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_free(struct strbuf *b);
+/* n more bytes at the end of b, for the caller to fill; NULL (and oom set) without memory. */
+void *sb_extend(struct strbuf *b, size_t n);
+
+enum expo_format {
+	EXPO_TEXT,	  /* text format 0.0.4 */
+	EXPO_OPENMETRICS, /* OpenMetrics 1.0 text */
+	EXPO_PROTOBUF,	  /* delimited io.prometheus.client.MetricFamily messages */
+};
 
 /* One BPF program's run statistics (kernel.bpf_stats_enabled=1). */
 struct prog_stat {
@@ -38,6 +47,7 @@ struct expo_self {
 	uint64_t pending_full;	/* connect() calls whose early failure went unseen */
 	uint64_t unseen;	/* connects whose outcome no run of ours saw */
 	uint64_t runs_missed;	/* runs of our programs the kernel skipped */
+	bool no_presyn;		/* failures before any SYN go uncounted (no syscall events) */
 	bool bpf_stats;		/* kernel.bpf_stats_enabled: progs[] are meaningful */
 	struct prog_stat progs[EXPO_MAX_PROGS];
 	size_t nprogs;
@@ -51,10 +61,20 @@ struct expo_self {
 struct expo_series {
 	struct hist_key *keys; /* sorted */
 	size_t n, max;
-	size_t folded; /* keys counted in "other" at the last render */
+	size_t folded;	       /* keys counted in "other" at the last render */
+	int le_first, le_last; /* --buckets: the text formats' le buckets, by expo_le() index */
+	struct pbenc *pb;      /* the protobuf encoder, kept with its memory between scrapes */
 };
 
+/* All le buckets (expo_buckets() narrows them). */
 int expo_series_init(struct expo_series *s, size_t max);
+
+/*
+ * --buckets MIN,MAX (microseconds, 0 < MIN < MAX): the text formats keep the le buckets from
+ * the largest le at or below MIN to the smallest at or above MAX. The counts stay exact: the
+ * buckets are cumulative, so what is below the first is in it, and +Inf has everything.
+ */
+void expo_buckets(struct expo_series *s, uint64_t min_us, uint64_t max_us);
 void expo_series_free(struct expo_series *s);
 
 /*
@@ -64,14 +84,20 @@ void expo_series_free(struct expo_series *s);
  * the self-metrics. cg names cgroups (may be NULL unless by is HIST_BY_CGROUP).
  */
 void expo_render(struct strbuf *b, int by, struct cgroups *cg, struct expo_series *s,
-		 struct hist_entry *v, size_t n, const struct expo_self *self, bool openmetrics);
+		 struct hist_entry *v, size_t n, const struct expo_self *self,
+		 enum expo_format fmt);
 
-/* Content types of the two formats. */
+/* Content types of the three formats. */
 #define EXPO_TEXT_TYPE	      "text/plain; version=0.0.4; charset=utf-8"
 #define EXPO_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define EXPO_PROTOBUF_TYPE                                                           \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; " \
+	"encoding=delimited"
 
 /* True when an HTTP Accept header asks for OpenMetrics (as Prometheus's scraper does). */
 bool expo_wants_openmetrics(const char *accept);
+/* The format an HTTP Accept header prefers: the highest q, text when nothing we serve. */
+enum expo_format expo_negotiate(const char *accept);
 
 /* le of bucket i (slots 0..i): 2^(i+1) microseconds, in seconds, as text. */
 size_t expo_le(int i, char *buf, size_t len);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -40,7 +41,31 @@ struct exporter {
 	uint64_t start_ms, next_write_ms;
 	int err;
 	FILE *errf;
+	/*
+	 * The last response's buffer, for the next: a scrape of 10,000 label sets is 30 MB of
+	 * text, and fresh memory for each would cost more in page faults than the rendering.
+	 */
+	struct strbuf spare;
 };
+
+/* A response being sent: its buffer is libevent's (by reference) until reply_done(). */
+struct reply {
+	struct exporter *ex;
+	struct strbuf b;
+};
+
+static void reply_done(const void *data, size_t len, void *arg)
+{
+	struct reply *r = arg;
+
+	(void)data;
+	(void)len;
+	if (!r->ex->spare.p)
+		r->ex->spare = r->b;
+	else
+		sb_free(&r->b);
+	free(r);
+}
 
 static uint64_t now_ms(void)
 {
@@ -78,7 +103,7 @@ int exporter_prepare(const struct config *cfg, int *listen_fd, FILE *err)
 }
 
 /* The whole exposition, read from the kernel now. */
-static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
+static void render(struct exporter *ex, struct strbuf *b, enum expo_format fmt)
 {
 	static struct hist_entry v[MAX_HIST_KEYS];
 	struct expo_self self = {.version = TCPCONNLAT_VERSION};
@@ -97,10 +122,11 @@ static void render(struct exporter *ex, struct strbuf *b, bool openmetrics)
 	self.pending_full = u.pending_full;
 	self.unseen = u.outcome_unseen;
 	self.runs_missed = tracer_runs_missed(ex->t);
+	self.no_presyn = ex->cfg->no_presyn;
 	self.bpf_stats = bpf_stats_enabled();
 	if (self.bpf_stats)
 		self.nprogs = tracer_prog_stats(ex->t, self.progs, EXPO_MAX_PROGS);
-	expo_render(b, ex->cfg->hist_by, ex->cg, &ex->series, v, n, &self, openmetrics);
+	expo_render(b, ex->cfg->hist_by, ex->cg, &ex->series, v, n, &self, fmt);
 }
 
 static void write_textfile(struct exporter *ex)
@@ -108,7 +134,7 @@ static void write_textfile(struct exporter *ex)
 	struct strbuf b = {};
 	int e;
 
-	render(ex, &b, false);
+	render(ex, &b, EXPO_TEXT);
 	e = b.oom ? -ENOMEM : textfile_write(ex->cfg->textfile, b.p, b.len);
 	sb_free(&b);
 	/* A full disk or a directory gone may come back: say so, and keep trying. */
@@ -124,9 +150,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *accept;
-	struct strbuf b = {};
-	struct evbuffer *body;
-	bool om;
+	static const char *const types[] = {
+		[EXPO_TEXT] = EXPO_TEXT_TYPE,
+		[EXPO_OPENMETRICS] = EXPO_OPENMETRICS_TYPE,
+		[EXPO_PROTOBUF] = EXPO_PROTOBUF_TYPE,
+	};
+	struct evbuffer *body = NULL;
+	enum expo_format fmt;
+	struct reply *r;
 
 	if (!path || strcmp(path, "/metrics")) {
 		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
@@ -138,19 +169,30 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
-	om = accept && expo_wants_openmetrics(accept);
-	render(ex, &b, om);
-	body = evbuffer_new();
-	if (b.oom || !body || evbuffer_add(body, b.p, b.len)) {
+	fmt = expo_negotiate(accept);
+	r = malloc(sizeof(*r));
+	if (!r) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	r->ex = ex;
+	r->b = ex->spare;
+	r->b.len = 0;
+	r->b.oom = false;
+	memset(&ex->spare, 0, sizeof(ex->spare));
+	render(ex, &r->b, fmt);
+	body = evbuffer_new();
+	if (r->b.oom || !body || evbuffer_add_reference(body, r->b.p, r->b.len, reply_done, r)) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		sb_free(&r->b);
+		free(r);
 		goto cleanup;
 	}
-	evhttp_add_header(out, "Content-Type", om ? EXPO_OPENMETRICS_TYPE : EXPO_TEXT_TYPE);
+	evhttp_add_header(out, "Content-Type", types[fmt]);
 	evhttp_send_reply(req, HTTP_OK, "OK", body);
 cleanup:
 	if (body)
 		evbuffer_free(body);
-	sb_free(&b);
 }
 
 static void on_events(evutil_socket_t fd, short what, void *arg)
@@ -173,6 +215,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(ex->base);
 		return;
 	}
+	/* The records of cgroups made must not pile up between scrapes. */
+	tracer_cgroups_drain(ex->t);
 	/* Events below the wakeup mark, and -N's bookkeeping. */
 	if (ex->src)
 		ex->src->pump(ex->src->ctx);
@@ -219,6 +263,8 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 		fprintf(err, "tcpconnlat: out of memory\n");
 		goto cleanup;
 	}
+	if (cfg->buckets_max_us)
+		expo_buckets(&ex.series, cfg->buckets_min_us, cfg->buckets_max_us);
 	ex.base = event_base_new();
 	if (!ex.base) {
 		fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
@@ -267,6 +313,7 @@ cleanup:
 		close(listen_fd);
 	if (ex.base)
 		event_base_free(ex.base);
+	sb_free(&ex.spare);
 	expo_series_free(&ex.series);
 	return ret;
 }

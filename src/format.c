@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "format.h"
+#include "hist.h"
 
 struct column {
 	const char *title;
@@ -47,6 +48,11 @@ static bool with_names(const struct formatter *f)
 static bool with_cgroup(const struct formatter *f)
 {
 	return f->cgroups != NULL;
+}
+
+static bool with_container(const struct formatter *f)
+{
+	return f->container != NULL;
 }
 
 static int cell_time(char *buf, size_t len, const struct formatter *f, const struct event *e)
@@ -128,6 +134,11 @@ static int cell_dhost(char *buf, size_t len, const struct formatter *f, const st
 	return escape_word(f->dhost, DNS_NAME_MAX, buf, len);
 }
 
+static int cell_container(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	return container_key_text(HIST_BY_CONTAINER, f->container, e->cgroup_id, buf, len);
+}
+
 static int cell_cgroup(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	return cgroup_text(f->cgroups, e->cgroup_id, buf, len);
@@ -150,6 +161,7 @@ static const struct column columns[] = {
 	{"SYNRTX", 6, with_syn_retrans, cell_syn_retrans},
 	{"RESULT", 7, with_result, cell_result},
 	{"DHOST", 16, with_names, cell_dhost},
+	{"CONTAINER", 12, with_container, cell_container},
 	{"CGROUP", 0, with_cgroup, cell_cgroup},
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "format.h"
+#include "container.h"
 #include "hist.h"
 #include "json.h"
 #include "uhist.h"
@@ -12,15 +13,20 @@
 /* The --by keys; adding one is a row here (and its text in key_text()). */
 static const struct by_key {
 	const char *name;
-	uint32_t fields; /* what the kernel fills in for it */
+	uint32_t fields; /* what the kernel (or uhist) fills in for it */
+	bool grouped;	 /* hist_group() adds up the keys of the same text */
 } by_keys[HIST_BY_KEYS] = {
-	[HIST_BY_DADDR] = {"daddr", HIST_F_DADDR},
-	[HIST_BY_DPORT] = {"dport", HIST_F_DPORT},
-	[HIST_BY_DEST] = {"dest", HIST_F_DADDR | HIST_F_DPORT},
-	[HIST_BY_COMM] = {"comm", HIST_F_COMM},
-	[HIST_BY_PID] = {"pid", HIST_F_PID},
-	[HIST_BY_CGROUP] = {"cgroup", HIST_F_CGROUP},
-	[HIST_BY_DHOST] = {"dhost", HIST_F_DADDR}, /* by address in the kernel, named here */
+	[HIST_BY_DADDR] = {"daddr", HIST_F_DADDR, false},
+	[HIST_BY_DPORT] = {"dport", HIST_F_DPORT, false},
+	[HIST_BY_DEST] = {"dest", HIST_F_DADDR | HIST_F_DPORT, false},
+	[HIST_BY_COMM] = {"comm", HIST_F_COMM, false},
+	[HIST_BY_PID] = {"pid", HIST_F_PID, false},
+	[HIST_BY_CGROUP] = {"cgroup", HIST_F_CGROUP, false},
+	/* by cgroup in the kernel; a container's, pod's or namespace's cgroups added up here */
+	[HIST_BY_CONTAINER] = {"container", HIST_F_CGROUP, true},
+	[HIST_BY_POD] = {"pod", HIST_F_CGROUP, true},
+	[HIST_BY_NAMESPACE] = {"namespace", HIST_F_CGROUP, true},
+	[HIST_BY_DHOST] = {"dhost", HIST_F_DADDR, false}, /* by address in the kernel, named here */
 };
 
 int hist_by_keys(int by, enum hist_by out[HIST_BY_MAX])
@@ -74,9 +80,8 @@ const char *hist_by_name(int by)
 int hist_by_parse(const char *list)
 {
 	const char *p = list;
-	uint32_t fields = 0;
+	uint32_t fields = 0, seen = 0;
 	int by = 0, n = 0, i;
-	bool dhost = false;
 	size_t len;
 
 	for (;;) {
@@ -84,14 +89,19 @@ int hist_by_parse(const char *list)
 		for (i = HIST_BY_DADDR; i < HIST_BY_KEYS; i++)
 			if (strlen(by_keys[i].name) == len && !strncmp(p, by_keys[i].name, len))
 				break;
-		/* Unknown, empty, too many, or a key twice (dest overlaps daddr and dport). */
-		if (i == HIST_BY_KEYS || n == HIST_BY_MAX ||
-		    (i == HIST_BY_DHOST ? dhost : (fields & by_keys[i].fields) != 0))
+		/*
+		 * Unknown, empty, too many, or a key twice (dest overlaps daddr and dport). dhost
+		 * and the keys added up by text share their fields with others (dhost,daddr:
+		 * a name's addresses; pod,container: a pod's containers).
+		 */
+		if (i == HIST_BY_KEYS || n == HIST_BY_MAX || (seen & (1u << i)))
 			return -1;
-		if (i == HIST_BY_DHOST)
-			dhost = true;
-		else
+		if (i != HIST_BY_DHOST && !by_keys[i].grouped) {
+			if (fields & by_keys[i].fields)
+				return -1;
 			fields |= by_keys[i].fields;
+		}
+		seen |= 1u << i;
 		by |= i << (HIST_BY_BITS * n++);
 		if (!p[len])
 			return by;
@@ -236,6 +246,11 @@ static int key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *
 	case HIST_BY_CGROUP:
 		n = cgroup_text(cg, k->cgroup_id, buf, len);
 		break;
+	case HIST_BY_CONTAINER:
+	case HIST_BY_POD:
+	case HIST_BY_NAMESPACE:
+		n = (int)container_key_text(by, cg, k->cgroup_id, buf, len);
+		break;
 	case HIST_BY_DHOST:
 		if (!uhist_name(k->dhost_id))
 			n = snprintf(buf, len, "-");
@@ -264,6 +279,118 @@ size_t hist_key_text(int by, struct cgroups *cg, const struct hist_key *k, char 
 	}
 	buf[pos] = '\0';
 	return pos;
+}
+
+size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
+			  size_t len)
+{
+	struct container_ref ref;
+	struct container_info info;
+	const char *v;
+
+	cgroup_container(cg, cgroup_id, &ref, &info);
+	if (by == HIST_BY_CONTAINER)
+		return container_text(&ref, &info, buf, len);
+	v = by == HIST_BY_POD ? info.pod : info.namespace;
+	if (!v[0])
+		return fmt_len(snprintf(buf, len, "-"), len);
+	return escape_word(v, CONTAINER_NAME_MAX, buf, len);
+}
+
+/* Entries whose key text is the same, for hist_group(). */
+struct grouped {
+	char *text;
+	const struct hist_entry *e;
+};
+
+/* By text, then by key: the smallest key of a group stands for it, whatever v's order. */
+static int cmp_grouped(const void *a, const void *b)
+{
+	const struct grouped *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	return c ? c : memcmp(&x->e->key, &y->e->key, sizeof(x->e->key));
+}
+
+static void hist_merge(struct hist *to, const struct hist *h)
+{
+	int i;
+
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->slots[i] += h->slots[i];
+	to->count += h->count;
+	to->sum_us += h->sum_us;
+	to->failures += h->failures;
+	for (i = 0; i < FAIL_REASONS; i++)
+		to->fail_reasons[i] += h->fail_reasons[i];
+	to->syn_retrans += h->syn_retrans;
+	if (h->max_us > to->max_us)
+		to->max_us = h->max_us;
+}
+
+bool hist_by_grouped(int by)
+{
+	enum hist_by k[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, k);
+
+	for (i = 0; i < n; i++)
+		if (k[i] < HIST_BY_KEYS && by_keys[k[i]].grouped)
+			return true;
+	return false;
+}
+
+/* The text hist_group() compares: each key's text on a line of its own (a comm may hold ','). */
+static void group_text(int by, struct cgroups *cg, const struct hist_key *k, char *buf, size_t len)
+{
+	enum hist_by keys[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, keys);
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && pos + 1 < len; i++) {
+		if (i)
+			buf[pos++] = '\n';
+		pos += fmt_len(key_text(keys[i], cg, k, buf + pos, len - pos), len - pos);
+	}
+	buf[pos < len ? pos : len - 1] = '\0';
+}
+
+size_t hist_group(int by, struct cgroups *cg, struct hist_entry *v, size_t n)
+{
+	struct grouped *g;
+	struct hist_entry *out;
+	size_t i, kept = 0, total = n;
+	char text[HIST_KEY_TEXT_MAX];
+
+	if (!hist_by_grouped(by))
+		return n;
+	g = calloc(n ? n : 1, sizeof(*g));
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!g || !out)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		group_text(by, cg, &v[i].key, text, sizeof(text));
+		g[i].text = strdup(text);
+		g[i].e = &v[i];
+		if (!g[i].text)
+			goto cleanup;
+	}
+	qsort(g, n, sizeof(*g), cmp_grouped);
+	/* The first cgroup of each group stands for it: its key gives the same text. */
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(g[i].text, g[i - 1].text))
+			hist_merge(&out[kept - 1].hist, &g[i].e->hist);
+		else
+			out[kept++] = *g[i].e;
+	}
+	memcpy(v, out, kept * sizeof(*v));
+	n = kept;
+cleanup:
+	for (i = 0; g && i < total; i++)
+		free(g[i].text);
+	free(g);
+	free(out);
+	return n;
 }
 
 /* Milliseconds with 2 decimals, as LAT(ms). */
@@ -321,6 +448,30 @@ void hist_text(int by, struct cgroups *cg, const struct hist_entry *e, bool fail
 	}
 }
 
+/* -H -j's key of a container, pod or namespace: JSON null for none. */
+static bool key_value(enum hist_by by, struct cgroups *cg, uint64_t id, char *buf, size_t len)
+{
+	struct container_ref ref;
+	struct container_info info;
+	const char *v;
+	char text[32];
+
+	if (!cgroup_container(cg, id, &ref, &info) && by == HIST_BY_CONTAINER) {
+		snprintf(buf, len, "null");
+		return true;
+	}
+	v = by == HIST_BY_POD ? info.pod : by == HIST_BY_NAMESPACE ? info.namespace : info.name;
+	if (by == HIST_BY_CONTAINER && !v[0]) {
+		container_text(&ref, &info, text, sizeof(text));
+		v = text;
+	}
+	if (!v[0])
+		snprintf(buf, len, "null");
+	else
+		json_string(v, CONTAINER_NAME_MAX, buf, len);
+	return true;
+}
+
 size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const char *time,
 		 char *buf, size_t len)
 {
@@ -335,6 +486,8 @@ size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const c
 		json_comm(e->key.comm, key, sizeof(key));
 	} else if (by == HIST_BY_DHOST && uhist_name(e->key.dhost_id)) {
 		json_string(uhist_name(e->key.dhost_id), DNS_NAME_MAX, key, sizeof(key));
+	} else if ((by == HIST_BY_POD || by == HIST_BY_NAMESPACE || by == HIST_BY_CONTAINER) &&
+		   key_value(by, cg, e->key.cgroup_id, key, sizeof(key))) {
 	} else if (by == HIST_BY_CGROUP && cgroup_path(cg, e->key.cgroup_id)) {
 		json_string(cgroup_path(cg, e->key.cgroup_id), CGROUP_PATH_MAX, key, sizeof(key));
 	} else {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup.h"
+#include "container.h"
 #include "format.h"
 #include "tcpconnlat.h"
 
@@ -61,6 +62,21 @@ struct hist_prev {
  */
 size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n);
 
+/* Whether the list has a key that hist_group() adds up (container, pod, namespace). */
+bool hist_by_grouped(int by);
+
+/*
+ * --by container, pod, namespace (alone or in a list): the kernel keys by cgroup; this adds
+ * up the entries of v[0..n) whose key text is the same (one container's cgroups, one pod's
+ * containers, every process outside containers as "-"), keeping the first key of each.
+ * Returns how many are left. Lists without such a key: n, untouched.
+ */
+size_t hist_group(int by, struct cgroups *cg, struct hist_entry *v, size_t n);
+
+/* The text of a container, pod or namespace key of cgroup_id: "-" for none. */
+size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
+			  size_t len);
+
 /* Most connects first (then the key, so that the order is stable). */
 void hist_sort(struct hist_entry *v, size_t n);
 
@@ -83,7 +99,7 @@ size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const c
 		 char *buf, size_t len);
 
 /* A key's text at its longest: a list's keys with a cgroup and a name, all escaped. */
-#define HIST_KEY_TEXT_MAX (CGROUP_TEXT_MAX + DHOST_TEXT_MAX + 128)
+#define HIST_KEY_TEXT_MAX (CGROUP_TEXT_MAX + DHOST_TEXT_MAX + 3 * CONTAINER_NAME_MAX * 4 + 128)
 #define HIST_KEY_JSON_MAX (CGROUP_PATH_MAX * 6 + HIST_KEY_TEXT_MAX)
 #define HIST_JSON_MAX	  (4096 + HIST_KEY_JSON_MAX)
 

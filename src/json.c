@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "container.h"
 #include "format.h"
 #include "json.h"
 
@@ -92,11 +93,24 @@ static void time_text(int64_t wall_us, char *buf, size_t len)
 	snprintf(buf + strlen(buf), len - strlen(buf), ".%06lldZ", (long long)(wall_us % 1000000));
 }
 
+/* s as a JSON string, or null when it is empty. */
+static void json_or_null(const char *s, char *out, size_t len)
+{
+	if (s[0])
+		json_string(s, CONTAINER_NAME_MAX, out, len);
+	else
+		snprintf(out, len, "null");
+}
+
 size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, size_t len)
 {
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char when[40], result[32], err[40], cgroup[CGROUP_PATH_MAX * 6 + 3];
 	char dhost[JSON_DHOST_MAX];
+	char cid[CONTAINER_ID_LEN + 3], cname[CONTAINER_NAME_MAX * 6 + 3];
+	char pod[CONTAINER_NAME_MAX * 6 + 3], ns[CONTAINER_NAME_MAX * 6 + 3];
+	struct container_ref ref = {};
+	struct container_info info = {};
 	const char *ename, *path, *ip = fmt_ip_version(e->af);
 	int64_t wall_us;
 	int n;
@@ -121,6 +135,12 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		json_string(j->dhost, DNS_NAME_MAX, dhost, sizeof(dhost));
 	else
 		snprintf(dhost, sizeof(dhost), "null");
+	if (j->cgroups)
+		cgroup_container(j->cgroups, e->cgroup_id, &ref, &info);
+	json_or_null(ref.id, cid, sizeof(cid));
+	json_or_null(info.name, cname, sizeof(cname));
+	json_or_null(info.pod, pod, sizeof(pod));
+	json_or_null(info.namespace, ns, sizeof(ns));
 	ename = e->err ? strerrorname_np(e->err) : NULL;
 	if (!e->failed || !e->err)
 		snprintf(err, sizeof(err), "null");
@@ -132,10 +152,11 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		     "{\"time\":\"%s\",\"pid\":%u,\"comm\":%s,\"ip\":%s,\"saddr\":\"%s\","
 		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
 		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\","
-		     "\"cgroup\":%s,\"dhost\":%s}\n",
+		     "\"cgroup\":%s,\"container_id\":%s,\"container\":%s,\"pod\":%s,"
+		     "\"namespace\":%s,\"dhost\":%s}\n",
 		     when, e->tgid, comm, ip ? ip : "null", saddr, e->lport, daddr, e->dport,
 		     (unsigned long long)e->delta_us, result, err, e->syn_retrans, j->backend,
-		     cgroup, dhost);
+		     cgroup, cid, cname, pod, ns, dhost);
 	/* Never cut: the buffer is sized for the widest object. */
 	return fmt_len(n, len);
 }

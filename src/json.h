@@ -11,8 +11,11 @@
 
 /* A DHOST name as a JSON string: each byte \u00XX at worst, the quotes. */
 #define JSON_DHOST_MAX (DNS_NAME_MAX * 6 + 3)
-/* Longest line: every value at its widest (IPv6 addresses, COMM, cgroup path, dhost all \u00XX). */
-#define JSON_LINE_MAX (512 + CGROUP_PATH_MAX * 6 + JSON_DHOST_MAX)
+/*
+ * Longest line: every value at its widest (IPv6 addresses, COMM, cgroup path, the container's
+ * name, pod and namespace, dhost all \u00XX).
+ */
+#define JSON_LINE_MAX (1024 + CGROUP_PATH_MAX * 6 + 3 * 256 * 6 + JSON_DHOST_MAX)
 
 struct json_ctx {
 	const char *backend;	 /* the backend that runs, named in every object */

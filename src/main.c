@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "cgroup.h"
 #include "checks.h"
+#include "container.h"
 #include "format.h"
 #include "events.h"
 #include "exporter.h"
@@ -55,7 +56,8 @@ struct run {
 	struct formatter fmt;
 	struct json_ctx json;
 	struct output out;
-	struct cgroups cgroups; /* -G, --by cgroup, -j: cgroup ids to paths */
+	struct cgroups cgroups;	      /* -G, --by cgroup, -j: cgroup ids to paths */
+	struct containers containers; /* -C, --by container/pod/namespace, -j: their names */
 	struct perf_buffer *pb;
 	struct event_sink sink;
 	struct namer names; /* -N */
@@ -139,6 +141,7 @@ static void print_hists(struct run *r)
 	else
 		n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
 	n = hist_since(&prev, v, n);
+	n = hist_group(cfg->hist_by, &r->cgroups, v, n);
 	lost = total - r->hist_lost;
 	r->hist_lost = total;
 	hist_sort(v, n);
@@ -262,17 +265,28 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
  */
 static int open_cgroups(struct run *r, const struct config *cfg)
 {
-	bool need = cfg->show_cgroup || hist_by_has(cfg->hist_by, HIST_BY_CGROUP);
+	bool need = cfg->show_cgroup || cfg->show_container ||
+		    (hist_by_fields(cfg->hist_by) & HIST_F_CGROUP);
+	char by[64];
 	int err;
 
 	if (!need && !cfg->json)
 		return 0;
+	if (containers_init(&r->containers)) {
+		fprintf(stderr, "tcpconnlat: out of memory\n");
+		return 1;
+	}
+	r->cgroups.containers = &r->containers;
 	err = cgroups_open(&r->cgroups);
+	r->cgroups.containers = &r->containers;
 	if (err && need) {
+		snprintf(by, sizeof(by), "--by %s", hist_by_name(cfg->hist_by));
 		fprintf(stderr,
 			"tcpconnlat: %s needs a cgroup v2 file system, and none is mounted%s%s\n",
-			cfg->show_cgroup ? "-G" : "--by cgroup", err == -ENOENT ? "" : ": ",
-			err == -ENOENT ? "" : strerror(-err));
+			cfg->show_cgroup      ? "-G"
+			: cfg->show_container ? "-C"
+					      : by,
+			err == -ENOENT ? "" : ": ", err == -ENOENT ? "" : strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -303,6 +317,21 @@ static int open_reader(void *ctx, int events_fd, int dns_fd)
 	err = -errno;
 	close_reader(r);
 	return err;
+}
+
+/* A cgroup made or renamed while tracing: its path, for when it is gone. */
+static void cgroup_named(void *ctx, uint64_t id, const char *path)
+{
+	struct run *r = ctx;
+
+	cgroups_learn(&r->cgroups, id, path);
+}
+
+static void refresh_cgroups(void *ctx)
+{
+	struct run *r = ctx;
+
+	tracer_cgroups_drain(r->t);
 }
 
 static void close_reader(void *ctx)
@@ -369,6 +398,33 @@ static int check_machine(struct run *r, struct config *cfg)
 	return preflight(cfg, stderr) ? 1 : 0;
 }
 
+/*
+ * -x and the exporter read connect()'s errors from the syscall trace events. Where they cannot
+ * be had, -x (asked for by the user) fails; the exporter, an always-on service, runs without
+ * them: failures after the SYN are still counted, and a gauge says what is not.
+ */
+static int check_syscall_events(struct config *cfg)
+{
+	char why[256];
+
+	if (!syscall_events(cfg->verbose, stderr, why, sizeof(why)))
+		return 0;
+	if (!cfg->exporter) {
+		fprintf(stderr,
+			"tcpconnlat: -x/--failed needs the syscalls:sys_enter_connect and "
+			"sys_exit_connect trace events: %s\n",
+			why);
+		return 1;
+	}
+	fprintf(stderr,
+		"tcpconnlat: warning: connects that fail before sending a SYN (no route, say) are "
+		"not counted (tcpconnlat_presyn_failures_counted 0): the syscalls:sys_enter_connect"
+		" and sys_exit_connect trace events are unavailable: %s\n",
+		why);
+	cfg->no_presyn = true;
+	return 0;
+}
+
 /* The epoll set of both buffers' own epoll fds (data.u32: 1 for the answers'). */
 static int open_epoll(struct run *r)
 {
@@ -389,7 +445,8 @@ static int open_epoll(struct run *r)
 /* Checks, prepares the output and starts tracing; returns 0, or the exit code (1 or 2). */
 static int start_up(struct run *r, struct config *cfg)
 {
-	struct tracer_reader rd = {.open = open_reader, .close = close_reader, .ctx = r};
+	struct tracer_reader rd = {
+		.open = open_reader, .close = close_reader, .cgroup_named = cgroup_named, .ctx = r};
 	int err;
 
 	verbose = cfg->verbose;
@@ -406,6 +463,9 @@ static int start_up(struct run *r, struct config *cfg)
 	/* --metrics's port and --textfile's directory: a port in use fails here, not after. */
 	if (cfg->exporter && exporter_prepare(cfg, &r->listen_fd, stderr))
 		return 1;
+	/* After the bad input above: a run that fails on it mounts nothing. */
+	if (cfg->report_failed && check_syscall_events(cfg))
+		return 1;
 	if (out_init(&r->out, stdout)) {
 		fprintf(stderr, "tcpconnlat: cannot set up output buffering\n");
 		return 1;
@@ -413,6 +473,7 @@ static int start_up(struct run *r, struct config *cfg)
 	r->print = cfg->hist ? &hist_printer : cfg->json ? &json_printer : &text_printer;
 	fmt_init(&r->fmt, cfg->timestamp, cfg->lport);
 	r->fmt.cgroups = cfg->show_cgroup ? &r->cgroups : NULL;
+	r->fmt.container = cfg->show_container ? &r->cgroups : NULL;
 	r->fmt.syn_retrans = cfg->syn_retrans;
 	r->fmt.result = cfg->report_failed;
 	r->fmt.names = cfg->names;
@@ -431,6 +492,15 @@ static int start_up(struct run *r, struct config *cfg)
 	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
 	if (!r->t)
 		return 1;
+	/*
+	 * Cgroups made from now on are reported as they are made; those that exist now are
+	 * scanned. Either way one removed before its connect is printed keeps its path.
+	 */
+	if (r->cgroups.mount_fd >= 0) {
+		r->cgroups.refresh = refresh_cgroups;
+		r->cgroups.refresh_ctx = r;
+		cgroups_scan(&r->cgroups);
+	}
 	if (cfg->verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(r->t)));
@@ -540,6 +610,7 @@ static int run_loop(struct run *r)
 		if (n > 0)
 			out_flush(&r->out);
 		check_untracked(r);
+		tracer_cgroups_drain(r->t);
 		if (r->naming)
 			namer_tick(&r->names);
 		if (out_reader_gone(&r->out))
@@ -613,6 +684,7 @@ static void clean_up(struct run *r)
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
 	cgroups_close(&r->cgroups);
+	containers_free(&r->containers);
 	if (r->uagg)
 		uhist_free(&r->uh);
 }

@@ -147,6 +147,24 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/*
+ * Paths of cgroup v2 directories as they are created or renamed (struct cgroup_record), for
+ * user space to name a cgroup that is gone by the time its connect is printed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} cgroup_paths SEC(".maps");
+
+/* Room for one record: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgroup_record);
+} cgroup_scratch SEC(".maps");
+
 /* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
 
@@ -437,7 +455,7 @@ static __always_inline __u32 log2_slot(__u64 v)
 }
 
 /* -H: one more connect in the histogram of its key; nothing crosses to user space. */
-static __always_inline void hist_add(const struct event *e)
+static __always_inline void hist_add(const struct event *e, __u64 ns)
 {
 	static const struct hist zero = {};
 	struct hist_key k = {};
@@ -475,6 +493,7 @@ static __always_inline void hist_add(const struct event *e)
 		return;
 	}
 	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->nslots[native_slot(ns) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_us, e->delta_us);
 	/* Not atomic: two connects ending at once on two CPUs may leave the smaller as max. */
@@ -490,7 +509,7 @@ static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u
 		return;
 	e->ts_us = now_ns / 1000;
 	if (targ_cfg.hist) {
-		hist_add(e);
+		hist_add(e, now_ns - start_ns);
 		return;
 	}
 	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e)))
@@ -995,6 +1014,44 @@ int dns_ingress(struct __sk_buff *skb)
 				  sizeof(r)))
 		__sync_fetch_and_add(&dns_lost, 1);
 	return 1;
+}
+
+/*
+ * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
+ * 0; v1 hierarchies number their directories independently) and its path from the root,
+ * which the kernel formats only while a program is attached. Runs once per directory made,
+ * never on a connect.
+ */
+static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
+{
+	struct cgroup_record *r;
+	__u32 zero = 0;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
+	if (!r)
+		return 0;
+	r->id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
+	if (n <= 0 || n > CGROUP_RECORD_PATH)
+		return 0;
+	/* The record up to the path's NUL: most paths are far shorter than the room. */
+	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
+}
+
+SEC("raw_tp/cgroup_rename")
+int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -35,6 +35,18 @@ struct event {
 	__u16 pad;
 };
 
+/* A cgroup path as the kernel's cgroup tracepoints format it (TRACE_CGROUP_PATH_LEN). */
+#define CGROUP_RECORD_PATH 1024
+
+/*
+ * A cgroup v2 directory made or renamed: its id and its path from the hierarchy's root. Sent
+ * cut after the path's NUL.
+ */
+struct cgroup_record {
+	__u64 id;
+	char path[CGROUP_RECORD_PATH];
+};
+
 /*
  * What the BPF programs are told: set by user space between open and load (bpf_config_fill())
  * and read-only after, so the verifier prunes what a setting turns off. Zero means "off".
@@ -79,6 +91,11 @@ enum hist_by {
 	HIST_BY_COMM,
 	HIST_BY_PID,
 	HIST_BY_CGROUP,
+	/* Keyed by cgroup in the kernel like HIST_BY_CGROUP; user space adds up the cgroups
+	 * of one container, pod or namespace. */
+	HIST_BY_CONTAINER,
+	HIST_BY_POD,
+	HIST_BY_NAMESPACE,
 	HIST_BY_DHOST, /* -N's name: user space aggregates (the kernel sends events) */
 	HIST_BY_KEYS,
 };
@@ -142,6 +159,8 @@ struct hist {
 	/* --metrics, --textfile (added last: the layout above is -H's) */
 	__u64 fail_reasons[FAIL_REASONS]; /* failed connects by enum fail_reason */
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */
+	/* --metrics's native histogram: successful connects by native_slot() */
+	__u64 nslots[HIST_SLOTS];
 };
 
 /*
@@ -161,5 +180,29 @@ struct dns_record {
 	__u8 proto;    /* IPPROTO_UDP or IPPROTO_TCP */
 	__u8 pad[7];
 };
+
+/*
+ * The Prometheus native histogram (schema 0) of the protobuf exposition: its buckets are
+ * powers of two of seconds, (2^(j-1), 2^j], and no power of two of microseconds is one of
+ * seconds, so -H's slots cannot be mapped onto them. The kernel counts a second set of slots
+ * on that grid: slot 0 is the zero bucket (at most 2^-20 s, about 0.95 us), slot s (1..31)
+ * the bucket j = s - 20, and slot 31 also holds everything above 2^11 s (34 minutes).
+ * Exact for a duration of ns nanoseconds: ns / 10^9 <= 2^k exactly when
+ * ceil(ns * 2^20 / 10^9) <= 2^(k + 20), both sides integers.
+ */
+#define NATIVE_ZERO_LOG2 (-20)
+static inline __u32 native_slot(__u64 ns)
+{
+	/* ns in units of 2^-20 s, rounded up; split so that nothing overflows 64 bits */
+	__u64 u = ((ns / 1000000000ull) << 20) +
+		  (((ns % 1000000000ull) << 20) + 1000000000ull - 1) / 1000000000ull;
+	__u32 s = 0;
+	int i;
+
+	/* the least s with u <= 2^s */
+	for (i = 0, u = u ? u - 1 : 0; i < HIST_SLOTS && u; i++, u >>= 1)
+		s++;
+	return s < HIST_SLOTS ? s : HIST_SLOTS - 1;
+}
 
 #endif /* TCPCONNLAT_H */

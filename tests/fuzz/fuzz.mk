@@ -13,7 +13,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 SAN_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(SAN_OUT)/%,$(LIB_OBJS))
 SAN_TESTS := $(patsubst tests/unit/%.c,$(SAN_OUT)/%,$(wildcard tests/unit/test_*.c))
 # Dynamic links only: the sanitizer runtimes do not link statically (STATIC=1).
-SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lresolv
+SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lresolv -lprotobuf-c
 
 FUZZ_TARGETS := args event dns
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
@@ -30,6 +30,11 @@ $(SAN_OUT)/%.o: src/%.c $(LIBBPF_DEP) | $(SAN_OUT)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(SAN_OUT)/backend.o: $(SKEL)
+$(SAN_OUT)/expo_pb.o: $(OUTPUT)/metrics.pb-c.h
+
+$(SAN_OUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c $(LIBBPF_DEP) | $(SAN_OUT)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(SAN_OUT)/test_%.o: tests/unit/test_%.c $(LIBBPF_DEP) | $(SAN_OUT)
 	$(call msg,CC-SAN,$@)
@@ -48,8 +53,8 @@ $(FUZZ_OUT)/%.o: tests/fuzz/%.c $(LIBBPF_DEP) | $(FUZZ_OUT)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # args.c parses --by with hist.c, which formats keys with format.c and json.c.
-$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o format.o json.o cgroup.o)
-$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o)
+$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o format.o json.o cgroup.o container.o)
+$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o uhist.o)
 # -N's answer path: the DNS parser (libresolv) and the name cache.
 $(FUZZ_OUT)/fuzz_dns: $(FUZZ_OUT)/fuzz_dns.o $(addprefix $(FUZZ_OUT)/obj/,dns.o names.o)
 $(FUZZ_BINS):

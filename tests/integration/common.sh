@@ -183,8 +183,10 @@ map_entries() {
 	echo "no map $2"
 }
 
-# need_tracefs: -x reads syscalls:sys_{enter,exit}_connect through tracefs (systemd mounts it;
-# CI may not).
+# need_tracefs: tracefs mounted in the test's mount namespace (tests/run.sh gives each test
+# one without it). Only for what runs the tool where it cannot mount tracefs itself (a
+# container given the host's tracefs); every other test leaves the mount to the tool, so the
+# fresh-machine path is taken on every run.
 need_tracefs() {
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing ||
 		not_ok "tracefs is mounted" "mount -t tracefs failed"
@@ -198,4 +200,94 @@ own_netns() {
 	ip netns add "$NS" && ip -n "$NS" link set lo up &&
 		ip netns exec "$NS" sh -c "echo $1 >/proc/sys/net/ipv4/tcp_syn_retries" ||
 		{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
+}
+
+# The BPF object the tool was built from (the skeleton embeds it).
+BPF_OBJ=$(dirname "$B")/tcpconnlat.bpf.o
+
+# our_prog_names: the names of the tool's BPF programs: the object's program functions (global
+# functions in program sections), whole and cut to 15 characters. The kernel keeps 15; bpftool
+# shows the whole name where the program's BTF gives it, strace the kernel's.
+our_prog_names() {
+	readelf -sW "$BPF_OBJ" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $7 ~ /^[0-9]+$/ {
+		print $8; print substr($8, 1, 15) }' | sort -u
+}
+
+# prog_base: the highest BPF program id now (ids only grow: a program loaded later has a
+# higher one).
+prog_base() { bpftool -j prog show 2>/dev/null | jq 'map(.id) | max // 0'; }
+
+# our_progs_since BASE: the ids of programs of ours (by exact name) loaded since prog_base
+# returned BASE and loaded still.
+our_progs_since() {
+	bpftool -j prog show 2>/dev/null | jq -r --argjson b "$1" --arg n "$(our_prog_names)" \
+		'($n | split("\n")) as $names | .[] | select(.id > $b and (.name | IN($names[]))) | .id'
+}
+
+# start_prometheus PORT TARGETS [RULES]: a Prometheus of the test's own on 127.0.0.1:PORT,
+# scraping each of TARGETS (comma-separated host:port) every second as job tcpconnlat, with
+# the rule file RULES evaluated every second; waits until it is ready (GET /-/ready). Sets
+# PROM (its port) and PROM_PID.
+start_prometheus() {
+	local targets="'${2//,/\', \'}'"
+	mkdir -p "$WORK/prom.data"
+	cat >"$WORK/prom.yml" <<-EOC
+	global:
+	  scrape_interval: 1s
+	  scrape_timeout: 1s
+	  evaluation_interval: 1s
+	rule_files: [${3:+'$3'}]
+	scrape_configs:
+	  - job_name: tcpconnlat
+	    static_configs:
+	      - targets: [$targets]
+	EOC
+	PROM=$1
+	prometheus --config.file="$WORK/prom.yml" --storage.tsdb.path="$WORK/prom.data" \
+		--web.listen-address=127.0.0.1:$PROM --log.level=warn >"$WORK/prom.log" 2>&1 &
+	PROM_PID=$!
+	BG_PIDS+=("$PROM_PID")
+	wait_for 60 prom_ready
+}
+prom_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PROM/-/ready")" = 200 ]; }
+
+# prom_query PROMQL: Prometheus's whole JSON answer to an instant query.
+prom_query() { curl -s --max-time 5 "http://127.0.0.1:$PROM/api/v1/query" --data-urlencode "query=$1"; }
+# prom_value PROMQL: the first result's value, or "none".
+prom_value() { prom_query "$1" | jq -r '.data.result[0].value[1] // "none"'; }
+prom_answers() { [ "$(prom_value "$1")" = "$2" ]; }
+# wait_prom PROMQL WANT [SECS]: until Prometheus answers WANT (default 15 s).
+wait_prom() { wait_for "${3:-15}" prom_answers "$1" "$2"; }
+
+# private_podman: podman and buildah with a store and a configuration of the test's own
+# (below $WORK), so that the test neither needs nor touches the machine's images and
+# containers: the runc runtime and ulimits within the hard limit (see docs/testing.md).
+# Containers still running at exit are removed with the store.
+private_podman() {
+	mkdir -p "$WORK/containers"
+	cat >"$WORK/containers/containers.conf" <<-EOC
+	[containers]
+	default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+	[engine]
+	runtime = "runc"
+	tmp_dir = "$WORK/containers/tmp"
+	EOC
+	cat >"$WORK/containers/storage.conf" <<-EOC
+	[storage]
+	driver = "overlay"
+	graphroot = "$WORK/containers/graph"
+	runroot = "$WORK/containers/run"
+	EOC
+	export CONTAINERS_CONF=$WORK/containers/containers.conf
+	export CONTAINERS_STORAGE_CONF=$WORK/containers/storage.conf
+	trap 'podman_cleanup; cleanup' EXIT
+}
+# Ends this store's pods and containers (only what the test started), then unmounts what
+# the store still has mounted below $WORK, so that $WORK can go.
+podman_cleanup() {
+	podman pod rm -af -t 0 >/dev/null 2>&1
+	podman rm -af -t 0 >/dev/null 2>&1
+	podman image umount -af >/dev/null 2>&1
+	awk -v w="$WORK/containers/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r | while read -r m; do umount "$m" 2>/dev/null; done
 }

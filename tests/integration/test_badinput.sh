@@ -126,6 +126,16 @@ bad "-j does not go with --textfile" --textfile "$WORK/t.prom" -j
 bad "-c does not go with --metrics" --metrics 41599 -c 1
 bad "-i needs -H/--histogram or --textfile" --metrics 41599 -i 5
 bad "--max-series needs --metrics or --textfile" --max-series 5
+bad "--buckets needs --metrics or --textfile" --buckets 100us,10s
+for a in "" 100us 100us, ,10s 100,10s 100us,10 100usx,10s 1e3us,10s -1us,10s 100us,10s,1s \
+	"100us, 10s" 10h,20h .,1s; do
+	bad "invalid --buckets '$a'" --metrics 41599 --buckets "$a"
+done
+bad "--buckets '0us,10s' out of range (1us..2147s)" --metrics 41599 --buckets 0us,10s
+bad "--buckets '1us,2148s' out of range (1us..2147s)" --metrics 41599 --buckets 1us,2148s
+bad "--buckets '1ms,1ms': MIN must be below MAX" --metrics 41599 --buckets 1ms,1ms
+bad "--buckets '10s,100us': MIN must be below MAX" --metrics 41599 --buckets 10s,100us
+bad "given twice (again as '1ms,1s')" --metrics 41599 --buckets 1us,1s --buckets 1ms,1s
 bad "''" --metrics 41599 --by ""
 bad "empty --btf" --btf ""
 bad "given twice" --btf /a --btf /b
@@ -217,3 +227,10 @@ expect "-p $free (not running): one warning line naming it, traces, exit 0" \
 	grep -qF 'warning: no process $free is running now' '$WORK/nopid.err'"
 
 echo "# $tried bad inputs tried"
+# The docs give the count this test runs.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+expect "docs/testing.md and docs/reliability.md say $tried bad inputs, as run here" \
+	"$(grep -ho '[0-9]* bad inputs\|[0-9]* inputs:' "$top/docs/testing.md" "$top/docs/reliability.md" | tr '\n' ' ')" \
+	eval 'grep -q "\`test_badinput.sh\`: $tried bad inputs," "$top/docs/testing.md" &&
+		grep -q "(\`test_badinput.sh\`) | $tried inputs:" "$top/docs/reliability.md"'
+

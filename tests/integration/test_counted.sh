@@ -30,7 +30,6 @@ LOOP_PORT=31831 # loadgen's paced connects meanwhile (refused a slot while the m
 # Three SYN retries: a handshake times out 15 s after its first SYN (1 + 2 + 4 + 8 s), so all
 # are in flight at once even when starting them takes seconds on a busy machine.
 own_netns 3
-need_tracefs
 LG=lc$$
 cp "$(dirname "$B")/bench/loadgen" "$WORK/$LG" ||
 	{ not_ok "bench/loadgen is built" "not in $(dirname "$B")/bench: make test-build"; exit 1; }

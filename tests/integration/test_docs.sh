@@ -63,7 +63,7 @@ fi
 check "completion: --ba completes to --backend" "--backend " --ba
 check "completion: --backend k completes to kprobe" "kprobe " --backend k
 check "completion: --backend=t (as bash splits it) completes to tracepoint" "tracepoint " --backend = t
-check "completion: --by c offers comm and cgroup" "cgroup comm " --by c
+check "completion: --by c offers comm, cgroup and container" "cgroup comm container " --by c
 check "completion: -x --hi completes to --histogram" "--histogram " -x --hi
 n=$(complete_words -- | wc -w)
 want=$("$T" --help | grep -oE -- '--[a-z0-9-]+' | sort -u | wc -l)
@@ -71,4 +71,30 @@ if [ "$n" -ge "$want" ] && [ "$want" -gt 20 ]; then
 	ok "completion: every long option of --help is offered for -- ($n)"
 else
 	not_ok "completion: every long option of --help is offered for --" "$n offered, $want in --help"
+fi
+
+# The performance figures the README and the goals table quote are those of the report in
+# docs/performance.md (bench/report.sh's tables): our backends' median ratios to the
+# untraced rate in the QEMU guests (IPv4 load), and the host's lossless rate at full speed
+# with the default buffer.
+perf=$top/docs/performance.md
+guest=$(awk '/^### QEMU guest: / { g = 1 }
+	g && /^\| (fentry|kprobe|tracepoint) \| v4 \| [0-9]+ \| [0-9.]+ \|/ {
+		split($0, f, "|"); r = f[5] + 0
+		if (min == "" || r < min) min = r
+		if (r > max) max = r
+	}
+	END { if (min != "") printf "%.2f-%.2f", min, max }' "$perf")
+rate=$(awk -F'|' '$2 ~ /pages-default/ && $3 ~ /max/ { printf "%.0fk", $4 / 1000 }' "$perf")
+if [ -n "$guest" ] && grep -qF "ours $guest." "$top/README.md" && grep -qF "ours ${guest/-/..} " "$perf"; then
+	ok "README and the goals give the guests' ratios of the report ($guest)"
+else
+	not_ok "README and the goals give the guests' ratios of the report ($guest)" \
+		"$(grep -ho 'ours [0-9.]*[-.][0-9.]*' "$top/README.md" "$perf" | tr '\n' ' ')"
+fi
+if [ -n "$rate" ] && grep -qF "($rate connects/s" "$top/README.md" && grep -qF "($rate connects/s" "$perf"; then
+	ok "README and docs/performance.md give the report's full lossless rate ($rate connects/s)"
+else
+	not_ok "README and docs/performance.md give the report's full lossless rate ($rate connects/s)" \
+		"$(grep -ho '([0-9]*k connects/s' "$top/README.md" "$perf" | tr '\n' ' ')"
 fi

@@ -18,10 +18,10 @@ done
 # tests on this machine do not reach it, and a run with nothing to trace stays idle.
 PORT=43100
 
-# Our BPF programs' names as the kernel keeps them (cut to 15 characters).
-OUR_PROGS='^(fentry_v[46]_co|fentry_rcv_st|kprobe_v[46]_co|kprobe_rcv_st|tp_set_state|tp_destroy_sock|tp_retransmit|sys_enter_conn|sys_exit_conn)'
+# Our BPF programs' names as the kernel keeps them (our_prog_names), as one alternation.
+OUR_PROGS=$(our_prog_names | paste -sd'|')
 # Program ids only grow: a program of a run of this test has a higher one than any now.
-BASE_ID=$(bpftool -j prog show 2>/dev/null | jq 'map(.id) | max // 0')
+BASE_ID=$(prog_base)
 
 # bpf_ids PID: "prog ID" and "map ID" lines for the BPF programs and maps PID holds.
 bpf_ids() {
@@ -55,8 +55,7 @@ wait_gone() {
 # holds: what an ended run left behind. Concurrent instances (other tests) hold theirs.
 orphans() {
 	local ours
-	ours=$(bpftool -j prog show 2>/dev/null | jq -r --argjson b "$BASE_ID" --arg re "$OUR_PROGS" \
-		'.[] | select(.id > $b and (.name | test($re))) | .id' | sort)
+	ours=$(our_progs_since "$BASE_ID" | sort)
 	[ -n "$ours" ] || return 0
 	# Programs are held by their own descriptors or their links'; only those descriptors'
 	# fdinfo is read (a load test's process may hold thousands of sockets).
@@ -248,7 +247,7 @@ strace -f -q -o "$WORK/dry" -e trace=bpf,perf_event_open "$T" -d 1 -P $P >/dev/n
 grep 'bpf(' "$WORK/dry" >"$WORK/dry.bpf"
 attach=$(grep -nm1 -E 'BPF_RAW_TRACEPOINT_OPEN|BPF_LINK_CREATE' "$WORK/dry.bpf" | cut -d: -f1)
 load=$(head -n "${attach:-0}" "$WORK/dry.bpf" | grep -n 'BPF_PROG_LOAD' |
-	grep -E "prog_name=\"${OUR_PROGS#^}" | tail -1 | cut -d: -f1)
+	grep -E "prog_name=\"($OUR_PROGS)\"" | tail -1 | cut -d: -f1)
 pbuf=$(grep 'perf_event_open(' "$WORK/dry" | grep -nm1 PERF_COUNT_SW_BPF_OUTPUT | cut -d: -f1)
 expect "strace shows the stages of start-up (load, attach, perf buffer)" \
 	"bpf() calls: $(wc -l <"$WORK/dry.bpf"), load '$load', attach '$attach', buffer '$pbuf'" \
@@ -489,3 +488,16 @@ expect "BTF tracepoints not attached: the raw ones run (-v says why), exit 0" \
 # 7. After all of it: no program of ours without an owner.
 left=$(no_orphans)
 expect "no program of ours is left loaded without an owner" "left: '$left'" test -z "$left"
+# The check's control: one of our programs pinned in a bpffs of the test's own (loaded, no
+# process holding it) is seen as left without an owner.
+mkdir "$WORK/bpffs"
+if mount -t bpf bpf "$WORK/bpffs"; then
+	kept=$("$B/keepprog" "$BPF_OBJ" btf_destroy_sock "$WORK/bpffs/kept" 2>&1)
+	expect "the no-owner check sees a program of ours left pinned" \
+		"keepprog: '$kept', orphans: '$(orphans | tr '\n' ' ')'" \
+		eval '[[ $kept == id=* ]] && orphans | grep -qx "${kept#id=}"'
+	rm -f "$WORK/bpffs/kept"
+	umount "$WORK/bpffs"
+else
+	not_ok "the no-owner check sees a program of ours left pinned" "mount -t bpf failed"
+fi

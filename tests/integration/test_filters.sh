@@ -5,7 +5,6 @@
 # one line, exit 2, nothing loaded.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 
 # A cgroup v2 directory of the test's own (the unified hierarchy, wherever it is mounted).
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
@@ -20,7 +19,11 @@ cleanup_cg() {
 	rmdir "$CG/child" "$CG" 2>/dev/null
 	[ -n "${MOUNTED_CG2:-}" ] && umount "$CG2"
 }
-trap 'cleanup; cleanup_cg' EXIT
+# A network namespace of the test's own, whose lo has fd00::1: --daddr fd00::/8 has a connect
+# to keep (only loopback and the test's namespaces get test traffic).
+own_netns 6
+ip -n "$NS" addr add fd00::1/128 dev lo nodad || not_ok "fd00::1 on the namespace's lo" "ip addr failed"
+trap 'ip netns del "$NS" 2>/dev/null; cleanup; cleanup_cg' EXIT
 
 # One tracer per filter, all at once; then the connects; then each output is checked for
 # exactly the destination ports it should have kept.
@@ -54,14 +57,15 @@ conn -c tcl-special2 -l 127.0.0.1 41508 >/dev/null
 sh -c "echo \$\$ >'$CG/child/cgroup.procs' && exec '$B/tconn' -l 127.0.0.1 41510" >/dev/null
 conn 127.0.0.1 41509 >/dev/null
 conn 127.0.0.1 41511 >/dev/null
+ip netns exec "$NS" "$B/tconn" -l fd00::1 41512 >/dev/null
 # Every connect has returned: the tracers print, at SIGINT, all that was emitted for them.
 for t in $tp $td4 $td8 $td6 $td6n $tu $tn $tcg $tx; do stop_tracer "$t"; done
 
 # kept NAME FILE PORTS: the tracer's rows are exactly connects to these ports of ours
-# (other processes' connects to other ports are ignored: ours use 41501..41511).
+# (other processes' connects to other ports are ignored: ours use 41501..41512).
 kept() {
 	local got
-	got=$(awk 'NR > 1 && $7 >= 41501 && $7 <= 41511 { print $7 }' "$2" | sort | tr '\n' ' ')
+	got=$(awk 'NR > 1 && $7 >= 41501 && $7 <= 41512 { print $7 }' "$2" | sort | tr '\n' ' ')
 	expect "$1" "want '$3', got '$got': $(tr '\n' '|' <"$2")" test "$got" = "$3"
 }
 kept "-P 41501,41503 keeps those ports only" "$WORK/p.out" "41501 41503 "
@@ -69,12 +73,12 @@ kept "--daddr 127.0.0.2 keeps that address only" "$WORK/d4.out" "41504 "
 kept "--daddr 127.0.0.0/8 keeps the whole network, IPv4 only" "$WORK/d8.out" \
 	"41501 41502 41503 41504 41506 41507 41508 41510 "
 kept "--daddr ::1/128 keeps IPv6 loopback only" "$WORK/d6.out" "41505 "
-kept "--daddr fd00::/8 keeps none of them" "$WORK/d6n.out" ""
+kept "--daddr fd00::/8 keeps the connect to fd00::1 only" "$WORK/d6n.out" "41512 "
 kept "-u 65534 keeps the connect made as that user only" "$WORK/u.out" "41506 "
 kept "-n tcl-special matches the whole name only" "$WORK/n.out" "41507 "
 kept "--cgroup keeps the connect from a process in a cgroup below it only" "$WORK/cg.out" "41510 "
 expect "-x -P 41509: the refused connect to that port is kept, the other not" \
-	"$(tr '\n' '|' <"$WORK/x.out")" awk 'NR > 1 && $7 >= 41501 && $7 <= 41511 { n++; ok = $7 == 41509 && $9 == "refused" }
+	"$(tr '\n' '|' <"$WORK/x.out")" awk 'NR > 1 && $7 >= 41501 && $7 <= 41512 { n++; ok = $7 == 41509 && $9 == "refused" }
 	END { exit !(n == 1 && ok) }' "$WORK/x.out"
 
 # Bad values: one line naming the value, exit 2, no BPF loaded (no tracer started here).

@@ -4,7 +4,6 @@
 # first SYN was dropped, about 1 s); --by, -i, -j and -x with -H; bad combinations.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 
 # start_hist NAME ARGS...: the tool with -H.
 start_hist() {

@@ -36,7 +36,6 @@ ROOT_PORT=41701 # the normal connect afterwards, in the root namespace
 NOISE_PORT=41730 # the noise loadgen's two threads listen on 41730 and 41731
 
 own_netns 2
-need_tracefs
 
 # A copy of loadgen under a name of this run's own (its comm), for the tools' -n.
 LG=lg$$

@@ -35,17 +35,22 @@ for src in "$TOP"/tests/unit/test_*.c; do
 	fi
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$bin" >"$log" 2>&1
 	rc=$?
-	pass=$(grep -Ec '^ok [0-9]+ ' "$log")
-	skip=$(grep -Ec '^ok [0-9]+ .*# (SKIP|skip)' "$log")
-	fail=$(grep -Ec '^not ok [0-9]+ ' "$log")
+	# A skipped case is "not ok N # SKIP NAME" in cmocka 1.1.5 (Debian 12), "ok N # SKIP
+	# NAME" in later ones: neither is a pass or a failure of its own.
+	skipped=$(grep -E '^(not )?ok [0-9]+ .*# (SKIP|skip)' "$log" | sed 's/.*# [A-Za-z]* *//' |
+		paste -sd' ')
+	skip=$(grep -Ec '^(not )?ok [0-9]+ .*# (SKIP|skip)' "$log")
+	pass=$(($(grep -Ec '^ok [0-9]+ ' "$log") - $(grep -Ec '^ok [0-9]+ .*# (SKIP|skip)' "$log")))
+	fail=$(($(grep -Ec '^not ok [0-9]+ ' "$log") - $(grep -Ec '^not ok [0-9]+ .*# (SKIP|skip)' "$log")))
 	report=$(grep -m1 -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:|^SUMMARY: ' "$log")
-	if [ "$rc" = 0 ] && [ "$fail" = 0 ] && [ -z "$report" ] && [ $((pass - skip)) -gt 0 ]; then
-		ok "san/$name: $((pass - skip)) cases pass under ASan+UBSan, no report$(
-			[ "$skip" -gt 0 ] && echo " ($skip skipped)")"
+	if [ "$rc" = 0 ] && [ "$fail" = 0 ] && [ -z "$report" ] && [ "$pass" -gt 0 ]; then
+		ok "san/$name: $pass cases pass under ASan+UBSan, no report"
 	else
-		not_ok "san/$name" "status $rc, $pass ok ($skip skipped), $fail not ok: ${report:-$(
+		not_ok "san/$name" "status $rc, $pass ok, $skip skipped, $fail not ok: ${report:-$(
 			grep -m1 '^not ok' "$log")}"
 	fi
+	# A line of their own, with the directive: tests/run.sh counts it, as a failure under CI.
+	[ "$skip" -gt 0 ] && echo "ok - san/$name: $skip case(s) not run: $skipped # SKIP"
 done
 
 # ---- 2. a bounded fuzzing run of each target ----
@@ -78,7 +83,6 @@ if ! command -v valgrind >/dev/null; then
 	not_ok "valgrind is installed" "no valgrind (make test-deps)"
 	exit 1
 fi
-need_tracefs
 
 # vg_start NAME FILE REGEX ARGS...: start_until under valgrind (its report in
 # $WORK/NAME.vg), waiting up to 90 s: start-up takes about 10 s under valgrind here.

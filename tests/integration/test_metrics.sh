@@ -8,7 +8,6 @@
 # bounded and SIGTERM still ends it at once. The series cap, and counters that never go back.
 . "$(dirname "$0")/common.sh"
 require_bpf
-need_tracefs
 for c in prometheus promtool prometheus-node-exporter curl jq; do
 	command -v $c >/dev/null || { not_ok "$c is installed" "make test-deps installs it"; exit 1; }
 done
@@ -158,6 +157,24 @@ out=$("$T" --metrics $M 2>&1 >/dev/null)
 rc=$?
 expect "port in use: one line naming it, exit 1" "status $rc: $out" \
 	test "$rc:$(grep -c . <<<"$out")" = 1:1 -a -n "$(grep -F "'$M'" <<<"$out" | grep 'in use')"
+# The README's limits: a client idle for 10 s is dropped (timed in the background while the
+# rest goes on: one connection that sends nothing, until the tool closes it), and a request's
+# headers may take 8 KiB (7.5 KiB answered, 8.5 KiB refused with 400).
+(
+	exec {fd}<>/dev/tcp/127.0.0.1/$M || exit 1
+	s=$(date +%s%N)
+	timeout 20 cat <&"$fd" >/dev/null
+	echo $((($(date +%s%N) - s) / 1000000))
+) >"$WORK/idle.ms" 2>&1 &
+idle_probe=$!
+BG_PIDS+=("$idle_probe")
+hdr() {
+	curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c "$1" /dev/zero | tr '\0' a)" \
+		"http://127.0.0.1:$M/metrics"
+}
+codes="$(hdr 7680):$(hdr 8704)"
+expect "headers limited to 8 KiB: 7.5 KiB of them answered 200, 8.5 KiB refused with 400" \
+	"codes $codes" test "$codes" = 200:400
 rss0=$(rss_kb "$t_m")
 # 100 connections that never send anything, one that sends a 1 MiB header.
 idle=()
@@ -235,6 +252,11 @@ expect "SIGTERM with slow readers connected: exit 0 in ${ms} ms" \
 	"status $rc; $(tail -2 "$WORK/big.err" | tr '\n' '|')" test "$rc" = 0 -a "$ms" -lt 1000
 for fd in "${slow[@]}"; do exec {fd}>&-; done
 
+wait "$idle_probe"
+ms=$(cat "$WORK/idle.ms")
+expect "a client that sends nothing is dropped after 10 s (${ms} ms)" "$ms" \
+	awk -v ms="$ms" 'BEGIN { exit !(ms ~ /^[0-9]+$/ && ms >= 9500 && ms <= 12000) }'
+
 start=$(date +%s%N)
 kill -TERM "$t_m"
 wait_for 2 gone "$t_m"
@@ -245,7 +267,8 @@ expect "SIGTERM with 100 idle and a big-header scraper connected: exit 0 in ${ms
 	"status $rc; $(tail -2 "$WORK/m.err" | tr '\n' '|')" test "$rc" = 0 -a "$ms" -lt 1000
 for fd in "${idle[@]}" "$big"; do exec {fd}>&-; done
 stop_tracer "$t_tf"
-expect "--textfile: SIGINT, exit 0" "$(cat "$WORK/tf.err")" test $? = 0
+rc=$?
+expect "--textfile: SIGINT, exit 0" "status $rc: $(cat "$WORK/tf.err")" test "$rc" = 0
 kill "$P_NODE" "$P_PROM" 2>/dev/null
 
 # The series cap: 4 ports, --max-series 2: two series of their own, the others in "other".

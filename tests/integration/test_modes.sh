@@ -12,7 +12,6 @@
 . "$(dirname "$0")/common.sh"
 require_bpf
 own_netns 1
-need_tracefs
 ip netns exec "$NS" sh -c 'echo 3 >/proc/sys/net/ipv4/tcp_fastopen'
 in_ns() { ip netns exec "$NS" "$@"; }
 TFO_PORT=41301    # serves with Fast Open

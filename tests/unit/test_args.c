@@ -640,6 +640,7 @@ static void test_each_value_option_once(void **state)
 		{"--metrics", "1", "--metrics", "2", "--metrics"},
 		{"--textfile", "a", "--textfile", "b", "--textfile"},
 		{"--max-series", "1", "--max-series", "2", "--max-series"},
+		{"--buckets", "1us,1s", "--buckets", "1ms,1s", "--buckets"},
 		{"-c", "1", "-c", "2", "-c/--count"},
 		{"-d", "1", "-d", "2", "-d/--duration"},
 		{"--buffer-pages", "1", "--buffer-pages", "2", "--buffer-pages"},
@@ -1313,6 +1314,52 @@ static void test_metrics_conflicts(void **state)
 	assert_usage("given twice");
 }
 
+static void test_buckets(void **state)
+{
+	static const char *const bad[][2] = {
+		{"", "invalid --buckets ''"},
+		{"100us", "invalid --buckets '100us'"},
+		{"100us,", "invalid --buckets '100us,'"},
+		{",10s", "invalid --buckets ',10s'"},
+		{"100,10s", "invalid --buckets '100,10s'"},
+		{"100us,10", "invalid --buckets '100us,10'"},
+		{"1e3us,10s", "invalid --buckets '1e3us,10s'"},
+		{"-1us,10s", "invalid --buckets '-1us,10s'"},
+		{"100us, 10s", "invalid --buckets '100us, 10s'"},
+		{"100us,10s,1s", "invalid --buckets '100us,10s,1s'"},
+		{"10m,20m", "invalid --buckets '10m,20m'"},
+		{"0us,10s", "--buckets '0us,10s' out of range (1us..2147s)"},
+		{"0.4us,10s", "--buckets '0.4us,10s' out of range (1us..2147s)"},
+		{"1us,2148s", "--buckets '1us,2148s' out of range (1us..2147s)"},
+		{"1ms,1000us", "invalid --buckets '1ms,1000us': MIN must be below MAX"},
+		{"10s,100us", "invalid --buckets '10s,100us': MIN must be below MAX"},
+	};
+	size_t i;
+
+	(void)state;
+	PARSE("--metrics", "1", "--buckets", "100us,10s");
+	assert_run();
+	assert_int_equal(P.cfg.buckets_min_us, 100);
+	assert_int_equal(P.cfg.buckets_max_us, 10000000);
+	PARSE("--textfile", "a", "--buckets", "1.5ms,2147s");
+	assert_run();
+	assert_int_equal(P.cfg.buckets_min_us, 1500);
+	assert_int_equal(P.cfg.buckets_max_us, 2147000000ull);
+	PARSE("--metrics", "1", "--buckets", "1us,0.5ms");
+	assert_run();
+	assert_int_equal(P.cfg.buckets_min_us, 1);
+	assert_int_equal(P.cfg.buckets_max_us, 500);
+	PARSE("--metrics", "1");
+	assert_run();
+	assert_int_equal(P.cfg.buckets_max_us, 0);
+	PARSE("-H", "--buckets", "1ms,1s");
+	assert_usage("--buckets needs --metrics or --textfile");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE("--metrics", "1", "--buckets", bad[i][0]);
+		assert_usage(bad[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1375,6 +1422,7 @@ int main(void)
 		T(test_metrics_listen_bad),
 		T(test_metrics_implies),
 		T(test_metrics_conflicts),
+		T(test_buckets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

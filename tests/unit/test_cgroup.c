@@ -145,10 +145,11 @@ static void test_json_key(void **state)
 
 	(void)state;
 	json_event(&j, &e, line, sizeof(line));
-	assert_non_null(strstr(line, ",\"cgroup\":\"id:77\",\"dhost\":null}\n"));
+	assert_non_null(strstr(line, ",\"cgroup\":\"id:77\",\"container_id\":null,"));
 	j.cgroups = NULL;
 	json_event(&j, &e, line, sizeof(line));
-	assert_non_null(strstr(line, ",\"cgroup\":null,\"dhost\":null}\n"));
+	assert_non_null(strstr(line, ",\"cgroup\":null,\"container_id\":null,\"container\":null,"
+				     "\"pod\":null,\"namespace\":null,\"dhost\":null}\n"));
 	cgroups_close(&c);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
  * Unit tests for expo.c (the Prometheus exposition: buckets, labels, the series cap,
- * OpenMetrics), textfile.c (atomic writes) and the failure classification the kernel shares
- * with fmt_result().
+ * OpenMetrics, the protobuf format, decoded with protobuf-c), textfile.c (atomic writes) and the
+ * failure classification the kernel shares with fmt_result().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +24,7 @@
 #include "expo.h"
 #include "uhist.h"
 #include "format.h"
+#include "metrics.pb-c.h"
 #include "textfile.h"
 
 static struct hist_entry dest(const char *addr, uint16_t port)
@@ -142,6 +143,8 @@ static void test_empty_no_by(void **state)
 	assert_line(t, "tcpconnlat_syn_retransmits_total 0");
 	assert_line(t, "tcpconnlat_build_info{version=\"1.2.3\",backend=\"tracepoint\"} 1");
 	assert_line(t, "tcpconnlat_overflow_keys 0");
+	assert_line(t, "# TYPE tcpconnlat_presyn_failures_counted gauge");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
 	assert_int_equal(count_lines(t, "tcpconnlat_connect_duration_seconds_bucket"), 32);
 	assert_no(t, "# EOF");
 	assert_no(t, "bpf_run_seconds");
@@ -368,6 +371,26 @@ static void test_bpf_stats(void **state)
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"pending_full\"} 5");
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"unseen\"} 7");
 	assert_line(t, "tcpconnlat_bpf_runs_missed_total 6");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
+	assert_grammar(t);
+	free(t);
+	expo_series_free(&s);
+}
+
+/* Without the syscall trace events the gauge says failures before any SYN are uncounted. */
+static void test_no_presyn(void **state)
+{
+	struct expo_self self = SELF;
+	struct expo_series s;
+	char *t;
+
+	(void)state;
+	self.no_presyn = true;
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(HIST_BY_NONE, &s, NULL, 0, &self, true);
+	assert_line(t, "# TYPE tcpconnlat_presyn_failures_counted gauge");
+	assert_line(t, "tcpconnlat_presyn_failures_counted 0");
+	assert_int_equal(count_lines(t, "tcpconnlat_presyn_failures_counted"), 1);
 	assert_grammar(t);
 	free(t);
 	expo_series_free(&s);
@@ -388,6 +411,248 @@ static void test_wants_openmetrics(void **state)
 		expo_wants_openmetrics("application/openmetrics-text;q=0.3, text/plain;q=0.5"));
 	assert_false(expo_wants_openmetrics("application/openmetrics-text;q=0"));
 	assert_false(expo_wants_openmetrics("application/openmetrics-textx"));
+}
+
+/* Schema-0 bucket boundaries are powers of two of seconds, exact to the nanosecond. */
+static void test_native_slot(void **state)
+{
+	(void)state;
+	assert_int_equal(native_slot(0), 0);
+	assert_int_equal(native_slot(953), 0); /* 2^-20 s is 953.674 ns: the zero bucket */
+	assert_int_equal(native_slot(954), 1); /* (2^-20, 2^-19] s: bucket -19 */
+	assert_int_equal(native_slot(1907), 1);
+	assert_int_equal(native_slot(1908), 2);
+	/* 2^-9 s is exactly 1953125 ns: in bucket -9 (upper bound inclusive), one more ns in -8 */
+	assert_int_equal(native_slot(1953125), 11);
+	assert_int_equal(native_slot(1953126), 12);
+	assert_int_equal(native_slot(1000000000), 20); /* 1 s: bucket 0, (0.5, 1] */
+	assert_int_equal(native_slot(1000000001), 21); /* bucket 1, (1, 2] */
+	assert_int_equal(native_slot(1024000000000ull), 30);
+	assert_int_equal(native_slot(1024000000001ull), 31);   /* (1024, 2048] s */
+	assert_int_equal(native_slot(100000000000000ull), 31); /* and above: the last slot */
+}
+
+static void test_negotiate(void **state)
+{
+	(void)state;
+	/* What Prometheus 2.42 sends with --enable-feature=native-histograms. */
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;proto=io.prometheus."
+					"client.MetricFamily;encoding=delimited;q=0.7,text/"
+					"plain;version=0.0.4;q=0.3,*/*;q=0.2"),
+			 EXPO_PROTOBUF);
+	/* ... and without it. */
+	assert_int_equal(expo_negotiate("application/openmetrics-text;version=1.0.0,application/"
+					"openmetrics-text;version=0.0.1;q=0.75,text/"
+					"plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+			 EXPO_OPENMETRICS);
+	assert_int_equal(expo_negotiate(NULL), EXPO_TEXT);
+	assert_int_equal(expo_negotiate("*/*"), EXPO_TEXT);
+	/* Only the delimited MetricFamily stream is served. */
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;proto=io.prometheus."
+					"client.MetricFamily;encoding=text"),
+			 EXPO_TEXT);
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;encoding=delimited"),
+			 EXPO_TEXT);
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf; "
+					"proto=io.prometheus.client.MetricFamily; "
+					"encoding=delimited"),
+			 EXPO_PROTOBUF);
+	/* The highest q wins; a tie goes to the text formats. */
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;proto=io.prometheus."
+					"client.MetricFamily;encoding=delimited;q=0.4,text/"
+					"plain;q=0.5"),
+			 EXPO_TEXT);
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;proto=io.prometheus."
+					"client.MetricFamily;encoding=delimited,text/plain"),
+			 EXPO_TEXT);
+	assert_int_equal(expo_negotiate("application/vnd.google.protobuf;proto=io.prometheus."
+					"client.MetricFamily;encoding=delimited;q=0"),
+			 EXPO_TEXT);
+}
+
+/* The delimited messages of a protobuf scrape, unpacked by protobuf-c; returns how many. */
+static size_t unpack(const struct strbuf *b, Io__Prometheus__Client__MetricFamily **f, size_t max)
+{
+	size_t pos = 0, n = 0, len;
+	int shift;
+
+	while (pos < b->len && n < max) {
+		for (len = 0, shift = 0; pos < b->len; shift += 7) {
+			uint8_t c = b->p[pos++];
+
+			len |= (size_t)(c & 0x7f) << shift;
+			if (!(c & 0x80))
+				break;
+		}
+		assert_true(pos + len <= b->len);
+		f[n] = io__prometheus__client__metric_family__unpack(NULL, len,
+								     (uint8_t *)b->p + pos);
+		assert_non_null(f[n]);
+		n++;
+		pos += len;
+	}
+	assert_int_equal(pos, b->len);
+	return n;
+}
+
+static const char *label_value(const Io__Prometheus__Client__Metric *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_label; i++)
+		if (!strcmp(m->label[i]->name, name))
+			return m->label[i]->value;
+	return NULL;
+}
+
+static void test_protobuf(void **state)
+{
+	Io__Prometheus__Client__MetricFamily *f[16];
+	Io__Prometheus__Client__Histogram *h;
+	struct hist_entry v[2] = {dest("10.0.0.1", 443), dest("10.0.0.2", 80)};
+	struct expo_series s;
+	struct strbuf b = {};
+	size_t n, i;
+
+	(void)state;
+	/* 10.0.0.1: 3 in the zero bucket, 2 in bucket -14, 5 in -13, 1 in 1 (a 1.02 s one). */
+	v[0].hist.nslots[0] = 3;
+	v[0].hist.nslots[6] = 2;
+	v[0].hist.nslots[7] = 5;
+	v[0].hist.nslots[21] = 1;
+	v[0].hist.slots[5] = 10; /* the classic slots: not in the protobuf format */
+	v[0].hist.count = 11;
+	v[0].hist.sum_us = 1020300;
+	v[0].hist.fail_reasons[FAIL_REFUSED] = 4;
+	v[0].hist.syn_retrans = 1;
+	/* 10.0.0.2: nothing yet but a failure. */
+	v[1].hist.fail_reasons[FAIL_TIMEOUT] = 1;
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	expo_render(&b, HIST_BY_DEST, NULL, &s, v, 2, &SELF, EXPO_PROTOBUF);
+	assert_false(b.oom);
+	n = unpack(&b, f, 16);
+	assert_int_equal(n, 8);
+	assert_string_equal(f[0]->name, "tcpconnlat_connect_duration_seconds");
+	assert_int_equal(f[0]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
+	assert_int_equal(f[0]->n_metric, 2);
+	assert_string_equal(label_value(f[0]->metric[0], "daddr"), "10.0.0.1");
+	assert_string_equal(label_value(f[0]->metric[0], "dport"), "443");
+	h = f[0]->metric[0]->histogram;
+	assert_non_null(h);
+	assert_true(h->has_schema && h->schema == 0);
+	assert_true(h->zero_threshold == 1.0 / (1 << 20));
+	assert_int_equal(h->zero_count, 3);
+	assert_int_equal(h->sample_count, 11);
+	assert_true(h->sample_sum > 1.0202999 && h->sample_sum < 1.0203001);
+	assert_int_equal(h->n_bucket, 0); /* no classic buckets ride along */
+	/* Buckets -14, -13 in one span; 1 in a second, 13 buckets after -13's end. */
+	assert_int_equal(h->n_positive_span, 2);
+	assert_int_equal(h->positive_span[0]->offset, -14);
+	assert_int_equal(h->positive_span[0]->length, 2);
+	assert_int_equal(h->positive_span[1]->offset, 1 - (-12));
+	assert_int_equal(h->positive_span[1]->length, 1);
+	assert_int_equal(h->n_positive_delta, 3);
+	assert_int_equal(h->positive_delta[0], 2);
+	assert_int_equal(h->positive_delta[1], 3);
+	assert_int_equal(h->positive_delta[2], -4);
+	/* Empty: still native (zero threshold, a span of length 0). */
+	h = f[0]->metric[1]->histogram;
+	assert_int_equal(h->sample_count, 0);
+	assert_true(h->zero_threshold > 0);
+	assert_int_equal(h->n_positive_span, 1);
+	assert_int_equal(h->positive_span[0]->length, 0);
+	assert_int_equal(h->n_positive_delta, 0);
+	/* The counters, with the reason label after the key's. */
+	assert_string_equal(f[1]->name, "tcpconnlat_connect_failures_total");
+	assert_int_equal(f[1]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER);
+	assert_int_equal(f[1]->n_metric, 2 * FAIL_REASONS);
+	for (i = 0; i < f[1]->n_metric; i++) {
+		const Io__Prometheus__Client__Metric *m = f[1]->metric[i];
+		double want = !strcmp(label_value(m, "reason"), "refused") &&
+					      !strcmp(label_value(m, "daddr"), "10.0.0.1")
+				      ? 4
+			      : !strcmp(label_value(m, "reason"), "timeout") &&
+					      !strcmp(label_value(m, "daddr"), "10.0.0.2")
+				      ? 1
+				      : 0;
+
+		assert_int_equal(m->n_label, 3);
+		assert_non_null(m->counter);
+		assert_true(m->counter->value == want);
+	}
+	assert_string_equal(f[2]->name, "tcpconnlat_syn_retransmits_total");
+	assert_true(f[2]->metric[0]->counter->value == 1);
+	assert_string_equal(f[3]->name, "tcpconnlat_build_info");
+	assert_int_equal(f[3]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
+	assert_string_equal(label_value(f[3]->metric[0], "version"), "1.2.3");
+	/* SELF counts failures before any SYN. */
+	assert_string_equal(f[4]->name, "tcpconnlat_presyn_failures_counted");
+	assert_int_equal(f[4]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
+	assert_true(f[4]->metric[0]->gauge->value == 1);
+	assert_string_equal(f[5]->name, "tcpconnlat_uncounted_connects_total");
+	assert_string_equal(f[7]->name, "tcpconnlat_overflow_keys");
+	for (i = 0; i < n; i++)
+		io__prometheus__client__metric_family__free_unpacked(f[i], NULL);
+	sb_free(&b);
+	expo_series_free(&s);
+}
+
+/* Label values reach the protobuf format unescaped: exactly what the text format means. */
+static void test_protobuf_labels(void **state)
+{
+	Io__Prometheus__Client__MetricFamily *f[16];
+	struct hist_entry v = {};
+	struct expo_series s;
+	struct strbuf b = {};
+	size_t n, i;
+
+	(void)state;
+	memcpy(v.key.comm, "a\"b,c=d\\", 9);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	expo_render(&b, HIST_BY_COMM, NULL, &s, &v, 1, &SELF, EXPO_PROTOBUF);
+	n = unpack(&b, f, 16);
+	assert_true(n >= 3);
+	assert_string_equal(label_value(f[0]->metric[0], "comm"), "a\"b,c=d\\x5c");
+	assert_string_equal(label_value(f[1]->metric[0], "comm"), "a\"b,c=d\\x5c");
+	assert_string_equal(label_value(f[1]->metric[0], "reason"), "refused");
+	for (i = 0; i < n; i++)
+		io__prometheus__client__metric_family__free_unpacked(f[i], NULL);
+	sb_free(&b);
+	expo_series_free(&s);
+}
+
+/* --buckets: fewer le lines; the kept ones and +Inf count exactly what they did. */
+static void test_buckets_range(void **state)
+{
+	struct hist_entry v = dest("10.0.0.1", 443);
+	struct expo_series s;
+	char *t;
+	int i;
+
+	(void)state;
+	for (i = 0; i < HIST_SLOTS; i++)
+		v.hist.slots[i] = 1;
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	expo_buckets(&s, 100, 10000000); /* 100us,10s: le 64 us .. 16.777216 s */
+	t = render(HIST_BY_NONE, &s, &v, 1, &SELF, false);
+	assert_int_equal(count_lines(t, "tcpconnlat_connect_duration_seconds_bucket"), 19 + 1);
+	assert_line(t, "tcpconnlat_connect_duration_seconds_bucket{le=\"0.000064\"} 6");
+	assert_line(t, "tcpconnlat_connect_duration_seconds_bucket{le=\"16.777216\"} 24");
+	assert_line(t, "tcpconnlat_connect_duration_seconds_bucket{le=\"+Inf\"} 32");
+	assert_no(t, "le=\"0.000032\"");
+	assert_no(t, "le=\"33.554432\"");
+	assert_grammar(t);
+	free(t);
+	/* Bounds on the grid are kept as they are; beyond it, the ends of the grid. */
+	expo_buckets(&s, 1024, 2048);
+	t = render(HIST_BY_NONE, &s, &v, 1, &SELF, false);
+	assert_int_equal(count_lines(t, "tcpconnlat_connect_duration_seconds_bucket"), 2 + 1);
+	free(t);
+	expo_buckets(&s, 1, 2147000000);
+	t = render(HIST_BY_NONE, &s, &v, 1, &SELF, false);
+	assert_int_equal(count_lines(t, "tcpconnlat_connect_duration_seconds_bucket"), 31 + 1);
+	free(t);
+	expo_series_free(&s);
 }
 
 static void test_escape(void **state)
@@ -475,7 +740,13 @@ int main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_bpf_stats),
+		cmocka_unit_test(test_no_presyn),
 		cmocka_unit_test(test_wants_openmetrics),
+		cmocka_unit_test(test_native_slot),
+		cmocka_unit_test(test_negotiate),
+		cmocka_unit_test(test_protobuf),
+		cmocka_unit_test(test_protobuf_labels),
+		cmocka_unit_test(test_buckets_range),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_fail_reason_matches_fmt_result),
 		cmocka_unit_test(test_textfile),

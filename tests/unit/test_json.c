@@ -58,7 +58,9 @@ static void test_event_ok(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000000Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"dhost\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
+		    "null,\"container\":null,\"pod\":null,"
+		    "\"namespace\":null,\"dhost\":null}\n");
 }
 
 static void test_event_microseconds(void **state)
@@ -71,7 +73,9 @@ static void test_event_microseconds(void **state)
 		    "{\"time\":\"2026-11-25T04:55:01.000007Z\",\"pid\":181,\"comm\":\"curl\","
 		    "\"ip\":4,\"saddr\":\"10.0.0.5\",\"lport\":51234,\"daddr\":\"93.184.216.34\","
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
-		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"dhost\":null}\n");
+		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
+		    "null,\"container\":null,\"pod\":null,"
+		    "\"namespace\":null,\"dhost\":null}\n");
 }
 
 static void test_event_refused_ipv6(void **state)
@@ -89,7 +93,8 @@ static void test_event_refused_ipv6(void **state)
 			"\"ip\":6,\"saddr\":\"2001:db8::10\",\"lport\":51234,\"daddr\":\"::1\","
 			"\"dport\":443,\"lat_us\":123456,\"result\":\"refused\","
 			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\","
-			"\"cgroup\":null,\"dhost\":null}\n");
+			"\"cgroup\":null,\"container_id\":null,\"container\":null,\"pod\":null,"
+			"\"namespace\":null,\"dhost\":null}\n");
 }
 
 /* -N: the name as a JSON string; bytes a hostile answer may carry are escaped. */
@@ -102,7 +107,7 @@ static void test_event_dhost(void **state)
 	(void)state;
 	j.dhost = "www.example.com";
 	json_event(&j, &e, line, sizeof(line));
-	assert_non_null(strstr(line, ",\"cgroup\":null,\"dhost\":\"www.example.com\"}\n"));
+	assert_non_null(strstr(line, ",\"namespace\":null,\"dhost\":\"www.example.com\"}\n"));
 	j.dhost = "a\"b\\c\n.test";
 	json_event(&j, &e, line, sizeof(line));
 	assert_non_null(strstr(line, ",\"dhost\":\"a\\\"b\\\\c\\u000a.test\"}\n"));

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Short-lived cgroups and real containers.
+#  - A process in a cgroup made and removed within 50 ms, connecting once, is named by the
+#    cgroup's path in -G, -j and -H --by cgroup (learnt from cgroup:cgroup_mkdir), not id:N.
+#  - Real podman containers (runc, a private containers.conf and private storage in $WORK, an
+#    image built here FROM scratch with Debian's static busybox): a long-lived one and a
+#    --rm one each connect once; -G shows both cgroup paths, -C both ids (12 hex digits),
+#    -j both container_id keys; -H --by container counts each apart from the host's connects.
+. "$(dirname "$0")/common.sh"
+require_bpf
+PORT=42301 # served on loopback: every client of this test connects here
+
+"$B/tconn" -s 127.0.0.1 $PORT >"$WORK/srv" &
+BG_PIDS+=($!)
+wait_for 5 grep -qs listening "$WORK/srv" || not_ok "the server listens" "$(cat "$WORK/srv")"
+
+# ---- a cgroup that lives 50 ms ----
+MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+CG=tcl-podman-$$
+trap 'for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG"; do
+	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
+done 2>/dev/null; cleanup' EXIT
+mkdir -p "$MNT/$CG/long"
+start_tracer cg -G -L -P $PORT || not_ok "-G tracer starts" "$(cat "$WORK/cg.err")"
+cg_tracer=$TRACER_PID
+start_quiet_tracer js -j -v -P $PORT || not_ok "-j tracer starts" "$(cat "$WORK/js.err")"
+js_tracer=$TRACER_PID
+start_quiet_tracer hist -H --by cgroup -P $PORT || not_ok "-H tracer starts" "$(cat "$WORK/hist.err")"
+hist_tracer=$TRACER_PID
+
+# Positive control: a cgroup that stays for the whole run.
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c longcli 127.0.0.1 "$3"' sh \
+	"$MNT/$CG/long" "$B/tconn" $PORT >"$WORK/long.conn"
+# Made, entered, one connect, left and removed: timed from mkdir to rmdir.
+t0=${EPOCHREALTIME//[!0-9]/}
+mkdir "$MNT/$CG/short" &&
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c shortcli 127.0.0.1 "$3"' sh \
+		"$MNT/$CG/short" "$B/tconn" $PORT >"$WORK/short.conn" &&
+	rmdir "$MNT/$CG/short"
+t1=${EPOCHREALTIME//[!0-9]/}
+short_ms=$(((t1 - t0) / 1000))
+long_lp=$(lport_of "$(grep '^ok' "$WORK/long.conn")")
+short_lp=$(lport_of "$(grep '^ok' "$WORK/short.conn")")
+expect "the short-lived cgroup lived under 50 ms (${short_ms} ms) and is gone" \
+	"$(cat "$WORK/short.conn")" [ -n "$short_lp" -a "$short_ms" -lt 50 -a ! -d "$MNT/$CG/short" ]
+for t in $cg_tracer $js_tracer; do stop_tracer $t; done
+kill -INT $hist_tracer
+wait $hist_tracer
+
+row() { awk -v p="${2:-none}" 'NR > 1 && $5 == p' "$1"; }
+cgroup_of() { row "$1" "$2" | awk '{ print $NF }'; }
+expect "-G: the long-lived cgroup's connect shows /$CG/long" "$(row "$WORK/cg.out" "$long_lp")" \
+	[ "$(cgroup_of "$WORK/cg.out" "$long_lp")" = "/$CG/long" ]
+expect "-G: the 50 ms cgroup's connect shows /$CG/short, not id:N" \
+	"$(row "$WORK/cg.out" "$short_lp")" [ "$(cgroup_of "$WORK/cg.out" "$short_lp")" = "/$CG/short" ]
+expect "-j: its cgroup key is /$CG/short" "$(grep -F "\"lport\":$short_lp," "$WORK/js.out")" \
+	[ "$(jq -r --argjson p "${short_lp:-0}" 'select(.lport == $p) | .cgroup' "$WORK/js.out")" = "/$CG/short" ]
+expect "-H --by cgroup: /$CG/short and /$CG/long count 1 each" "$(cat "$WORK/hist.out")" \
+	[ "$(grep -c "^cgroup /$CG/short: count 1," "$WORK/hist.out")" = 1 -a \
+	"$(grep -c "^cgroup /$CG/long: count 1," "$WORK/hist.out")" = 1 ]
+
+# ---- real containers (podman) ----
+if ! command -v podman >/dev/null || [ ! -x /bin/busybox ]; then
+	if [ "${CI:-}" = true ]; then
+		not_ok "podman and busybox-static are installed" "install podman, runc, busybox-static"
+		exit 1
+	fi
+	echo "ok - podman containers # SKIP podman or busybox-static missing"
+	exit 0
+fi
+export CONTAINERS_CONF=$WORK/containers.conf
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n' \
+	>"$CONTAINERS_CONF"
+PM=(podman --root "$WORK/pm-root" --runroot "$WORK/pm-run" --cgroup-manager cgroupfs)
+mkdir -p "$WORK/img"
+cp /bin/busybox "$WORK/img/"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' >"$WORK/img/Containerfile"
+"${PM[@]}" build -q -t tcl-busybox "$WORK/img" >"$WORK/build.log" 2>&1 ||
+	not_ok "the busybox image builds" "$(tail -3 "$WORK/build.log")"
+# Storage and containers of the test's own, gone at exit (podman's processes are ended by
+# podman itself: rm -f of the containers this test started).
+trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; umount -l "$WORK/pm-root/overlay" 2>/dev/null
+for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG"; do
+	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
+done 2>/dev/null; cleanup' EXIT
+
+start_tracer pm -G -C -P $PORT || not_ok "-G -C tracer starts" "$(cat "$WORK/pm.err")"
+pm_tracer=$TRACER_PID
+start_quiet_tracer pmj -j -v -P $PORT || not_ok "-j tracer starts" "$(cat "$WORK/pmj.err")"
+pmj_tracer=$TRACER_PID
+start_quiet_tracer pmh -H --by container -P $PORT || not_ok "-H tracer starts" "$(cat "$WORK/pmh.err")"
+pmh_tracer=$TRACER_PID
+# The long-lived one connects, then stays; the --rm one connects and is gone.
+"${PM[@]}" run -d --network host --name tcl-long --cidfile "$WORK/long.cid" tcl-busybox sh -c \
+	"nc 127.0.0.1 $PORT </dev/null; echo connected; sleep 600" >/dev/null 2>"$WORK/long.err" ||
+	not_ok "the long-lived container starts" "$(cat "$WORK/long.err")"
+long_done() { "${PM[@]}" logs tcl-long 2>/dev/null | grep -q connected; }
+wait_for 20 long_done || not_ok "the long-lived container connected" "$("${PM[@]}" logs tcl-long 2>&1)"
+"${PM[@]}" run --rm --network host --cidfile "$WORK/short.cid" tcl-busybox \
+	nc 127.0.0.1 $PORT </dev/null >"$WORK/short.log" 2>&1 ||
+	not_ok "the --rm container runs" "$(cat "$WORK/short.log")"
+"$B/tconn" -c hostcli 127.0.0.1 $PORT >/dev/null
+long_cid=$(cat "$WORK/long.cid")
+short_cid=$(cat "$WORK/short.cid")
+for t in $pm_tracer $pmj_tracer; do stop_tracer $t; done
+kill -INT $pmh_tracer
+wait $pmh_tracer
+
+# rows_of CID: the -G -C rows of that container (its cgroup path, last).
+rows_of() { awk -v c="/libpod_parent/libpod-$1" 'NR > 1 && $NF == c' "$WORK/pm.out"; }
+for which in long short; do
+	cid=${which}_cid
+	cid=${!cid}
+	expect "-G: the $which-lived container's connect shows /libpod_parent/libpod-${cid:0:12}..." \
+		"$(cat "$WORK/pm.out")" [ ${#cid} = 64 -a "$(rows_of "$cid" | wc -l)" = 1 ]
+	expect "-C: its CONTAINER column is ${cid:0:12}" "$(rows_of "$cid")" \
+		[ "$(rows_of "$cid" | awk '{ print $(NF - 1) }')" = "${cid:0:12}" ]
+	expect "-j: its container_id is the full id" "$(grep -F "$cid" "$WORK/pmj.out")" \
+		[ "$(jq -r --arg c "$cid" 'select(.container_id == $c) | .cgroup' "$WORK/pmj.out")" = \
+		"/libpod_parent/libpod-$cid" ]
+	expect "-H --by container: ${cid:0:12} counts 1" "$(cat "$WORK/pmh.out")" \
+		[ "$(grep -c "^container ${cid:0:12}: count 1," "$WORK/pmh.out")" = 1 ]
+done
+expect "-C: the host's connect shows - in CONTAINER" "$(grep hostcli "$WORK/pm.out")" \
+	[ "$(awk '$2 == "hostcli" { print $(NF - 1) }' "$WORK/pm.out")" = - ]
+expect "-H --by container: the host's connects count under -" "$(cat "$WORK/pmh.out")" \
+	grep -q "^container -: count [1-9]" "$WORK/pmh.out"
