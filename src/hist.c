@@ -324,6 +324,8 @@ static void hist_merge(struct hist *to, const struct hist *h)
 	for (i = 0; i < FAIL_REASONS; i++)
 		to->fail_reasons[i] += h->fail_reasons[i];
 	to->syn_retrans += h->syn_retrans;
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->nslots[i] += h->nslots[i];
 	if (h->max_us > to->max_us)
 		to->max_us = h->max_us;
 }
