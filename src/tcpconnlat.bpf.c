@@ -505,6 +505,7 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
+	e->delta_ns = (now_ns - start_ns) % 1000;
 	if (e->delta_us < targ_cfg.min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;

@@ -32,7 +32,7 @@ struct event {
 	__u16 err;   /* failed: the socket's or connect()'s errno; 0: closed while connecting */
 	__u8 failed; /* 0: completed by a SYN-ACK (delta_us is the latency); 1: failed */
 	__u8 syn_retrans; /* SYNs retransmitted before the outcome (saturates at 255) */
-	__u16 pad;
+	__u16 delta_ns;	  /* delta's nanoseconds below delta_us (0..999): uhist's native slots */
 };
 
 /* A cgroup path as the kernel's cgroup tracepoints format it (TRACE_CGROUP_PATH_LEN). */

@@ -134,6 +134,8 @@ void uhist_add(struct uhist *u, const struct event *e, const char *dhost)
 		return;
 	}
 	h->slots[log2_slot(e->delta_us)]++;
+	/* The exact duration, as the kernel's hist_add() has it, for the native histogram. */
+	h->nslots[native_slot(e->delta_us * 1000 + (e->delta_ns < 1000 ? e->delta_ns : 0))]++;
 	h->count++;
 	h->sum_us += e->delta_us;
 	if (e->delta_us > h->max_us)

@@ -621,6 +621,68 @@ static void test_protobuf_labels(void **state)
 	expo_series_free(&s);
 }
 
+/*
+ * --by dhost: user space aggregates the events (uhist), and its histograms carry the native
+ * slots too, from the exact nanoseconds: 2^-10 s is 976562.5 ns, so 976 us 562 ns is in
+ * bucket -10 and one nanosecond more in -9.
+ */
+static void test_protobuf_dhost(void **state)
+{
+	Io__Prometheus__Client__MetricFamily *f[16];
+	Io__Prometheus__Client__Histogram *h;
+	struct event e = {.af = AF_INET, .dport = 443, .delta_us = 976, .delta_ns = 562};
+	struct hist_entry v[4];
+	struct expo_series s;
+	struct strbuf b = {};
+	struct uhist u;
+	uint64_t lost;
+	size_t n, i;
+	int by;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.1", e.daddr);
+	by = hist_by_parse("dhost");
+	assert_int_equal(uhist_init(&u, by, 4), 0);
+	uhist_add(&u, &e, "web.test");
+	uhist_add(&u, &e, "web.test");
+	e.delta_ns = 563;
+	uhist_add(&u, &e, "web.test");
+	e.delta_us = 1000000; /* 1 s: bucket 0, (0.5, 1] */
+	e.delta_ns = 0;
+	uhist_add(&u, &e, "web.test");
+	n = uhist_read(&u, v, 4, &lost);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].hist.nslots[10], 2);
+	assert_int_equal(v[0].hist.nslots[11], 1);
+	assert_int_equal(v[0].hist.nslots[20], 1);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	expo_render(&b, by, NULL, &s, v, n, &SELF, EXPO_PROTOBUF);
+	assert_false(b.oom);
+	n = unpack(&b, f, 16);
+	assert_true(n >= 1);
+	assert_string_equal(f[0]->name, "tcpconnlat_connect_duration_seconds");
+	assert_int_equal(f[0]->n_metric, 1);
+	assert_string_equal(label_value(f[0]->metric[0], "dhost"), "web.test");
+	h = f[0]->metric[0]->histogram;
+	assert_int_equal(h->sample_count, 4);
+	assert_int_equal(h->zero_count, 0);
+	/* Buckets -10 (2) and -9 (1), then 0 (1): 8 buckets after -9's end. */
+	assert_int_equal(h->n_positive_span, 2);
+	assert_int_equal(h->positive_span[0]->offset, -10);
+	assert_int_equal(h->positive_span[0]->length, 2);
+	assert_int_equal(h->positive_span[1]->offset, 8);
+	assert_int_equal(h->positive_span[1]->length, 1);
+	assert_int_equal(h->n_positive_delta, 3);
+	assert_int_equal(h->positive_delta[0], 2);
+	assert_int_equal(h->positive_delta[1], -1);
+	assert_int_equal(h->positive_delta[2], 0);
+	for (i = 0; i < n; i++)
+		io__prometheus__client__metric_family__free_unpacked(f[i], NULL);
+	sb_free(&b);
+	expo_series_free(&s);
+	uhist_free(&u);
+}
+
 /* --buckets: fewer le lines; the kept ones and +Inf count exactly what they did. */
 static void test_buckets_range(void **state)
 {
@@ -746,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_protobuf),
 		cmocka_unit_test(test_protobuf_labels),
+		cmocka_unit_test(test_protobuf_dhost),
 		cmocka_unit_test(test_buckets_range),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_fail_reason_matches_fmt_result),
