@@ -134,7 +134,7 @@ expect "the socket-filter candidate ran on the same loads" \
 rc=$?
 missing=""
 for h in "Connect-path overhead" "In-kernel cost per connect" "Where the nanoseconds go" "Lossless rate" "User-space throughput" \
-	"Start-up and footprint" "Scaling with handshakes in flight" "Names (-N)"; do
+	"Exporter scrape" "Start-up and footprint" "Scaling with handshakes in flight" "Names (-N)"; do
 	grep -q "^## $h" "$WORK/report.md" 2>/dev/null || missing="$missing; $h"
 done
 expect "report.sh writes every section of report.md" "status $rc, missing${missing:- nothing}" \
