@@ -186,7 +186,7 @@ END {
 		"the same backend without -N", nd["v4"], nd["v4fin"]
 	printf "\nA DNS storm of %s s: %s answers sent, %s read and parsed, %s counted lost (%s); dns_ingress %s ns per answer.\n", \
 		names["storm", "secs"], names["storm", "sent"], names["storm", "read"], names["storm", "lost"], \
-		names["storm", "read"] + names["storm", "lost"] >= names["storm", "sent"] ? "all accounted for" : "NOT all accounted for", names["storm", "ns_per_answer"]
+		(names["storm", "read"] + names["storm", "lost"] >= names["storm", "sent"] ? "all accounted for" : "NOT all accounted for"), names["storm", "ns_per_answer"]
 	printf "\nThe other hook candidate, a socket filter on a packet socket (bench/sockdns.bpf.c), on the same loads: %s ns per run, %s runs per connect (idle); %s ns per run, %s runs per answer (storm; %s packets read). It sees one network namespace only.\n", \
 		names["idle", "sock_ns_per_run"], names["idle", "sock_runs_per"], names["storm", "sock_ns_per_run"], names["storm", "sock_runs_per"], names["storm", "sock_read"]
 	print ""
@@ -205,8 +205,8 @@ END {
 		for (j = 1; j <= count["sfmts"]; j++) {
 			f = order["sfmts", j]
 			printf "| %s | %s | %s | %s | %s | %s |\n", n, f, sc[f, n, "ms"], sc[f, n, "bytes"],
-				sc["text", n, "ms"] > 0 ? sprintf("%.2f", sc[f, n, "ms"] / sc["text", n, "ms"]) : "-",
-				sc["text", n, "bytes"] > 0 ? sprintf("%.3f", sc[f, n, "bytes"] / sc["text", n, "bytes"]) : "-"
+				(sc["text", n, "ms"] > 0 ? sprintf("%.2f", sc[f, n, "ms"] / sc["text", n, "ms"]) : "-"),
+				(sc["text", n, "bytes"] > 0 ? sprintf("%.3f", sc[f, n, "bytes"] / sc["text", n, "bytes"]) : "-")
 		}
 	}
 	print ""
@@ -238,5 +238,5 @@ END {
 		print ""
 		startup(k)
 	}
-}' "${files[@]}" >"$dir/report.md"
+}' "${files[@]}" >"$dir/report.md" || { echo "report: awk failed on the rows" >&2 && exit 1; }
 cat "$dir/report.md"
