@@ -19,7 +19,8 @@ CC := $(CROSS_COMPILE)gcc
 endif
 CROSS_SUITE ?= $(shell . /etc/os-release && echo $$VERSION_CODENAME)
 CROSS_PKGS := libbpf-dev libbpf1 libelf-dev libelf1 zlib1g-dev zlib1g libzstd-dev libzstd1 \
-	liburing-dev liburing2 libevent-dev libevent-2.1-7 libprotobuf-c-dev libprotobuf-c1
+	liburing-dev liburing2 libevent-dev libevent-2.1-7 libprotobuf-c-dev libprotobuf-c1 \
+	libhttp-parser-dev libhttp-parser2.9 libjson-c-dev libjson-c5
 
 SYSROOT := $(OUTPUT)/sysroot
 SYSROOT_LIB := $(SYSROOT)/root/usr/lib/$(CROSS_TRIPLET)

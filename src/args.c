@@ -25,6 +25,8 @@ enum {
 	OPT_TEXTFILE,
 	OPT_MAX_SERIES,
 	OPT_BUCKETS,
+	OPT_CONTAINER_API,
+	OPT_POD_LOGS,
 };
 
 static const char doc[] =
@@ -70,6 +72,14 @@ static const struct argp_option options[] = {
 	{"show-container", 'C', NULL, 0,
 	 "Include a CONTAINER column (before CGROUP): the container's name as its runtime tells "
 	 "it, else the first 12 hex digits of its id; - outside containers",
+	 0},
+	{"container-api", OPT_CONTAINER_API, "SOCKET", 0,
+	 "Container names and Kubernetes labels from the Docker Engine API on this unix socket "
+	 "(default: /var/run/docker.sock, else podman's /run/podman/podman.sock)",
+	 0},
+	{"pod-logs", OPT_POD_LOGS, "DIR", 0,
+	 "Pod names and namespaces from the kubelet's log directories in DIR (default "
+	 "/var/log/pods)",
 	 0},
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
@@ -487,6 +497,16 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 			return usage_error(st, "invalid name '%s': process names are 1 to 15 bytes",
 					   arg);
 		cfg->comm = arg;
+		break;
+	case OPT_CONTAINER_API:
+		if (!*arg)
+			return usage_error(st, "empty --container-api path%s", "");
+		cfg->container_api = arg;
+		break;
+	case OPT_POD_LOGS:
+		if (!*arg)
+			return usage_error(st, "empty --pod-logs directory%s", "");
+		cfg->pod_logs = arg;
 		break;
 	case OPT_CGROUP:
 		if (!*arg)

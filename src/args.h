@@ -58,8 +58,10 @@ struct config {
 	const char *daddr_text; /* as given, for messages */
 	bool filter_uid;	/* -u */
 	uint32_t uid;
-	const char *comm;	 /* -n: exact process name */
-	const char *cgroup_path; /* --cgroup: a cgroup v2 directory */
+	const char *comm;	   /* -n: exact process name */
+	const char *cgroup_path;   /* --cgroup: a cgroup v2 directory */
+	const char *container_api; /* --container-api: NULL for the default sockets */
+	const char *pod_logs;	   /* --pod-logs: NULL for /var/log/pods */
 	enum backend backend;
 	const char *btf_path; /* NULL: the kernel's own /sys/kernel/btf/vmlinux */
 	uint32_t pidns_ino;   /* not parsed: the PID namespace the tool runs in (pidns_self()) */

@@ -191,10 +191,11 @@ void containers_set(struct containers *c, const char *id, const struct container
 }
 
 void containers_set_pod(struct containers *c, const char *pod_uid, const char *pod,
-			const char *namespace)
+			const char *namespace, const char *container)
 {
 	struct container_info info = {};
 
+	snprintf(info.name, sizeof(info.name), "%s", container);
 	snprintf(info.pod, sizeof(info.pod), "%s", pod);
 	snprintf(info.namespace, sizeof(info.namespace), "%s", namespace);
 	put(c, pod_uid, true, &info);
@@ -221,9 +222,17 @@ void container_lookup(const struct containers *c, const struct container_ref *re
 	const struct container_info *pi =
 		ref->pod_uid[0] ? containers_get_pod(c, ref->pod_uid) : NULL;
 
+	if (c && !ci && ref->id[0] && c->unknown)
+		c->unknown(c->ctx, ref->id);
+	if (c && !pi && ref->pod_uid[0] && c->unknown_pod) {
+		c->unknown_pod(c->ctx, ref->pod_uid);
+		pi = containers_get_pod(c, ref->pod_uid);
+	}
 	memset(out, 0, sizeof(*out));
 	if (ci)
 		*out = *ci;
+	if (pi && !out->name[0])
+		memcpy(out->name, pi->name, sizeof(out->name));
 	if (pi && !out->pod[0])
 		memcpy(out->pod, pi->pod, sizeof(out->pod));
 	if (pi && !out->namespace[0])

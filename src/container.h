@@ -46,15 +46,26 @@ struct container_entry;
 struct containers {
 	struct container_entry **buckets;
 	size_t nbuckets, n;
+	/*
+	 * Called by container_lookup() for a container id nothing is known of: a name source
+	 * may ask its runtime (without waiting) and containers_set() it later. NULL: none.
+	 */
+	void (*unknown)(void *ctx, const char *id);
+	/* Likewise for a pod UID: a source may containers_set_pod() it before returning. */
+	void (*unknown_pod)(void *ctx, const char *pod_uid);
+	void *ctx;
 };
 
 int containers_init(struct containers *c);
 void containers_free(struct containers *c);
 /* Sets (or replaces) what is known of container id (64 hex digits). */
 void containers_set(struct containers *c, const char *id, const struct container_info *info);
-/* Sets pod and namespace of a pod UID, for containers whose runtime says nothing. */
+/*
+ * Sets pod and namespace of a pod UID, for containers whose runtime says nothing; container:
+ * the pod's only container's name, or "" when it has several.
+ */
 void containers_set_pod(struct containers *c, const char *pod_uid, const char *pod,
-			const char *namespace);
+			const char *namespace, const char *container);
 /* What is known of id, or NULL. */
 const struct container_info *containers_get(const struct containers *c, const char *id);
 /* Pod and namespace of a pod UID (info->name ""), or NULL. */

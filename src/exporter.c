@@ -249,10 +249,16 @@ static struct evhttp *http_start(struct exporter *ex, int listen_fd)
 }
 
 int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg, int listen_fd,
-		 const struct hist_source *src, volatile sig_atomic_t *exiting, FILE *err)
+		 const struct hist_source *src, struct event_base *base,
+		 volatile sig_atomic_t *exiting, FILE *err)
 {
-	struct exporter ex = {
-		.t = t, .cfg = cfg, .cg = cg, .src = src, .exiting = exiting, .errf = err};
+	struct exporter ex = {.t = t,
+			      .cfg = cfg,
+			      .cg = cg,
+			      .src = src,
+			      .base = base,
+			      .exiting = exiting,
+			      .errf = err};
 	struct event *events = NULL;
 	struct timeval tick = {.tv_usec = TICK_MS * 1000};
 	struct evhttp *http = NULL;
@@ -265,11 +271,6 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 	}
 	if (cfg->buckets_max_us)
 		expo_buckets(&ex.series, cfg->buckets_min_us, cfg->buckets_max_us);
-	ex.base = event_base_new();
-	if (!ex.base) {
-		fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
-		goto cleanup;
-	}
 	if (listen_fd >= 0) {
 		http = http_start(&ex, listen_fd);
 		if (!http) {
@@ -311,8 +312,6 @@ cleanup:
 		evhttp_free(http);
 	if (listen_fd >= 0)
 		close(listen_fd);
-	if (ex.base)
-		event_base_free(ex.base);
 	sb_free(&ex.spare);
 	expo_series_free(&ex.series);
 	return ret;

@@ -5,17 +5,20 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include <event2/event.h>
 #include "args.h"
 #include "backend.h"
 #include "cgroup.h"
 #include "checks.h"
 #include "container.h"
+#include "dockerapi.h"
 #include "format.h"
 #include "events.h"
 #include "exporter.h"
@@ -25,6 +28,7 @@
 #include "uhist.h"
 #include "output.h"
 #include "pidns.h"
+#include "podlogs.h"
 
 /* Also how long an event may wait in a buffer below the wakeup mark before it is printed. */
 #define POLL_TIMEOUT_MS 100
@@ -58,6 +62,10 @@ struct run {
 	struct output out;
 	struct cgroups cgroups;	      /* -G, --by cgroup, -j: cgroup ids to paths */
 	struct containers containers; /* -C, --by container/pod/namespace, -j: their names */
+	struct event_base *base;      /* the exporter's loop; the container API's */
+	struct dockerapi *api;	      /* names from the container API, or NULL */
+	const char *pod_logs;	      /* the kubelet's pod log directories */
+	uint64_t pods_scanned_ms;     /* when they were last read */
 	struct perf_buffer *pb;
 	struct event_sink sink;
 	struct namer names; /* -N */
@@ -294,6 +302,65 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 
 static void close_reader(void *ctx);
 
+/* Container names are wanted: -C, -j, and a --by list with container, pod or namespace. */
+static bool names_wanted(const struct config *cfg)
+{
+	return cfg->show_container || cfg->json || hist_by_grouped(cfg->hist_by);
+}
+
+/* An id first seen in a connect, without a start event: asked for, not waited for. */
+static void container_unknown(void *ctx, const char *id)
+{
+	struct run *r = ctx;
+
+	dockerapi_want(r->api, id);
+}
+
+/* The kubelet makes a pod's log directory before its containers start: read again. */
+static void pod_unknown(void *ctx, const char *pod_uid)
+{
+	struct run *r = ctx;
+	uint64_t now = now_ms();
+
+	(void)pod_uid;
+	/* A pod that has no directory there must not cost a directory read per connect. */
+	if (r->pods_scanned_ms && now - r->pods_scanned_ms < 100)
+		return;
+	r->pods_scanned_ms = now;
+	podlogs_scan(&r->containers, r->pod_logs);
+}
+
+/*
+ * The container API in an event loop of libevent (the exporter's, or the terminal loop's,
+ * stepped each poll round), and the kubelet's pod directories.
+ */
+static int start_names(struct run *r, const struct config *cfg)
+{
+	bool names = names_wanted(cfg) && r->cgroups.mount_fd >= 0;
+
+	if (!names && !cfg->exporter)
+		return 0;
+	r->base = event_base_new();
+	if (!r->base) {
+		fprintf(stderr, "tcpconnlat: cannot set up the event loop (libevent)\n");
+		return 1;
+	}
+	if (!names)
+		return 0;
+	r->api = dockerapi_new(r->base, cfg->container_api, &r->containers, cfg->verbose, stderr);
+	if (!r->api) {
+		fprintf(stderr, "tcpconnlat: out of memory\n");
+		return 1;
+	}
+	r->pod_logs = cfg->pod_logs ? cfg->pod_logs : "/var/log/pods";
+	r->containers.unknown = container_unknown;
+	r->containers.unknown_pod = pod_unknown;
+	r->containers.ctx = r;
+	r->pods_scanned_ms = now_ms();
+	podlogs_scan(&r->containers, r->pod_logs);
+	return 0;
+}
+
 /* Opened before the programs are attached (tracer_start): see struct tracer_reader. */
 static int open_reader(void *ctx, int events_fd, int dns_fd)
 {
@@ -387,6 +454,15 @@ static int check_machine(struct run *r, struct config *cfg)
 	}
 	if (cfg->pid && pid_check(cfg->pid, stderr))
 		return 2;
+	if (cfg->pod_logs) {
+		int e = podlogs_scan(&(struct containers){}, cfg->pod_logs);
+
+		if (e < 0) {
+			fprintf(stderr, "tcpconnlat: cannot read --pod-logs '%s': %s\n",
+				cfg->pod_logs, strerror(-e));
+			return 2;
+		}
+	}
 	/* In a container's PID namespace, PIDs are the container's. */
 	cfg->pidns_ino = pidns_self();
 	if (cfg->pidns_ino && pidns_check(cfg->btf_path, stderr))
@@ -492,6 +568,9 @@ static int start_up(struct run *r, struct config *cfg)
 	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
 	if (!r->t)
 		return 1;
+	err = start_names(r, cfg);
+	if (err)
+		return err;
 	/*
 	 * Cgroups made from now on are reported as they are made; those that exist now are
 	 * scanned. Either way one removed before its connect is printed keeps its path.
@@ -546,8 +625,8 @@ static int run_exporter(struct run *r)
 	if (cfg->textfile)
 		fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
 			cfg->textfile, (unsigned long long)cfg->interval);
-	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, r->uagg ? &src : NULL, &exiting,
-			   stderr);
+	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, r->uagg ? &src : NULL, r->base,
+			   &exiting, stderr);
 	r->listen_fd = -1;
 	tracer_detach(r->t);
 	/* Every answer that came is read, or counted lost, by the exit report. */
@@ -577,6 +656,32 @@ static int poll_buffers(struct run *r, int timeout_ms)
 	return n;
 }
 
+/*
+ * Waits up to POLL_TIMEOUT_MS for events and reads them. With the container API, its
+ * sockets are waited on too, and what it said is taken in before the rows are formatted:
+ * a row waits no longer for a name than it waits in the buffer anyway.
+ */
+static int wait_and_read(struct run *r)
+{
+	struct pollfd p[1 + DOCKERAPI_MAX_FDS];
+	int n;
+
+	if (!r->api)
+		return poll_buffers(r, POLL_TIMEOUT_MS);
+	/* With -N, the epoll set of both buffers: either one's data ends the wait. */
+	p[0] = (struct pollfd){.fd = r->naming ? r->epoll_fd : perf_buffer__epoll_fd(r->pb),
+			       .events = POLLIN};
+	n = 1 + dockerapi_pollfds(r->api, p + 1, DOCKERAPI_MAX_FDS);
+	if (poll(p, n, POLL_TIMEOUT_MS) < 0 && errno != EINTR)
+		return -errno;
+	/* The answers first: the connects read next may need them. */
+	if (r->naming)
+		namer_consume(&r->names);
+	/* Its timers too (time-outs, reconnects): stepped every round. */
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	return perf_buffer__poll(r->pb, 0);
+}
+
 /* Reads and prints until a signal, -c, -d or the reader going away ends the run. */
 static int run_loop(struct run *r)
 {
@@ -594,7 +699,7 @@ static int run_loop(struct run *r)
 			last_report_ms += cfg->interval * 1000;
 			r->print->report(r);
 		}
-		n = poll_buffers(r, POLL_TIMEOUT_MS);
+		n = wait_and_read(r);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "tcpconnlat: reading the perf buffer failed: %s\n",
 				strerror(-n));
@@ -669,6 +774,9 @@ static void exit_report(struct run *r)
 			(unsigned long long)missed);
 	/* Even after the reader left: these connects were never measured at all. */
 	untracked_report(&r->untracked, stderr);
+	if (verbose && dockerapi_failures(r->api))
+		fprintf(stderr, "tcpconnlat: %llu requests to the container API failed\n",
+			(unsigned long long)dockerapi_failures(r->api));
 	if (r->naming)
 		namer_report(&r->names, r->t ? tracer_dns_lost(r->t) : 0);
 }
@@ -684,6 +792,9 @@ static void clean_up(struct run *r)
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
 	cgroups_close(&r->cgroups);
+	dockerapi_free(r->api);
+	if (r->base)
+		event_base_free(r->base);
 	containers_free(&r->containers);
 	if (r->uagg)
 		uhist_free(&r->uh);

@@ -138,7 +138,8 @@ static void check_run(const struct parsed *p, const char *buf, size_t size)
 	CHECK(c->backend >= BACKEND_AUTO && c->backend <= BACKEND_TRACEPOINT, p);
 	CHECK(in_args(c->comm, buf, size) && in_args(c->cgroup_path, buf, size) &&
 		      in_args(c->btf_path, buf, size) && in_args(c->daddr_text, buf, size) &&
-		      in_args(c->metrics_text, buf, size) && in_args(c->textfile, buf, size),
+		      in_args(c->metrics_text, buf, size) && in_args(c->textfile, buf, size) &&
+		      in_args(c->container_api, buf, size) && in_args(c->pod_logs, buf, size),
 	      p);
 }
 
@@ -154,6 +155,8 @@ static struct config relative(const struct config *c, const char *buf)
 	REL(daddr_text);
 	REL(metrics_text);
 	REL(textfile);
+	REL(container_api);
+	REL(pod_logs);
 #undef REL
 	return r;
 }

@@ -139,6 +139,27 @@ expect "native: failures and retransmissions as counters (refused 1, retransmits
 expect "native: the self-metrics too (build_info 1)" "$(query $PROMN tcpconnlat_build_info)" \
 	answers $PROMN 'tcpconnlat_build_info' 1
 
+# The Grafana dashboard (deploy/grafana/tcpconnlat.json) on both servers: every panel query,
+# variables as with "All", answers with data from the native histogram as from the classic
+# buckets (test_deploy.sh runs the same queries on a text scrape with the pod and the image).
+dash_subst() { sed -e 's/\$__rate_interval/1m/g' -e 's/\$instance/.*/g' -e 's/\$daddr/.*/g' \
+	-e 's/\$container/.*/g'; }
+# dash_empty PORT: the panel queries that error or answer no series there.
+dash_empty() {
+	local expr ans
+	while IFS= read -r expr; do
+		ans=$(curl -s --max-time 5 "http://127.0.0.1:$1/api/v1/query" \
+			--data-urlencode "query=$(dash_subst <<<"$expr")")
+		[ "$(jq -r '.status' <<<"$ans")" = success ] &&
+			[ "$(jq '.data.result | length' <<<"$ans")" != 0 ] || echo "[$expr]"
+	done < <(jq -r '.panels[] | (., .panels[]?) | .targets[]? | .expr' \
+		"$(dirname "$0")/../../deploy/grafana/tcpconnlat.json")
+}
+for p in $PROMN $PROMT; do
+	e=$(dash_empty $p)
+	expect "the dashboard's panel queries all answer from the Prometheus on $p" "$e" [ -z "$e" ]
+done
+
 # An independent decoder: protoc --decode with src/metrics.proto on a captured scrape, split
 # at the length varints.
 scrape_pb $M >"$WORK/scrape.pb"

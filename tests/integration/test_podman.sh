@@ -79,16 +79,20 @@ printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' 
 	not_ok "the busybox image builds" "$(tail -3 "$WORK/build.log")"
 # Storage and containers of the test's own, gone at exit (podman's processes are ended by
 # podman itself: rm -f of the containers this test started).
-trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; umount -l "$WORK/pm-root/overlay" 2>/dev/null
+trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; "${PM[@]}" image umount -af >/dev/null 2>&1
+awk -v w="$WORK/" "index(\$5, w) == 1 { print \$5 }" /proc/self/mountinfo | sort -r |
+	while read -r m; do umount -l "$m"; done 2>/dev/null
 for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG"; do
 	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
 done 2>/dev/null; cleanup' EXIT
 
-start_tracer pm -G -C -P $PORT || not_ok "-G -C tracer starts" "$(cat "$WORK/pm.err")"
+# No container API here (a socket path that does not exist): ids only, and -v says why once.
+NOAPI=(--container-api "$WORK/absent.sock")
+start_tracer pm -G -C -v "${NOAPI[@]}" -P $PORT || not_ok "-G -C tracer starts" "$(cat "$WORK/pm.err")"
 pm_tracer=$TRACER_PID
-start_quiet_tracer pmj -j -v -P $PORT || not_ok "-j tracer starts" "$(cat "$WORK/pmj.err")"
+start_quiet_tracer pmj -j -v "${NOAPI[@]}" -P $PORT || not_ok "-j tracer starts" "$(cat "$WORK/pmj.err")"
 pmj_tracer=$TRACER_PID
-start_quiet_tracer pmh -H --by container -P $PORT || not_ok "-H tracer starts" "$(cat "$WORK/pmh.err")"
+start_quiet_tracer pmh -H --by container "${NOAPI[@]}" -P $PORT || not_ok "-H tracer starts" "$(cat "$WORK/pmh.err")"
 pmh_tracer=$TRACER_PID
 # The long-lived one connects, then stays; the --rm one connects and is gone.
 "${PM[@]}" run -d --network host --name tcl-long --cidfile "$WORK/long.cid" tcl-busybox sh -c \
@@ -115,6 +119,8 @@ for which in long short; do
 		"$(cat "$WORK/pm.out")" [ ${#cid} = 64 -a "$(rows_of "$cid" | wc -l)" = 1 ]
 	expect "-C: its CONTAINER column is ${cid:0:12}" "$(rows_of "$cid")" \
 		[ "$(rows_of "$cid" | awk '{ print $(NF - 1) }')" = "${cid:0:12}" ]
+	expect "-j: no API, so its container key is null" "$(grep -F "$cid" "$WORK/pmj.out")" \
+		[ "$(jq -r --arg c "$cid" 'select(.container_id == $c) | .container' "$WORK/pmj.out")" = null ]
 	expect "-j: its container_id is the full id" "$(grep -F "$cid" "$WORK/pmj.out")" \
 		[ "$(jq -r --arg c "$cid" 'select(.container_id == $c) | .cgroup' "$WORK/pmj.out")" = \
 		"/libpod_parent/libpod-$cid" ]
@@ -125,3 +131,73 @@ expect "-C: the host's connect shows - in CONTAINER" "$(grep hostcli "$WORK/pm.o
 	[ "$(awk '$2 == "hostcli" { print $(NF - 1) }' "$WORK/pm.out")" = - ]
 expect "-H --by container: the host's connects count under -" "$(cat "$WORK/pmh.out")" \
 	grep -q "^container -: count [1-9]" "$WORK/pmh.out"
+expect "-v: the missing API said once, with its path" "$(cat "$WORK/pm.err")" \
+	[ "$(grep -c "container names unknown: cannot connect to --container-api $WORK/absent.sock: No such file" "$WORK/pm.err")" = 1 ]
+
+# ---- names from podman's Docker-compatible API ----
+# The service of this test's own store, on a socket in $WORK.
+"${PM[@]}" system service --time=0 "unix://$WORK/pm.sock" >"$WORK/service.log" 2>&1 &
+SERVICE_PID=$!
+BG_PIDS+=($SERVICE_PID)
+wait_for 20 test -S "$WORK/pm.sock" || not_ok "podman's API service starts" "$(cat "$WORK/service.log")"
+API=(--container-api "$WORK/pm.sock")
+MPORT=42302 PROMPORT=42303
+start_tracer nm -C -G -v "${API[@]}" -P $PORT || not_ok "-C tracer with the API starts" "$(cat "$WORK/nm.err")"
+nm_tracer=$TRACER_PID
+start_quiet_tracer nmj -j -v "${API[@]}" -P $PORT || not_ok "-j tracer with the API starts" "$(cat "$WORK/nmj.err")"
+nmj_tracer=$TRACER_PID
+start_quiet_tracer nmh -H --by container "${API[@]}" -P $PORT ||
+	not_ok "-H --by container tracer starts" "$(cat "$WORK/nmh.err")"
+nmh_tracer=$TRACER_PID
+start_quiet_tracer nmm --metrics 127.0.0.1:$MPORT --by container "${API[@]}" -P $PORT ||
+	not_ok "--metrics --by container starts" "$(cat "$WORK/nmm.err")"
+start_prometheus $PROMPORT 127.0.0.1:$MPORT || not_ok "Prometheus starts" "$(cat "$WORK/prom.log")"
+# Kubernetes's labels, as a CRI runtime over the Docker API sets them. It waits a second
+# before its connect: its start event has come by then, and the row names it.
+"${PM[@]}" run -d --network host --name tcl-k8s --cidfile "$WORK/k8s.cid" \
+	--label io.kubernetes.pod.name=web-0 --label io.kubernetes.pod.namespace=shop \
+	--label io.kubernetes.container.name=app tcl-busybox sh -c \
+	"sleep 1; nc 127.0.0.1 $PORT </dev/null; echo connected; sleep 600" >/dev/null 2>"$WORK/k8s.err" ||
+	not_ok "the labelled container starts" "$(cat "$WORK/k8s.err")"
+k8s_done() { "${PM[@]}" logs tcl-k8s 2>/dev/null | grep -q connected; }
+wait_for 20 k8s_done || not_ok "the labelled container connected" "$("${PM[@]}" logs tcl-k8s 2>&1)"
+# A container of a few ms: gone (and its cgroup) long before anything could ask about it.
+t0=${EPOCHREALTIME//[!0-9]/}
+"${PM[@]}" run --rm --network host --name tcl-brief --cidfile "$WORK/brief.cid" tcl-busybox \
+	nc 127.0.0.1 $PORT </dev/null >"$WORK/brief.log" 2>&1 ||
+	not_ok "the --rm container runs" "$(cat "$WORK/brief.log")"
+t1=${EPOCHREALTIME//[!0-9]/}
+brief_cid=$(cat "$WORK/brief.cid")
+k8s_cid=$(cat "$WORK/k8s.cid")
+expect "the --rm container is gone (podman run took $(((t1 - t0) / 1000)) ms)" \
+	"$("${PM[@]}" ps -a)" sh -c "! ${PM[*]} container exists tcl-brief"
+# Prometheus scrapes every second: the --rm container's series, by its name.
+expect "Prometheus: --metrics --by container counts tcl-brief's connect by name" \
+	"$(prom_query 'tcpconnlat_connect_duration_seconds_count' | jq -c .data.result)" \
+	wait_prom 'sum(tcpconnlat_connect_duration_seconds_count{container="tcl-brief"})' 1
+expect "Prometheus: and the labelled one's by io.kubernetes.container.name" \
+	"$(prom_query 'tcpconnlat_connect_duration_seconds_count' | jq -c .data.result)" \
+	wait_prom 'sum(tcpconnlat_connect_duration_seconds_count{container="app"})' 1
+for t in $nm_tracer $nmj_tracer; do stop_tracer $t; done
+kill -INT $nmh_tracer
+wait $nmh_tracer
+
+rows_of() { awk -v c="/libpod_parent/libpod-$1" 'NR > 1 && $NF == c' "$WORK/nm.out"; }
+expect "-C: the labelled container's row is named app" "$(cat "$WORK/nm.out")" \
+	[ "$(rows_of "$k8s_cid" | awk '{ print $(NF - 1) }')" = app ]
+expect "-j: its container, pod and namespace are app, web-0, shop" "$(grep -F "$k8s_cid" "$WORK/nmj.out")" \
+	[ "$(jq -r --arg c "$k8s_cid" 'select(.container_id == $c) | "\(.container) \(.pod) \(.namespace)"' \
+	"$WORK/nmj.out")" = "app web-0 shop" ]
+# The --rm one's row may have been formatted before its start event came (rows are not held
+# back for names): its id or its name, nothing else.
+brief_col=$(rows_of "$brief_cid" | awk '{ print $(NF - 1) }')
+expect "-C: the --rm container's row shows tcl-brief or ${brief_cid:0:12}" "$(cat "$WORK/nm.out")" \
+	[ -n "$brief_cid" -a \( "$brief_col" = tcl-brief -o "$brief_col" = "${brief_cid:0:12}" \) ]
+expect "-H --by container: tcl-brief and app count 1 each, by name" "$(cat "$WORK/nmh.out")" \
+	[ "$(grep -c "^container tcl-brief: count 1," "$WORK/nmh.out")" = 1 -a \
+	"$(grep -c "^container app: count 1," "$WORK/nmh.out")" = 1 ]
+expect "-v: nothing went wrong with the API" "$(cat "$WORK/nm.err")" \
+	[ "$(grep -c "container names unknown\|container API failed" "$WORK/nm.err")" = 0 ]
+# Ended here, before the store is removed: it holds the store's mounts too.
+kill $SERVICE_PID
+wait $SERVICE_PID 2>/dev/null

@@ -18,6 +18,7 @@
 #include "format.h"
 #include "hist.h"
 #include "json.h"
+#include "podlogs.h"
 #include "unit.h"
 
 struct sample {
@@ -134,7 +135,7 @@ static void test_names(void **state)
 	assert_string_equal(buf, "web");
 	/* A Kubernetes container without a runtime's word: its pod from the kubelet's logs. */
 	container_parse("/kubepods/burstable/pod" POD "/" ID_B, &ref);
-	containers_set_pod(&c, POD, "api-7d9f", "shop");
+	containers_set_pod(&c, POD, "api-7d9f", "shop", "");
 	container_lookup(&c, &ref, &got);
 	assert_string_equal(got.pod, "api-7d9f");
 	assert_string_equal(got.namespace, "shop");
@@ -319,12 +320,79 @@ static void test_by_names(void **state)
 	assert_int_equal(hist_by_parse("containers"), -1);
 }
 
+/* The kubelet's pod log directory names: NAMESPACE_POD_UID (kubelet's kuberuntime logs). */
+static void test_podlogs_names(void **state)
+{
+	char ns[CONTAINER_NAME_MAX], pod[CONTAINER_NAME_MAX], uid[POD_UID_MAX + 1];
+
+	(void)state;
+	assert_true(podlogs_parse("kube-system_coredns-5d78c9869d-7xk2p_"
+				  "3f1e5a2c-8b7d-4e6f-9a0b-1c2d3e4f5a6b",
+				  ns, pod, uid));
+	assert_string_equal(ns, "kube-system");
+	assert_string_equal(pod, "coredns-5d78c9869d-7xk2p");
+	assert_string_equal(uid, "3f1e5a2c-8b7d-4e6f-9a0b-1c2d3e4f5a6b");
+	/* A static pod: its UID is the manifest's hash, 32 hex digits. */
+	assert_true(podlogs_parse("kube-system_etcd-node1_0123456789abcdef0123456789abcdef", ns,
+				  pod, uid));
+	assert_string_equal(pod, "etcd-node1");
+	assert_false(podlogs_parse("no-underscore", ns, pod, uid));
+	assert_false(podlogs_parse("one_underscore", ns, pod, uid));
+	assert_false(podlogs_parse("_pod_uid", ns, pod, uid));
+	assert_false(podlogs_parse("ns__uid", ns, pod, uid));
+	assert_false(podlogs_parse("ns_pod_", ns, pod, uid));
+	assert_false(podlogs_parse("ns_pod_0123456789abcdef0123456789abcdef0", ns, pod, uid));
+}
+
+static int asked;
+static char asked_id[CONTAINER_ID_LEN + 1];
+
+static void on_unknown(void *ctx, const char *id)
+{
+	(void)ctx;
+	asked++;
+	snprintf(asked_id, sizeof(asked_id), "%s", id);
+}
+
+static void on_unknown_pod(void *ctx, const char *pod_uid)
+{
+	containers_set_pod(ctx, pod_uid, "web-1", "shop", "app");
+}
+
+/* A lookup asks its sources about what it does not know, and uses what they set at once. */
+static void test_unknown_asked(void **state)
+{
+	struct containers c;
+	struct container_ref ref;
+	struct container_info got;
+
+	(void)state;
+	assert_int_equal(containers_init(&c), 0);
+	c.unknown = on_unknown;
+	c.unknown_pod = on_unknown_pod;
+	c.ctx = &c;
+	container_parse("/kubepods/burstable/pod" POD "/" ID_B, &ref);
+	container_lookup(&c, &ref, &got);
+	assert_int_equal(asked, 1);
+	assert_string_equal(asked_id, ID_B);
+	assert_string_equal(got.pod, "web-1");
+	assert_string_equal(got.namespace, "shop");
+	assert_string_equal(got.name, "app");
+	/* Known now (with no name): not asked again. */
+	containers_set(&c, ID_B, &(struct container_info){});
+	container_lookup(&c, &ref, &got);
+	assert_int_equal(asked, 1);
+	assert_string_equal(got.name, "app");
+	containers_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_samples),	cmocka_unit_test(test_names),
 		cmocka_unit_test(test_column_and_json), cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_group_by_list),	cmocka_unit_test(test_by_names),
+		cmocka_unit_test(test_podlogs_names),	cmocka_unit_test(test_unknown_asked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@ $(VM_OUT):
 # Static links of the objects the normal build already made: the guest has no libraries.
 $(VM_OUT)/tcpconnlat: $(APP_OBJS) $(LIBBPF_DEP) | $(VM_OUT)
 	$(call msg,STATIC,$@)
-	$(Q)$(CC) -static $(APP_OBJS) $(APP_LDLIBS) $(STATIC_LDLIBS) -o $@
+	$(Q)$(CC) -static $(APP_OBJS) $(APP_LDLIBS) $(LIB_LDLIBS) $(STATIC_LDLIBS) -o $@
 
 $(VM_OUT)/tconn: $(TEST_OUT)/helper_tconn.o | $(VM_OUT)
 	$(call msg,STATIC,$@)

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Container names without a working Docker API, and pods from the kubelet's log directories.
+#  - A container API socket that answers garbage (no HTTP; HTTP with no JSON), and one that
+#    accepts and never answers (servers of this test's own): rows still print promptly, -v says why once, however many
+#    times the tool reconnects.
+#  - --pod-logs: a directory tree laid out as the kubelet's /var/log/pods
+#    (NAMESPACE_POD_UID/CONTAINER/) and a real cgroup at a kubepods-like path with that pod
+#    UID and a container id: -C, -j and -H --by pod name the pod, namespace and container.
+. "$(dirname "$0")/common.sh"
+require_bpf
+PORT=42311
+
+"$B/tconn" -s 127.0.0.1 $PORT >"$WORK/srv" &
+BG_PIDS+=($!)
+wait_for 5 grep -qs listening "$WORK/srv" || not_ok "the server listens" "$(cat "$WORK/srv")"
+
+# api_server MODE SOCKET: garbage (answers a line that is no HTTP, then closes), badjson
+# (HTTP 200, chunked like the event stream, with a body that is no JSON) or hang (accepts,
+# reads, never answers).
+api_server() {
+	python3 - "$1" "$2" <<-'EOP' &
+	import socket, sys
+	mode, path = sys.argv[1], sys.argv[2]
+	s = socket.socket(socket.AF_UNIX)
+	s.bind(path)
+	s.listen(16)
+	held = []
+	while True:
+	    c, _ = s.accept()
+	    c.recv(4096)
+	    if mode == "garbage":
+	        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage\r\n\r\n")
+	        c.close()
+	    elif mode == "badjson":
+	        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                  b"5\r\n{\"a\":\r\n3\r\n}}}\r\n")
+	        c.close()
+	    else:
+	        held.append(c)
+	EOP
+	BG_PIDS+=($!)
+	wait_for 5 test -S "$2"
+}
+
+for mode in garbage badjson hang; do
+	api_server $mode "$WORK/$mode.sock" || not_ok "the $mode server listens" ""
+	start_tracer $mode -C -v --container-api "$WORK/$mode.sock" -P $PORT ||
+		not_ok "-C with a $mode API starts" "$(cat "$WORK/$mode.err")"
+	tr=$TRACER_PID
+	# Past the first reconnects (after 0.5 s, then 1 s): several failures by now.
+	sleep 3
+	t0=${EPOCHREALTIME//[!0-9]/}
+	"$B/tconn" -c ${mode}cli 127.0.0.1 $PORT >/dev/null
+	wait_for 3 has_line "$WORK/$mode.out" "\$2 == \"${mode}cli\""
+	t1=${EPOCHREALTIME//[!0-9]/}
+	expect "$mode API: the row printed within 500 ms ($(((t1 - t0) / 1000)) ms), CONTAINER -" \
+		"$(cat "$WORK/$mode.out")" [ $(((t1 - t0) / 1000)) -lt 500 -a \
+		"$(awk -v c=${mode}cli '$2 == c { print $NF }' "$WORK/$mode.out")" = - ]
+	stop_tracer $tr
+	case $mode in
+	garbage) why="answered no HTTP" ;;
+	badjson) why="answered no JSON" ;;
+	hang) why="did not answer within 1000 ms" ;;
+	esac
+	expect "$mode API: -v says why once: $why" "$(cat "$WORK/$mode.err")" \
+		[ "$(grep -c "container names unknown: $WORK/$mode.sock $why" "$WORK/$mode.err")" = 1 ]
+	n=$(sed -n 's/^tcpconnlat: \([0-9]*\) requests to the container API failed$/\1/p' "$WORK/$mode.err")
+	expect "$mode API: the failures are counted (${n:-none}), more than one" \
+		"$(cat "$WORK/$mode.err")" [ "${n:-0}" -ge 2 ]
+done
+
+# ---- the kubelet's pod log directories ----
+MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+UID1=3f1e5a2c-8b7d-4e6f-9a0b-1c2d3e4f5a6b
+UID2=9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a
+CID1=$(printf "c1d%061x" 1) CID2=$(printf "c2d%061x" 2)
+KP=tcl-kubepods-$$
+trap 'for d in "$MNT/$KP/pod$UID1/$CID1" "$MNT/$KP/pod$UID2/$CID2" "$MNT/$KP/pod$UID1" "$MNT/$KP/pod$UID2" "$MNT/$KP"; do
+	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
+done 2>/dev/null; cleanup' EXIT
+mkdir -p "$MNT/$KP/pod$UID1/$CID1" "$MNT/$KP/pod$UID2/$CID2"
+# Pod 1 has one container (its name is known); pod 2 two (which one is not).
+mkdir -p "$WORK/pods/shop_web-1_$UID1/app" "$WORK/pods/kube-system_dns-2_$UID2/coredns" \
+	"$WORK/pods/kube-system_dns-2_$UID2/sidecar" "$WORK/pods/not-a-pod-dir"
+PL=(--pod-logs "$WORK/pods" --container-api "$WORK/absent.sock")
+start_tracer pl -C "${PL[@]}" -P $PORT || not_ok "-C --pod-logs starts" "$(cat "$WORK/pl.err")"
+pl_tracer=$TRACER_PID
+start_quiet_tracer plj -j "${PL[@]}" -v -P $PORT || not_ok "-j --pod-logs starts" "$(cat "$WORK/plj.err")"
+plj_tracer=$TRACER_PID
+start_quiet_tracer plh -H --by pod "${PL[@]}" -P $PORT || not_ok "-H --by pod starts" "$(cat "$WORK/plh.err")"
+plh_tracer=$TRACER_PID
+in_cgroup() { sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "$3" 127.0.0.1 "$4"' sh "$@" $PORT >/dev/null; }
+in_cgroup "$MNT/$KP/pod$UID1/$CID1" "$B/tconn" podcli1
+in_cgroup "$MNT/$KP/pod$UID2/$CID2" "$B/tconn" podcli2
+"$B/tconn" -c hostcli 127.0.0.1 $PORT >/dev/null
+for t in $pl_tracer $plj_tracer; do stop_tracer $t; done
+kill -INT $plh_tracer
+wait $plh_tracer
+col() { awk -v c="$1" '$2 == c { print $NF }' "$WORK/pl.out"; }
+expect "-C: a pod's only container is named by its directory: app" "$(cat "$WORK/pl.out")" \
+	[ "$(col podcli1)" = app ]
+expect "-C: a pod of two containers: the id, ${CID2:0:12}" "$(cat "$WORK/pl.out")" \
+	[ "$(col podcli2)" = "${CID2:0:12}" ]
+expect "-C: the host's connect: -" "$(cat "$WORK/pl.out")" [ "$(col hostcli)" = - ]
+js() { jq -r --arg c "$1" 'select(.comm == $c) | "\(.container_id) \(.container) \(.pod) \(.namespace)"' "$WORK/plj.out"; }
+expect "-j: pod 1's connect: app in web-1 of shop" "$(cat "$WORK/plj.out")" \
+	[ "$(js podcli1)" = "$CID1 app web-1 shop" ]
+expect "-j: pod 2's connect: dns-2 of kube-system, container null" "$(cat "$WORK/plj.out")" \
+	[ "$(js podcli2)" = "$CID2 null dns-2 kube-system" ]
+expect "-j: the host's connect: all null" "$(cat "$WORK/plj.out")" \
+	[ "$(js hostcli)" = "null null null null" ]
+expect "-H --by pod: web-1, dns-2 and - count 1 each" "$(cat "$WORK/plh.out")" \
+	[ "$(grep -c "^pod web-1: count 1," "$WORK/plh.out")" = 1 -a \
+	"$(grep -c "^pod dns-2: count 1," "$WORK/plh.out")" = 1 -a \
+	"$(grep -c "^pod -: count 1," "$WORK/plh.out")" = 1 ]
+"$T" -C --pod-logs "$WORK/no-such-dir" >"$WORK/bad.out" 2>"$WORK/bad.err"
+rc=$?
+expect "--pod-logs of a missing directory: exit 2, one line naming it" "$(cat "$WORK/bad.err")" \
+	[ $rc = 2 -a "$(wc -l <"$WORK/bad.err")" = 1 -a "$(grep -c "no-such-dir" "$WORK/bad.err")" = 1 ]
