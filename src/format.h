@@ -15,11 +15,11 @@
 #define COMM_ESC_MAX (TASK_COMM_LEN * 4)
 
 struct formatter {
-	bool timestamp;		 /* TIME(s) column first */
-	bool lport;		 /* LPORT column after SADDR */
-	bool syn_retrans;	 /* SYNRTX column after LAT(ms) */
-	bool result;		 /* RESULT column */
-	struct cgroups *cgroups; /* CGROUP column, last, if set (-G) */
+	bool timestamp;		   /* TIME(s) column first */
+	bool lport;		   /* LPORT column after SADDR */
+	bool syn_retrans;	   /* SYNRTX column after LAT(ms) */
+	bool result;		   /* RESULT column */
+	struct cgroups *cgroups;   /* CGROUP column, last, if set (-G) */
 	struct cgroups *container; /* CONTAINER column, before CGROUP, if set (-C) */
 	bool have_first;
 	uint64_t first_ts_us; /* TIME(s) counts from the first event */
