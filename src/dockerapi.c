@@ -38,9 +38,10 @@ struct conn {
 	struct bufferevent *bev;
 	http_parser hp;
 	struct json_tokener *tok;
-	size_t value_len; /* bytes of the JSON value being parsed */
-	bool stream;	  /* the event stream, else a lookup of id */
-	bool complete;	  /* the whole answer was read */
+	size_t value_len;    /* bytes of the JSON value being parsed */
+	bool stream;	     /* the event stream, else a lookup of id */
+	bool complete;	     /* the whole answer was read */
+	unsigned int status; /* the answer's HTTP status, 0 before its headers */
 	uint64_t opened_ms;
 	char id[CONTAINER_ID_LEN + 1];
 	char err[REASON_MAX]; /* why this answer is no use; "" while it is */
@@ -59,6 +60,7 @@ struct dockerapi {
 	char queue[QUEUE_MAX][CONTAINER_ID_LEN + 1];
 	int qhead, qlen;
 	uint64_t failures;
+	uint64_t gone; /* lookups of containers the API no longer knew (404) */
 };
 
 static void stream_start(struct dockerapi *api);
@@ -198,6 +200,7 @@ static int on_headers(http_parser *hp)
 {
 	struct conn *k = hp->data;
 
+	k->status = hp->status_code;
 	if (hp->status_code != 200) {
 		snprintf(k->err, sizeof(k->err), "%s answered HTTP %u to %s", k->api->used,
 			 hp->status_code, k->stream ? "GET /events" : "GET /containers/ID/json");
@@ -281,10 +284,15 @@ static bool conn_done(struct conn *k, const char *why)
 	bool complete = k->complete;
 
 	if (why) {
-		/* A lookup's 404 for a container already named by its start event costs nothing. */
+		/* A lookup's failure for a container already named by its start event costs
+		 * nothing. Its 404 otherwise is no failure either: the API works, but the
+		 * container had ended (podman run --rm) before it was asked. */
 		const struct container_info *i = k->stream ? NULL : containers_get(api->c, k->id);
+		bool named = i && i->name[0];
 
-		if (!i || !i->name[0])
+		if (!named && !k->stream && k->status == 404)
+			api->gone++;
+		else if (!named)
 			failed(api, why);
 		conn_end(k);
 		return false;
@@ -527,6 +535,11 @@ int dockerapi_pollfds(const struct dockerapi *api, struct pollfd *p, int max)
 uint64_t dockerapi_failures(const struct dockerapi *api)
 {
 	return api ? api->failures : 0;
+}
+
+uint64_t dockerapi_gone(const struct dockerapi *api)
+{
+	return api ? api->gone : 0;
 }
 
 void dockerapi_free(struct dockerapi *api)

@@ -34,6 +34,8 @@ void dockerapi_want(struct dockerapi *api, const char *id);
 int dockerapi_pollfds(const struct dockerapi *api, struct pollfd *p, int max);
 /* Requests that failed (no socket, a timeout, not HTTP, not JSON, an error status). */
 uint64_t dockerapi_failures(const struct dockerapi *api);
+/* Containers the API no longer knew when asked (ended first): shown by id, not a failure. */
+uint64_t dockerapi_gone(const struct dockerapi *api);
 void dockerapi_free(struct dockerapi *api);
 
 #endif

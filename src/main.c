@@ -778,6 +778,11 @@ static void exit_report(struct run *r)
 	if (verbose && dockerapi_failures(r->api) && !r->reader_left)
 		fprintf(stderr, "tcpconnlat: %llu requests to the container API failed\n",
 			(unsigned long long)dockerapi_failures(r->api));
+	if (verbose && dockerapi_gone(r->api) && !r->reader_left)
+		fprintf(stderr,
+			"tcpconnlat: containers the container API no longer knew when asked their "
+			"names (ended first): %llu\n",
+			(unsigned long long)dockerapi_gone(r->api));
 	if (r->naming)
 		namer_report(&r->names, r->t ? tracer_dns_lost(r->t) : 0);
 }
