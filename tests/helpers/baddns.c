@@ -7,8 +7,10 @@
  *                            counts past the end, a label of 64 bytes, a name of 319
  *                            bytes), one of 1000 A records, then a good one
  *                            (good.bad.test -> 127.0.0.87); prints "sent N malformed"
- *   baddns ADDR flood SECS   well-formed answers (fN.flood.test -> 10.77.x.y) as fast as
- *                            it can for SECS seconds; prints "sent N"
+ *   baddns ADDR flood SECS [RATE]
+ *                            well-formed answers (fN.flood.test -> 10.77.x.y) for SECS
+ *                            seconds, RATE a second (default: as fast as it can); prints
+ *                            "sent N"
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -141,10 +143,19 @@ static int bad(void)
 	return 0;
 }
 
-static int flood(int secs)
+static uint64_t elapsed_ns(const struct timespec *t0)
 {
-	struct timespec t0, t;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000000000ull + t.tv_nsec - t0->tv_nsec;
+}
+
+static int flood(int secs, unsigned long rate)
+{
+	struct timespec t0;
 	unsigned long n = 0;
+	uint64_t now, due;
 	char name[64];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -156,9 +167,15 @@ static int flood(int secs)
 		n++;
 		if (n & 255)
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= secs)
+		now = elapsed_ns(&t0);
+		if (now >= secs * 1000000000ull)
 			break;
+		/* Paced in batches of 256: ahead of RATE, wait for the schedule. */
+		due = rate ? n * 1000000000ull / rate : 0;
+		if (due > now)
+			nanosleep(&(struct timespec){.tv_sec = (due - now) / 1000000000,
+						     .tv_nsec = (due - now) % 1000000000},
+				  NULL);
 	}
 	printf("sent %lu\n", n);
 	return 0;
@@ -171,7 +188,7 @@ int main(int argc, char **argv)
 	int big = 4 << 20;
 
 	if (argc < 3 || inet_pton(AF_INET, argv[1], &from.sin_addr) != 1) {
-		fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS\n");
+		fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS [RATE]\n");
 		return 2;
 	}
 	to = from;
@@ -187,8 +204,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[2], "bad"))
 		return bad();
-	if (!strcmp(argv[2], "flood") && argc == 4)
-		return flood(atoi(argv[3]));
-	fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS\n");
+	if (!strcmp(argv[2], "flood") && (argc == 4 || argc == 5))
+		return flood(atoi(argv[3]), argc == 5 ? strtoul(argv[4], NULL, 10) : 0);
+	fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS [RATE]\n");
 	return 2;
 }
