@@ -16,8 +16,8 @@ DNS=127.0.0.77 DNS_TTL=127.0.0.78
 P4=43210 P6=43211 PT=43212 PM=43213 PROM=43214 PN=43215
 PORTS=$P4,$P6,$PT,$PN
 
-# answers ADDR: a DNS server on ADDR answers (any answer).
-answers() { dig +short +time=1 +tries=1 @"$1" ready.test >/dev/null; }
+# dns_answers ADDR: a DNS server on ADDR answers (any answer).
+dns_answers() { dig +short +time=1 +tries=1 @"$1" ready.test >/dev/null; }
 # dnsmasq ADDR ARGS...: a dnsmasq of the test's own on ADDR port 53 (UDP and TCP), no
 # upstream, no /etc/hosts; until it answers.
 dnsmasq_on() {
@@ -27,7 +27,7 @@ dnsmasq_on() {
 		--listen-address="$addr" --bind-interfaces --port=53 "$@" \
 		>"$WORK/dnsmasq-$addr.log" 2>&1 &
 	BG_PIDS+=("$!")
-	wait_for 5 answers "$addr"
+	wait_for 5 dns_answers "$addr"
 }
 dnsmasq_on $DNS --host-record=ready.test,127.0.0.99 \
 	--host-record=web.test,127.0.0.80 --host-record=v6.test,::1 \
