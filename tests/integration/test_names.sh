@@ -180,37 +180,18 @@ t_h=$TRACER_PID
 start_quiet_tracer m --metrics $PM --by dhost,dport -P $PN ||
 	not_ok "--metrics --by dhost,dport starts" "$(cat "$WORK/m.err")"
 t_m=$TRACER_PID
-mkdir -p "$WORK/prom"
-cat >"$WORK/prom.yml" <<EOF2
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: tcpconnlat
-    static_configs:
-      - targets: ['127.0.0.1:$PM']
-EOF2
-prometheus --config.file="$WORK/prom.yml" --storage.tsdb.path="$WORK/prom" \
-	--web.listen-address=127.0.0.1:$PROM --log.level=warn >"$WORK/prom.log" 2>&1 &
-BG_PIDS+=("$!")
+start_prometheus $PROM 127.0.0.1:$PM || not_ok "Prometheus starts" "$(cat "$WORK/prom.log")"
 for i in 1 2 3; do resolve -4 web.test $PN >/dev/null; done
 resolve -4 www.alias.test $PN >/dev/null
 conn 127.0.0.91 $PN >/dev/null
-query() {
-	curl -s --max-time 5 "http://127.0.0.1:$PROM/api/v1/query" --data-urlencode "query=$1" |
-		jq -r '.data.result[0].value[1] // "none"'
-}
-answers() { [ "$(query "$1")" = "$2" ]; }
-prom_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PROM/-/ready)" = 200 ]; }
-wait_for 60 prom_ready
 C=tcpconnlat_connect_duration_seconds_count
 expect "Prometheus: --by dhost,dport series of the name (3 connects)" \
-	"$(query "$C{dhost=\"web.test\",dport=\"$PN\"}"); $(curl -s 127.0.0.1:$PM/metrics | grep "^$C")" \
-	wait_for 20 answers "$C{dhost=\"web.test\",dport=\"$PN\"}" 3
+	"$(prom_value "$C{dhost=\"web.test\",dport=\"$PN\"}"); $(curl -s 127.0.0.1:$PM/metrics | grep "^$C")" \
+	wait_prom "$C{dhost=\"web.test\",dport=\"$PN\"}" 3 20
 expect "Prometheus: a CNAME chain's series is the query name's" \
-	"$(query "$C{dhost=\"www.alias.test\"}")" answers "$C{dhost=\"www.alias.test\",dport=\"$PN\"}" 1
+	"$(prom_value "$C{dhost=\"www.alias.test\"}")" prom_answers "$C{dhost=\"www.alias.test\",dport=\"$PN\"}" 1
 expect "Prometheus: an unknown address's series is dhost=\"-\"" \
-	"$(query "$C{dhost=\"-\"}")" answers "$C{dhost=\"-\",dport=\"$PN\"}" 1
+	"$(prom_value "$C{dhost=\"-\"}")" prom_answers "$C{dhost=\"-\",dport=\"$PN\"}" 1
 stop_tracer $t_m
 stop_tracer $t_h
 expect "-H --by dhost: one histogram per name" "$(grep '^dhost' "$WORK/h.out")" \
