@@ -68,15 +68,17 @@ LDLIBS := $(LIBBPF_LIB) $(CROSS_LDFLAGS) -lelf -lz
 endif
 # protobuf-c encodes --metrics's protobuf exposition (Prometheus native histograms): a small
 # C runtime, whose libprotobuf-c.a links statically and for arm64; protoc-c turns
-# src/metrics.proto into C at build time.
-LIB_LDLIBS := -lprotobuf-c
+# src/metrics.proto into C at build time. -N parses DNS answers (dns.o) with glibc's libresolv
+# (ns_initparse, ns_parserr): part of libc6-dev, with a libresolv.a, so it links statically
+# and for every architecture glibc has.
+LIB_LDLIBS := -lprotobuf-c -lresolv
 LDLIBS += $(LIB_LDLIBS)
 # The container API client (dockerapi.c): http-parser for its HTTP answers (chunked event
 # stream included), json-c for their JSON; both link statically and for arm64.
 APP_LDLIBS := -levent -lhttp_parser -ljson-c
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o podlogs.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o podlogs.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o dns.o names.o namer.o uhist.o)
 # exporter.o and dockerapi.o use libevent (and the latter http-parser and json-c): the unit
 # tests and fuzzers link without them.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/dockerapi.o $(OUTPUT)/main.o
@@ -229,7 +231,7 @@ image:
 # of the tree into it, to run the quick start there.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libevent-dev \
 	libprotobuf-c-dev protobuf-c-compiler libhttp-parser-dev libjson-c-dev
-TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd \
+TEST_DEPS := libcmocka-dev iproute2 util-linux procps strace jq kmod xz-utils zstd dnsmasq-base dnsutils \
 	qemu-system-x86 busybox-static cpio libbpf-tools bpftrace valgrind libclang-rt-14-dev \
 	liburing-dev groff-base man-db prometheus prometheus-node-exporter systemd curl debootstrap git \
 	podman buildah runc yq nodejs protobuf-compiler

@@ -4,7 +4,8 @@
 #   BENCH_VM=0             skip the QEMU guests
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup $(BENCH_OUT)/parts \
-	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/scrapebench
+	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/sockdns $(BENCH_OUT)/sockdns.bpf.o \
+	$(BENCH_OUT)/scrapebench
 BENCH_SIZE ?= full
 BENCH_VM ?= 1
 
@@ -25,6 +26,15 @@ $(BENCH_OUT)/parts.bpf.o: bench/parts.bpf.c src/tcpconnlat.h $(VMLINUX_H) | $(BE
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
 
+# -N's other hook candidate: a socket filter on a packet socket (bench.sh compares).
+$(BENCH_OUT)/sockdns.bpf.o: bench/sockdns.bpf.c src/tcpconnlat.h $(VMLINUX_H) | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
+
+$(BENCH_OUT)/sockdns: $(BENCH_OUT)/sockdns.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BENCH_OUT)/parts: $(BENCH_OUT)/parts.o
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -34,7 +44,7 @@ $(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The tool's own formatting and output modules, without BPF.
-$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o container.o hist.o)
+$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o container.o hist.o uhist.o)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
@@ -53,12 +63,12 @@ $(VM_OUT)/startup: $(BENCH_OUT)/startup.o | $(VM_OUT)
 	$(Q)$(CC) -static $^ -o $@
 
 .PHONY: bench bench-build
-bench-build: $(APP) $(BENCH_BINS) $(TEST_OUT)/dropsyn
+bench-build: $(APP) $(BENCH_BINS) $(TEST_OUT)/dropsyn $(TEST_OUT)/baddns
 
 bench: bench-build
 	$(if $(filter 1,$(BENCH_VM)),$(Q)$(MAKE) vm-build)
 	$(Q)BENCH_BIN=$(BENCH_OUT) BENCH_SIZE=$(BENCH_SIZE) TCPCONNLAT=$(abspath $(APP)) \
-		DROPSYN=$(TEST_OUT)/dropsyn bench/bench.sh
+		DROPSYN=$(TEST_OUT)/dropsyn DNSFLOOD=$(TEST_OUT)/baddns bench/bench.sh
 	$(if $(filter 1,$(BENCH_VM)),$(Q)BENCH_OUT=$(BENCH_OUT) VM_DIR=$(VM_OUT) \
 		BENCH_SIZE=$(BENCH_SIZE) bench/vm-bench.sh)
 	$(Q)bench/report.sh $(BENCH_OUT)

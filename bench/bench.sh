@@ -14,6 +14,7 @@ B=${BENCH_BIN:?BENCH_BIN: the bench binaries (run through make bench)}
 OUT=${BENCH_OUT:-$B}
 TRACER=${TCPCONNLAT:?TCPCONNLAT: the tracer to measure}
 DROPSYN=${DROPSYN:?DROPSYN: the test helper that drops SYNs}
+DNSFLOOD=${DNSFLOOD:?DNSFLOOD: the test helper that sends DNS answers (baddns)}
 SIZE=${BENCH_SIZE:-full}
 KERNEL=$(uname -r)
 CSV=$OUT/results-host.csv
@@ -21,8 +22,8 @@ work=$(mktemp -d)
 . "$here/lib.sh"
 
 case $SIZE in
-tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 ;;
-full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 ;;
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
 esac
 # The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i). The client
@@ -64,7 +65,7 @@ ours=${ours%% *}
 # -H (histograms at exit) and the Prometheus exporter (--metrics): aggregated in the kernel,
 # nothing printed per connect.
 EXPORTER_PORT=41599
-variants="$variants hist exporter"
+variants="$variants hist exporter names"
 if command -v bpftrace >/dev/null; then
 	variants="$variants bpftrace"
 else
@@ -78,6 +79,8 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	hist) echo "$TRACER" --backend "$ours" -H "$@" ;;
 	rawtp) echo env TCPCONNLAT_RAW_TRACEPOINTS=1 "$TRACER" --backend tracepoint "$@" ;;
 	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
+	# -N idle (no DNS in the load): its cgroup_skb program runs on every packet delivered.
+	names) echo "$TRACER" --backend "$ours" -N "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }
@@ -271,5 +274,57 @@ for k in $INFLIGHT; do
 		done
 	done
 done
+kill $DROP_PID 2>/dev/null
+wait $DROP_PID 2>/dev/null
+
+# 7. -N under a DNS storm: answers as fast as one sender goes (bench's own namespace), each
+# through dns_ingress and the reader's parser and name cache. ns per answer in the kernel
+# (bpf_stats; the rare other packets of the machine run it too), and every answer read or
+# counted lost.
+prog_ids >"$work/before"
+tracer_start names-storm "$work/out" "$TRACER" --backend "$ours" -N -v -P 20998 ||
+	die "-N did not start"
+res=$(ip netns exec "$NETNS" "$DNSFLOOD" 127.0.0.79 flood "$STORM_SECS") || die "baddns failed: $res"
+bpftool prog show -j | jq -r '.[] | select(.name == "dns_ingress") | "\(.id) \(.run_cnt // 0) \(.run_time_ns // 0)"' |
+	while read -r id cnt ns; do
+		grep -qx "$id" "$work/before" && continue
+		[ "$cnt" -gt 0 ] && row names storm - - ns_per_answer $((ns / cnt))
+	done
+tracer_stop
+report=$(grep 'names: .* DNS answers read' "$work/out.err" | tail -1)
+row names storm - - sent "${res#sent }"
+row names storm - - read "$(sed -n 's/.*names: \([0-9]*\) DNS answers read.*/\1/p' <<<"$report")"
+row names storm - - lost "$(sed -n 's/.* \([0-9]*\) lost (buffer full).*/\1/p' <<<"$report")"
+row names storm - - secs "$STORM_SECS"
+
+# 7b. -N's other hook candidate, measured on the same loads in the same namespace: a socket
+# filter on a packet socket (bench/sockdns.bpf.c). Per packet, and how many runs a connect
+# and an answer cost it (loopback: a packet socket sees each packet going out and coming in).
+sock_stats() { # NAME DIVISOR
+	bpftool prog show -j | jq -r '.[] | select(.name == "sock_dns") | "\(.run_cnt // 0) \(.run_time_ns // 0)"' |
+		while read -r cnt ns; do
+			[ "$cnt" -gt 0 ] || continue
+			row names "$1" - - sock_ns_per_run $((ns / cnt))
+			row names "$1" - - sock_runs_per $(awk -v c="$cnt" -v n="$2" 'BEGIN { printf "%.2f", c / n }')
+		done
+}
+ip netns exec "$NETNS" "$B/sockdns" "$B/sockdns.bpf.o" >"$work/sock" 2>&1 &
+SOCK_PID=$!
+until grep -q ready "$work/sock"; do
+	kill -0 $SOCK_PID 2>/dev/null || die "sockdns did not start: $(cat "$work/sock")"
+	sleep 0.1
+done
+ip netns exec "$NETNS" "$B/loadgen" -p 20000 -n "$CONNECTS" >/dev/null || die "loadgen failed"
+sock_stats idle "$CONNECTS"
+kill -INT $SOCK_PID
+wait $SOCK_PID
+ip netns exec "$NETNS" "$B/sockdns" "$B/sockdns.bpf.o" >"$work/sock" 2>&1 &
+SOCK_PID=$!
+until grep -q ready "$work/sock"; do sleep 0.1; done
+res=$(ip netns exec "$NETNS" "$DNSFLOOD" 127.0.0.79 flood "$STORM_SECS") || die "baddns failed: $res"
+sock_stats storm "${res#sent }"
+kill -INT $SOCK_PID
+wait $SOCK_PID
+row names storm - - sock_read "$(sed -n 's/^packets=//p' "$work/sock")"
 sysctl -qw kernel.bpf_stats_enabled=0
 echo "# host part done" >&2

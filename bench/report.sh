@@ -50,6 +50,7 @@ FNR == 1 { next }
 	}
 	if (sec == "lossless") { first(load SUBSEP v, "lossless"); ll[load, v, m] = val }
 	if (sec == "stall") stall[m] = val
+	if (sec == "names") names[v, m] = val
 	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
 	if (sec == "scrape") { first(load, "ssets"); first(v, "sfmts"); sc[v, load, m] = val }
 	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
@@ -173,6 +174,21 @@ END {
 		stall["connects"], stall["lines"], stall["lost"],
 		stall["lines"] + stall["lost"] == stall["connects"] ? "all accounted for" : "NOT all accounted for",
 		stall["alive_after"] ? "yes" : "no", stall["lines_after"]
+	print ""
+	print "## Names (-N)"
+	print ""
+	for (i = 1; i <= count["progs"]; i++) {
+		split(order["progs", i], p, SUBSEP)
+		if (p[1] == hostk && p[2] == "names" && p[4] == "dns_ingress")
+			nd[p[3]] = bpf[hostk, "names", p[3], "dns_ingress", "ns_per_run"]
+	}
+	printf "Idle (no DNS): the connect storm rate with -N is in the overhead table (variant names, against %s); dns_ingress costs %s ns per packet delivered (v4 load, resets), %s ns (FINs), none of them DNS.\n", \
+		"the same backend without -N", nd["v4"], nd["v4fin"]
+	printf "\nA DNS storm of %s s: %s answers sent, %s read and parsed, %s counted lost (%s); dns_ingress %s ns per answer.\n", \
+		names["storm", "secs"], names["storm", "sent"], names["storm", "read"], names["storm", "lost"], \
+		(names["storm", "read"] + names["storm", "lost"] >= names["storm", "sent"] ? "all accounted for" : "NOT all accounted for"), names["storm", "ns_per_answer"]
+	printf "\nThe other hook candidate, a socket filter on a packet socket (bench/sockdns.bpf.c), on the same loads: %s ns per run, %s runs per connect (idle); %s ns per run, %s runs per answer (storm; %s packets read). It sees one network namespace only.\n", \
+		names["idle", "sock_ns_per_run"], names["idle", "sock_runs_per"], names["storm", "sock_ns_per_run"], names["storm", "sock_runs_per"], names["storm", "sock_read"]
 	print ""
 	print "## User-space throughput (synthetic events through the real formatting and output code)"
 	print ""

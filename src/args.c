@@ -42,6 +42,7 @@ static const char doc[] =
 	"  tcpconnlat -t -L        # add a timestamp and the local port\n"
 	"  tcpconnlat -6           # IPv6 connects only\n"
 	"  tcpconnlat -x -r        # failed connects too, and SYN retransmissions\n"
+	"  tcpconnlat -N           # with the host name each connect was for (DHOST)\n"
 	"  tcpconnlat -c 10 -d 60  # stop after 10 connects or 60 seconds\n"
 	"  tcpconnlat -H --by dest -i 10   # latency histograms per destination, every 10 s\n"
 	"  tcpconnlat -j -x | jq 'select(.result != \"ok\")'   # failures, as JSON\n"
@@ -63,6 +64,11 @@ static const struct argp_option options[] = {
 	 "Include a CGROUP column, last: the connecting process's cgroup v2 path, below the "
 	 "cgroup2 mount",
 	 0},
+	{"names", 'N', NULL, 0,
+	 "Include a DHOST column (before CONTAINER and CGROUP): the name the application resolved "
+	 "to the destination address, from the DNS answers this machine receives (UDP and TCP, "
+	 "every network namespace) and the hosts file; - when none is known",
+	 0},
 	{"show-container", 'C', NULL, 0,
 	 "Include a CONTAINER column (before CGROUP): the container's name as its runtime tells "
 	 "it, else the first 12 hex digits of its id; - outside containers",
@@ -78,7 +84,7 @@ static const struct argp_option options[] = {
 	{"json", 'j', NULL, 0,
 	 "One JSON object per connect per line (keys: time, pid, comm, ip, saddr, lport, daddr, "
 	 "dport, lat_us, result, errno, syn_retrans, backend, cgroup, container_id, container, "
-	 "pod, namespace)",
+	 "pod, namespace, dhost)",
 	 0},
 	{"dport", 'P', "PORT[,PORT...]", 0, "Only connects to these remote ports (at most 16)", 0},
 	{"daddr", OPT_DADDR, "ADDR[/PREFIX]", 0,
@@ -99,10 +105,10 @@ static const struct argp_option options[] = {
 	 "With -H: print a report of each SECS-second interval; with --textfile: write it every "
 	 "SECS seconds (default 15)",
 	 0},
-	{"by", OPT_BY, "KEY", 0,
-	 "With -H: one histogram per daddr, dport, dest (address:port), comm, pid, cgroup, "
-	 "container, pod or namespace, most frequent first; the labels of the metrics "
-	 "(--metrics, --textfile)",
+	{"by", OPT_BY, "KEY[,KEY...]", 0,
+	 "With -H: one histogram per daddr, dport, dest (daddr,dport as address:port), comm, "
+	 "pid, cgroup, container, pod, namespace or dhost (-N's name), or per combination of "
+	 "them (dhost,dport), most frequent first; for metrics: their labels, in that order",
 	 0},
 	{"metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics at http://ADDR:PORT/metrics instead of printing (aggregated "
@@ -471,6 +477,9 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case 'j':
 		cfg->json = true;
 		break;
+	case 'N':
+		cfg->names = true;
+		break;
 	case 'P':
 		return parse_dports(st, arg);
 	case OPT_DADDR:
@@ -517,10 +526,12 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case OPT_BY:
 		err = hist_by_parse(arg);
 		if (err < 0)
-			return usage_error(st,
-					   "invalid --by '%s': expected daddr, dport, dest, comm, "
-					   "pid, cgroup, container, pod or namespace",
-					   arg);
+			return usage_error(
+				st,
+				"invalid --by '%s': expected daddr, dport, dest, comm, pid, "
+				"cgroup, container, pod, namespace or dhost, or a comma-separated "
+				"list of them (each once, dest not with daddr or dport)",
+				arg);
 		cfg->hist_by = err;
 		break;
 	case OPT_METRICS:
@@ -719,6 +730,11 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
 	if (!e && cfg->max_series && !cfg->exporter)
 		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
+	/* -N is a column of lines; -H and metrics name by --by dhost (which turns it on). */
+	if (!e && cfg->names && (cfg->hist || cfg->exporter) &&
+	    !hist_by_has(cfg->hist_by, HIST_BY_DHOST))
+		e = usage_error(
+			&st, "-N adds a column to lines: with -H or metrics, use --by dhost%s", "");
 	if (!e && cfg->buckets_max_us && !cfg->exporter)
 		e = usage_error(&st, "--buckets needs --metrics or --textfile%s", "");
 	if (!e && cfg->hist && cfg->show_cgroup)
@@ -735,6 +751,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 				cfg->daddr_text);
 	if (e)
 		return PARSE_USAGE;
+	if (hist_by_has(cfg->hist_by, HIST_BY_DHOST))
+		cfg->names = true;
 	if (cfg->exporter) {
 		/* Metrics always count failures and SYN retransmissions (-x and -r's programs). */
 		cfg->report_failed = true;

@@ -40,10 +40,11 @@ struct config {
 	bool report_failed;    /* -x: failed connects too, and a RESULT column */
 	bool syn_retrans;      /* -r: SYNRTX column */
 	bool show_cgroup;      /* -G: CGROUP column */
+	bool names;	       /* -N: DHOST column, names from DNS answers and the hosts file */
 	bool show_container;   /* -C: CONTAINER column */
 	bool json;	       /* -j: NDJSON instead of columns */
 	bool hist;	       /* -H: log2 histograms instead of lines */
-	int hist_by;	       /* --by: enum hist_by */
+	int hist_by;	       /* --by: a list of enum hist_by keys (hist.h) */
 	uint64_t interval;     /* -i: print (and restart) the histograms every this many seconds */
 	uint64_t count;	       /* -c: exit after this many printed connects; 0: no limit */
 	uint64_t duration;     /* -d: exit after this many seconds; 0: no limit */

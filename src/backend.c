@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
+#include "cgroup.h"
 #include "tcpconnlat.skel.h"
 
 #ifndef ENOTSUPP
@@ -164,7 +166,8 @@ const char *backend_failure(enum backend b, enum load_stage stage, int err,
 /* The options that show cgroups (or what they tell: containers): their ids are recorded. */
 static bool cgroup_names(const struct config *cfg)
 {
-	return cfg->show_cgroup || cfg->show_container || cfg->json || hist_by_cgroup(cfg->hist_by);
+	return cfg->show_cgroup || cfg->show_container || cfg->json ||
+	       (hist_by_fields(cfg->hist_by) & HIST_F_CGROUP);
 }
 
 void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b)
@@ -175,7 +178,7 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.uid = cfg->uid,
 		.ndports = cfg->ndports,
 		.pidns_ino = cfg->pidns_ino,
-		.hist_by = cfg->hist_by,
+		.hist_fields = hist_by_fields(cfg->hist_by),
 		.af = cfg->af,
 		.daddr_af = cfg->daddr_af,
 		.daddr_bits = cfg->daddr_bits,
@@ -185,7 +188,9 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.report_failed = cfg->report_failed,
 		.state_timing = b == BACKEND_TRACEPOINT,
 		.cgroup_id = cgroup_names(cfg),
-		.hist = cfg->hist || cfg->exporter,
+		/* --by dhost: only user space knows names; it aggregates the events (uhist.h). */
+		.hist = (cfg->hist || cfg->exporter) && !hist_by_has(cfg->hist_by, HIST_BY_DHOST),
+		.names = cfg->names,
 	};
 	memcpy(c->dports, cfg->dports, sizeof(c->dports));
 	memcpy(c->daddr, cfg->daddr, sizeof(c->daddr));
@@ -241,6 +246,49 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	/* Cgroups are named (cgroup_id is recorded): learn their paths as they are made. */
 	bpf_program__set_autoload(skel->progs.tp_cgroup_mkdir, cgroup_names(cfg));
 	bpf_program__set_autoload(skel->progs.tp_cgroup_rename, cgroup_names(cfg));
+	bpf_program__set_autoload(skel->progs.dns_ingress, cfg->names);
+}
+
+/*
+ * -N: dns_ingress on the root of the cgroup v2 hierarchy sees the packets of every socket
+ * below it (all of them), in every network namespace. A link: it goes with the tool, and
+ * other programs attached there (systemd's, a container runtime's) stay.
+ */
+static int attach_dns(struct tcpconnlat_bpf *skel, FILE *errf)
+{
+	char mount[PATH_MAX];
+	struct bpf_link *link;
+	FILE *f;
+	int fd, err;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	err = f ? cgroup2_mount_find(f, mount, sizeof(mount)) : -errno;
+	if (f)
+		fclose(f);
+	if (err) {
+		fprintf(errf, "tcpconnlat: -N needs a cgroup v2 file system to see DNS answers, "
+			      "and none is mounted\n");
+		return err;
+	}
+	fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(errf, "tcpconnlat: -N: cannot open the cgroup v2 root '%s': %s\n", mount,
+			strerror(-err));
+		return err;
+	}
+	link = bpf_program__attach_cgroup(skel->progs.dns_ingress, fd);
+	err = link ? 0 : -errno;
+	close(fd);
+	if (err) {
+		fprintf(errf,
+			"tcpconnlat: -N: cannot attach the DNS answer program to the cgroup v2 "
+			"root '%s': %s\n",
+			mount, strerror(-err));
+		return err;
+	}
+	skel->links.dns_ingress = link;
+	return 0;
 }
 
 /* A cgroup record (struct cgroup_record, cut after the path's NUL) for the reader. */
@@ -369,7 +417,8 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 	if (err)
 		goto cleanup;
 	*stage = STAGE_READER;
-	err = rd->open(rd->ctx, bpf_map__fd(skel->maps.events));
+	err = rd->open(rd->ctx, bpf_map__fd(skel->maps.events),
+		       cfg->names ? bpf_map__fd(skel->maps.dns_events) : -1);
 	if (err)
 		goto cleanup;
 	*stage = STAGE_ATTACH;
@@ -392,6 +441,14 @@ static int try_programs(const struct config *cfg, int cgroup_fd, enum backend b,
 	if (err)
 		goto cleanup;
 	*out = skel;
+	/* Not a backend's failure: no other backend would attach it either. */
+	if (cfg->names && attach_dns(skel, errf)) {
+		*stage = STAGE_DNS;
+		rd->close(rd->ctx);
+		tcpconnlat_bpf__destroy(skel);
+		*out = NULL;
+		return -EINVAL;
+	}
 	return 0;
 
 cleanup:
@@ -483,6 +540,10 @@ struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struc
 				free((char *)why[i]);
 			return t;
 		}
+		if (stage == STAGE_DNS) { /* said why already; no other backend would help */
+			n = i;
+			goto cleanup;
+		}
 		if (stage == STAGE_READER) { /* no other backend would help */
 			fprintf(err, "tcpconnlat: cannot open the perf buffer: %s\n", strerror(-e));
 			n = i;
@@ -513,6 +574,11 @@ cleanup:
 enum backend tracer_backend(const struct tracer *t)
 {
 	return t->backend;
+}
+
+uint64_t tracer_dns_lost(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->dns_lost, __ATOMIC_RELAXED);
 }
 
 uint64_t tracer_events_lost(const struct tracer *t)

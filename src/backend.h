@@ -15,6 +15,7 @@ enum load_stage {
 	STAGE_LOAD,
 	STAGE_READER,
 	STAGE_ATTACH,
+	STAGE_DNS, /* -N's program: not the backend's doing */
 };
 
 struct tracer;
@@ -25,7 +26,7 @@ struct tracer;
  * 0 or a negative errno; close undoes it when the candidate then fails to attach.
  */
 struct tracer_reader {
-	int (*open)(void *ctx, int events_fd);
+	int (*open)(void *ctx, int events_fd, int dns_fd); /* dns_fd: -N's, or -1 */
 	void (*close)(void *ctx);
 	/* Where cgroups are named (the -G family): each cgroup v2 directory made or renamed
 	 * once tracing has started, as tracer_cgroups_drain() reads them. */
@@ -78,6 +79,8 @@ enum backend tracer_backend(const struct tracer *t);
  * because their key found the map full.
  */
 size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uint64_t *lost);
+/* -N: DNS answers dropped so far because their perf buffer was full. */
+uint64_t tracer_dns_lost(const struct tracer *t);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
 /* The BPF side's counts of connects it could not follow (see struct untracked). */

@@ -302,26 +302,28 @@ static void label(char *buf, size_t len, const char *name, const char *value)
 }
 
 /* The labels of a key's series, without braces: `daddr="10.0.0.1",dport="443"`. */
-static void key_labels(enum hist_by by, struct cgroups *cg, const struct hist_key *k, bool other,
-		       char *buf, size_t len)
+static void key_labels(int by, struct cgroups *cg, const struct hist_key *k, bool other, char *buf,
+		       size_t len)
 {
-	char text[CGROUP_TEXT_MAX + 64];
+	char text[HIST_KEY_TEXT_MAX];
+	enum hist_by keys[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, keys);
 
 	buf[0] = '\0';
-	if (by == HIST_BY_DEST || by == HIST_BY_DADDR) {
+	/* One label per key, in the order given; dest is the two labels daddr and dport. */
+	for (i = 0; i < n; i++) {
+		if (keys[i] == HIST_BY_DEST) {
+			if (!other)
+				hist_key_text(HIST_BY_DADDR, cg, k, text, sizeof(text));
+			label(buf, len, "daddr", other ? "other" : text);
+			if (!other)
+				hist_key_text(HIST_BY_DPORT, cg, k, text, sizeof(text));
+			label(buf, len, "dport", other ? "other" : text);
+			continue;
+		}
 		if (!other)
-			hist_key_text(HIST_BY_DADDR, cg, k, text, sizeof(text));
-		label(buf, len, "daddr", other ? "other" : text);
-	}
-	if (by == HIST_BY_DEST || by == HIST_BY_DPORT) {
-		if (!other)
-			hist_key_text(HIST_BY_DPORT, cg, k, text, sizeof(text));
-		label(buf, len, "dport", other ? "other" : text);
-	}
-	if (by == HIST_BY_COMM || by == HIST_BY_PID || hist_by_cgroup(by)) {
-		if (!other)
-			hist_key_text(by, cg, k, text, sizeof(text));
-		label(buf, len, hist_by_name(by), other ? "other" : text);
+			hist_key_text(keys[i], cg, k, text, sizeof(text));
+		label(buf, len, hist_by_name(keys[i]), other ? "other" : text);
 	}
 }
 
@@ -539,7 +541,7 @@ static void self_metrics(struct out *b, const struct expo_self *self, size_t fol
 	}
 }
 
-void expo_render(struct strbuf *sb, enum hist_by by, struct cgroups *cg, struct expo_series *s,
+void expo_render(struct strbuf *sb, int by, struct cgroups *cg, struct expo_series *s,
 		 struct hist_entry *v, size_t n, const struct expo_self *self, enum expo_format fmt)
 {
 	static const struct hist zero;

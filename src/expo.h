@@ -83,7 +83,7 @@ void expo_series_free(struct expo_series *s);
  * for HIST_BY_NONE), keys past s->max added up in a series whose labels say "other", then
  * the self-metrics. cg names cgroups (may be NULL unless by is HIST_BY_CGROUP).
  */
-void expo_render(struct strbuf *b, enum hist_by by, struct cgroups *cg, struct expo_series *s,
+void expo_render(struct strbuf *b, int by, struct cgroups *cg, struct expo_series *s,
 		 struct hist_entry *v, size_t n, const struct expo_self *self,
 		 enum expo_format fmt);
 

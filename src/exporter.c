@@ -34,6 +34,7 @@ struct exporter {
 	struct tracer *t;
 	const struct config *cfg;
 	struct cgroups *cg;
+	const struct hist_source *src;
 	struct expo_series series;
 	struct event_base *base;
 	volatile sig_atomic_t *exiting;
@@ -109,7 +110,12 @@ static void render(struct exporter *ex, struct strbuf *b, enum expo_format fmt)
 	struct untracked u;
 	size_t n;
 
-	n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, &self.keys_full);
+	if (ex->src) {
+		ex->src->pump(ex->src->ctx);
+		n = ex->src->read(ex->src->ctx, v, MAX_HIST_KEYS, &self.keys_full);
+	} else {
+		n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, &self.keys_full);
+	}
 	self.backend = backend_name(tracer_backend(ex->t));
 	tracer_untracked(ex->t, &u);
 	self.inflight_full = u.inflight_full;
@@ -189,6 +195,15 @@ cleanup:
 		evbuffer_free(body);
 }
 
+static void on_events(evutil_socket_t fd, short what, void *arg)
+{
+	struct exporter *ex = arg;
+
+	(void)fd;
+	(void)what;
+	ex->src->pump(ex->src->ctx);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct exporter *ex = arg;
@@ -202,6 +217,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	/* The records of cgroups made must not pile up between scrapes. */
 	tracer_cgroups_drain(ex->t);
+	/* Events below the wakeup mark, and -N's bookkeeping. */
+	if (ex->src)
+		ex->src->pump(ex->src->ctx);
 	if (ex->cfg->textfile && now >= ex->next_write_ms) {
 		ex->next_write_ms += ex->cfg->interval * 1000;
 		write_textfile(ex);
@@ -231,10 +249,17 @@ static struct evhttp *http_start(struct exporter *ex, int listen_fd)
 }
 
 int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg, int listen_fd,
-		 struct event_base *base, volatile sig_atomic_t *exiting, FILE *err)
+		 const struct hist_source *src, struct event_base *base,
+		 volatile sig_atomic_t *exiting, FILE *err)
 {
-	struct exporter ex = {
-		.t = t, .cfg = cfg, .cg = cg, .base = base, .exiting = exiting, .errf = err};
+	struct exporter ex = {.t = t,
+			      .cfg = cfg,
+			      .cg = cg,
+			      .src = src,
+			      .base = base,
+			      .exiting = exiting,
+			      .errf = err};
+	struct event *events = NULL;
 	struct timeval tick = {.tv_usec = TICK_MS * 1000};
 	struct evhttp *http = NULL;
 	struct event *timer = NULL;
@@ -260,6 +285,13 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 		fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
 		goto cleanup;
 	}
+	if (src) {
+		events = event_new(ex.base, src->fd, EV_READ | EV_PERSIST, on_events, &ex);
+		if (!events || event_add(events, NULL)) {
+			fprintf(err, "tcpconnlat: cannot set up the event loop (libevent)\n");
+			goto cleanup;
+		}
+	}
 	ex.start_ms = now_ms();
 	ex.next_write_ms = ex.start_ms;
 	if (event_base_dispatch(ex.base) < 0) {
@@ -272,6 +304,8 @@ int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg,
 	ret = 0;
 
 cleanup:
+	if (events)
+		event_free(events);
 	if (timer)
 		event_free(timer);
 	if (http)

@@ -22,11 +22,23 @@ int exporter_prepare(const struct config *cfg, int *listen_fd, FILE *err);
 struct event_base;
 
 /*
+ * --by dhost: histograms user space aggregates from events instead of the kernel's. fd is
+ * readable when events wait; pump reads them; read is tracer_read_hists()'s counterpart.
+ */
+struct hist_source {
+	int fd;
+	void (*pump)(void *ctx);
+	size_t (*read)(void *ctx, struct hist_entry *v, size_t max, uint64_t *lost);
+	void *ctx;
+};
+
+/*
  * Serves and writes until *exiting is set (or -d's time is up), in base's loop (which may
- * carry other I/O: the container API's). Takes listen_fd over. Returns 0, or 1 after
- * printing why it could not go on.
+ * carry other I/O: the container API's). Takes listen_fd over. src: NULL for the kernel's
+ * histograms. Returns 0, or 1 after printing why it could not go on.
  */
 int exporter_run(struct tracer *t, const struct config *cfg, struct cgroups *cg, int listen_fd,
-		 struct event_base *base, volatile sig_atomic_t *exiting, FILE *err);
+		 const struct hist_source *src, struct event_base *base,
+		 volatile sig_atomic_t *exiting, FILE *err);
 
 #endif

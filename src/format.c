@@ -40,6 +40,11 @@ static bool with_result(const struct formatter *f)
 	return f->result;
 }
 
+static bool with_names(const struct formatter *f)
+{
+	return f->names;
+}
+
 static bool with_cgroup(const struct formatter *f)
 {
 	return f->cgroups != NULL;
@@ -121,6 +126,14 @@ static int cell_result(char *buf, size_t len, const struct formatter *f, const s
 	return fmt_result(e, buf, len);
 }
 
+static int cell_dhost(char *buf, size_t len, const struct formatter *f, const struct event *e)
+{
+	(void)e;
+	if (!f->dhost || !f->dhost[0])
+		return snprintf(buf, len, "-");
+	return escape_word(f->dhost, DNS_NAME_MAX, buf, len);
+}
+
 static int cell_container(char *buf, size_t len, const struct formatter *f, const struct event *e)
 {
 	return container_key_text(HIST_BY_CONTAINER, f->container, e->cgroup_id, buf, len);
@@ -147,6 +160,7 @@ static const struct column columns[] = {
 	{"LAT(ms)", 7, always, cell_lat},
 	{"SYNRTX", 6, with_syn_retrans, cell_syn_retrans},
 	{"RESULT", 7, with_result, cell_result},
+	{"DHOST", 16, with_names, cell_dhost},
 	{"CONTAINER", 12, with_container, cell_container},
 	{"CGROUP", 0, with_cgroup, cell_cgroup},
 };
@@ -163,7 +177,7 @@ void fmt_init(struct formatter *f, bool timestamp, bool lport)
 /* Lays the columns out into buf; e == NULL gives the header. */
 static size_t fmt_line(const struct formatter *f, const struct event *e, char *buf, size_t len)
 {
-	char cell[CGROUP_TEXT_MAX];
+	char cell[CGROUP_TEXT_MAX > DHOST_TEXT_MAX ? CGROUP_TEXT_MAX : DHOST_TEXT_MAX];
 	size_t pos = 0, i, last = 0;
 	int n;
 

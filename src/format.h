@@ -7,10 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup.h"
+#include "dns.h"
 #include "tcpconnlat.h"
 
 /* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM and CGROUP). */
-#define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX + 256 * 4)
+#define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX + 256 * 4 + DHOST_TEXT_MAX)
 /* Each COMM byte becomes at most 4 ("\xHH"). */
 #define COMM_ESC_MAX (TASK_COMM_LEN * 4)
 
@@ -20,6 +21,8 @@ struct formatter {
 	bool syn_retrans;	   /* SYNRTX column after LAT(ms) */
 	bool result;		   /* RESULT column */
 	struct cgroups *cgroups;   /* CGROUP column, last, if set (-G) */
+	bool names;		   /* DHOST column, before CONTAINER and CGROUP (-N) */
+	const char *dhost;	   /* the next event's DHOST; NULL: "-" */
 	struct cgroups *container; /* CONTAINER column, before CGROUP, if set (-C) */
 	bool have_first;
 	uint64_t first_ts_us; /* TIME(s) counts from the first event */

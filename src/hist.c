@@ -8,28 +8,105 @@
 #include "container.h"
 #include "hist.h"
 #include "json.h"
+#include "uhist.h"
 
-static const char *const by_names[] = {
-	[HIST_BY_NONE] = NULL,	     [HIST_BY_DADDR] = "daddr",
-	[HIST_BY_DPORT] = "dport",   [HIST_BY_DEST] = "dest",
-	[HIST_BY_COMM] = "comm",     [HIST_BY_PID] = "pid",
-	[HIST_BY_CGROUP] = "cgroup", [HIST_BY_CONTAINER] = "container",
-	[HIST_BY_POD] = "pod",	     [HIST_BY_NAMESPACE] = "namespace",
+/* The --by keys; adding one is a row here (and its text in key_text()). */
+static const struct by_key {
+	const char *name;
+	uint32_t fields; /* what the kernel (or uhist) fills in for it */
+	bool grouped;	 /* hist_group() adds up the keys of the same text */
+} by_keys[HIST_BY_KEYS] = {
+	[HIST_BY_DADDR] = {"daddr", HIST_F_DADDR, false},
+	[HIST_BY_DPORT] = {"dport", HIST_F_DPORT, false},
+	[HIST_BY_DEST] = {"dest", HIST_F_DADDR | HIST_F_DPORT, false},
+	[HIST_BY_COMM] = {"comm", HIST_F_COMM, false},
+	[HIST_BY_PID] = {"pid", HIST_F_PID, false},
+	[HIST_BY_CGROUP] = {"cgroup", HIST_F_CGROUP, false},
+	/* by cgroup in the kernel; a container's, pod's or namespace's cgroups added up here */
+	[HIST_BY_CONTAINER] = {"container", HIST_F_CGROUP, true},
+	[HIST_BY_POD] = {"pod", HIST_F_CGROUP, true},
+	[HIST_BY_NAMESPACE] = {"namespace", HIST_F_CGROUP, true},
+	[HIST_BY_DHOST] = {"dhost", HIST_F_DADDR, false}, /* by address in the kernel, named here */
 };
 
-const char *hist_by_name(enum hist_by by)
+int hist_by_keys(int by, enum hist_by out[HIST_BY_MAX])
 {
-	return by <= HIST_BY_NAMESPACE ? by_names[by] : NULL;
+	int n = 0;
+
+	for (; by && n < HIST_BY_MAX; by >>= HIST_BY_BITS)
+		out[n++] = by & ((1 << HIST_BY_BITS) - 1);
+	return n;
 }
 
-int hist_by_parse(const char *name)
+bool hist_by_has(int by, enum hist_by key)
 {
-	int i;
+	enum hist_by k[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, k);
 
-	for (i = HIST_BY_DADDR; i <= HIST_BY_NAMESPACE; i++)
-		if (!strcmp(name, by_names[i]))
-			return i;
-	return -1;
+	for (i = 0; i < n; i++)
+		if (k[i] == key)
+			return true;
+	return false;
+}
+
+uint32_t hist_by_fields(int by)
+{
+	enum hist_by k[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, k);
+	uint32_t f = 0;
+
+	for (i = 0; i < n; i++)
+		f |= k[i] < HIST_BY_KEYS ? by_keys[k[i]].fields : 0;
+	return f;
+}
+
+const char *hist_by_name(int by)
+{
+	static char buf[HIST_BY_MAX * 8];
+	enum hist_by k[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, k);
+	size_t pos = 0;
+
+	if (!n)
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		pos += snprintf(buf + pos, sizeof(buf) - pos, "%s%s", i ? "," : "",
+				k[i] < HIST_BY_KEYS && by_keys[k[i]].name ? by_keys[k[i]].name
+									  : "?");
+	return buf;
+}
+
+int hist_by_parse(const char *list)
+{
+	const char *p = list;
+	uint32_t fields = 0, seen = 0;
+	int by = 0, n = 0, i;
+	size_t len;
+
+	for (;;) {
+		len = strcspn(p, ",");
+		for (i = HIST_BY_DADDR; i < HIST_BY_KEYS; i++)
+			if (strlen(by_keys[i].name) == len && !strncmp(p, by_keys[i].name, len))
+				break;
+		/*
+		 * Unknown, empty, too many, or a key twice (dest overlaps daddr and dport). dhost
+		 * and the keys added up by text share their fields with others (dhost,daddr:
+		 * a name's addresses; pod,container: a pod's containers).
+		 */
+		if (i == HIST_BY_KEYS || n == HIST_BY_MAX || (seen & (1u << i)))
+			return -1;
+		if (i != HIST_BY_DHOST && !by_keys[i].grouped) {
+			if (fields & by_keys[i].fields)
+				return -1;
+			fields |= by_keys[i].fields;
+		}
+		seen |= 1u << i;
+		by |= i << (HIST_BY_BITS * n++);
+		if (!p[len])
+			return by;
+		p += len + 1;
+	}
 }
 
 /* Slot i holds [2^i, 2^(i+1) - 1] microseconds; slot 0 also holds 0. */
@@ -139,16 +216,13 @@ void hist_sort(struct hist_entry *v, size_t n)
 	qsort(v, n, sizeof(*v), cmp_entry);
 }
 
-size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
-		     size_t len)
+static int key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
+		    size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 	int n = 0;
 
 	switch (by) {
-	case HIST_BY_NONE:
-		n = snprintf(buf, len, "all");
-		break;
 	case HIST_BY_DADDR:
 		fmt_addr(k->af, k->daddr, addr, sizeof(addr));
 		n = snprintf(buf, len, "%s", addr);
@@ -175,9 +249,36 @@ size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key 
 	case HIST_BY_CONTAINER:
 	case HIST_BY_POD:
 	case HIST_BY_NAMESPACE:
-		return container_key_text(by, cg, k->cgroup_id, buf, len);
+		n = (int)container_key_text(by, cg, k->cgroup_id, buf, len);
+		break;
+	case HIST_BY_DHOST:
+		if (!uhist_name(k->dhost_id))
+			n = snprintf(buf, len, "-");
+		else
+			n = escape_word(uhist_name(k->dhost_id), DNS_NAME_MAX, buf, len);
+		break;
+	default:
+		n = snprintf(buf, len, "?");
+		break;
 	}
-	return fmt_len(n, len);
+	return n;
+}
+
+size_t hist_key_text(int by, struct cgroups *cg, const struct hist_key *k, char *buf, size_t len)
+{
+	enum hist_by keys[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, keys);
+	size_t pos = 0;
+
+	if (!n)
+		return fmt_len(snprintf(buf, len, "all"), len);
+	for (i = 0; i < n && pos + 1 < len; i++) {
+		if (i)
+			buf[pos++] = ',';
+		pos += fmt_len(key_text(keys[i], cg, k, buf + pos, len - pos), len - pos);
+	}
+	buf[pos] = '\0';
+	return pos;
 }
 
 size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
@@ -223,25 +324,54 @@ static void hist_merge(struct hist *to, const struct hist *h)
 	for (i = 0; i < FAIL_REASONS; i++)
 		to->fail_reasons[i] += h->fail_reasons[i];
 	to->syn_retrans += h->syn_retrans;
+	for (i = 0; i < HIST_SLOTS; i++)
+		to->nslots[i] += h->nslots[i];
 	if (h->max_us > to->max_us)
 		to->max_us = h->max_us;
 }
 
-size_t hist_group(enum hist_by by, struct cgroups *cg, struct hist_entry *v, size_t n)
+bool hist_by_grouped(int by)
+{
+	enum hist_by k[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, k);
+
+	for (i = 0; i < n; i++)
+		if (k[i] < HIST_BY_KEYS && by_keys[k[i]].grouped)
+			return true;
+	return false;
+}
+
+/* The text hist_group() compares: each key's text on a line of its own (a comm may hold ','). */
+static void group_text(int by, struct cgroups *cg, const struct hist_key *k, char *buf, size_t len)
+{
+	enum hist_by keys[HIST_BY_MAX];
+	int i, n = hist_by_keys(by, keys);
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && pos + 1 < len; i++) {
+		if (i)
+			buf[pos++] = '\n';
+		pos += fmt_len(key_text(keys[i], cg, k, buf + pos, len - pos), len - pos);
+	}
+	buf[pos < len ? pos : len - 1] = '\0';
+}
+
+size_t hist_group(int by, struct cgroups *cg, struct hist_entry *v, size_t n)
 {
 	struct grouped *g;
 	struct hist_entry *out;
 	size_t i, kept = 0, total = n;
-	char text[CGROUP_TEXT_MAX];
+	char text[HIST_KEY_TEXT_MAX];
 
-	if (by != HIST_BY_CONTAINER && by != HIST_BY_POD && by != HIST_BY_NAMESPACE)
+	if (!hist_by_grouped(by))
 		return n;
 	g = calloc(n ? n : 1, sizeof(*g));
 	out = calloc(n ? n : 1, sizeof(*out));
 	if (!g || !out)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
-		hist_key_text(by, cg, &v[i].key, text, sizeof(text));
+		group_text(by, cg, &v[i].key, text, sizeof(text));
 		g[i].text = strdup(text);
 		g[i].e = &v[i];
 		if (!g[i].text)
@@ -273,11 +403,11 @@ static double ms(uint64_t us)
 
 #define BAR_WIDTH 40
 
-void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, bool failed,
+void hist_text(int by, struct cgroups *cg, const struct hist_entry *e, bool failed,
 	       void (*line)(void *ctx, const char *text, size_t len), void *ctx)
 {
 	const struct hist *h = &e->hist;
-	char key[CGROUP_TEXT_MAX + 64], buf[CGROUP_TEXT_MAX + 256], bar[BAR_WIDTH + 1];
+	char key[HIST_KEY_TEXT_MAX], buf[HIST_KEY_TEXT_MAX + 192], bar[BAR_WIDTH + 1];
 	uint64_t top = 0;
 	int i, first = -1, last = -1, n;
 
@@ -344,11 +474,11 @@ static bool key_value(enum hist_by by, struct cgroups *cg, uint64_t id, char *bu
 	return true;
 }
 
-size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, const char *time,
+size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const char *time,
 		 char *buf, size_t len)
 {
 	const struct hist *h = &e->hist;
-	char key[CGROUP_PATH_MAX * 6 + 64];
+	char key[HIST_KEY_JSON_MAX];
 	size_t pos;
 	int i, n;
 
@@ -356,6 +486,8 @@ size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e
 		snprintf(key, sizeof(key), "null");
 	} else if (by == HIST_BY_COMM) {
 		json_comm(e->key.comm, key, sizeof(key));
+	} else if (by == HIST_BY_DHOST && uhist_name(e->key.dhost_id)) {
+		json_string(uhist_name(e->key.dhost_id), DNS_NAME_MAX, key, sizeof(key));
 	} else if ((by == HIST_BY_POD || by == HIST_BY_NAMESPACE || by == HIST_BY_CONTAINER) &&
 		   key_value(by, cg, e->key.cgroup_id, key, sizeof(key))) {
 	} else if (by == HIST_BY_CGROUP && cgroup_path(cg, e->key.cgroup_id)) {

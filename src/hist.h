@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup.h"
+#include "container.h"
+#include "dns.h"
 #include "tcpconnlat.h"
 
 struct hist_entry {
@@ -14,10 +16,25 @@ struct hist_entry {
 	struct hist hist;
 };
 
-/* The --by names ("daddr", ...), or NULL for HIST_BY_NONE. */
-const char *hist_by_name(enum hist_by by);
-/* Parses a --by name; returns -1 if unknown. */
-int hist_by_parse(const char *name);
+/*
+ * A --by list: its keys (enum hist_by), HIST_BY_BITS each, the first in the lowest bits; 0 is
+ * none, and a one-key list is the key itself.
+ */
+#define HIST_BY_BITS 4
+#define HIST_BY_MAX  4
+
+/* The keys of list by, first to last; returns how many. */
+int hist_by_keys(int by, enum hist_by out[HIST_BY_MAX]);
+bool hist_by_has(int by, enum hist_by key);
+/* The struct hist_key fields (HIST_F_*) the kernel sets for the list. */
+uint32_t hist_by_fields(int by);
+/* The list as given ("daddr", "dhost,dport"), or NULL for none; a static buffer. */
+const char *hist_by_name(int by);
+/*
+ * Parses "KEY[,KEY...]" (at most HIST_BY_MAX keys, none twice, dest not with daddr or
+ * dport); returns the list, or -1.
+ */
+int hist_by_parse(const char *list);
 
 /*
  * The latency below which a fraction q (0..1) of the connects fall, in microseconds, as far
@@ -45,13 +62,16 @@ struct hist_prev {
  */
 size_t hist_since(struct hist_prev *p, struct hist_entry *v, size_t n);
 
+/* Whether the list has a key that hist_group() adds up (container, pod, namespace). */
+bool hist_by_grouped(int by);
+
 /*
- * --by container, pod, namespace: the kernel keys by cgroup; this adds up the entries of
- * v[0..n) whose key text is the same (one container's cgroups, one pod's containers, every
- * process outside containers as "-"), keeping the first key of each. Returns how many are
- * left. Other keys: n, untouched.
+ * --by container, pod, namespace (alone or in a list): the kernel keys by cgroup; this adds
+ * up the entries of v[0..n) whose key text is the same (one container's cgroups, one pod's
+ * containers, every process outside containers as "-"), keeping the first key of each.
+ * Returns how many are left. Lists without such a key: n, untouched.
  */
-size_t hist_group(enum hist_by by, struct cgroups *cg, struct hist_entry *v, size_t n);
+size_t hist_group(int by, struct cgroups *cg, struct hist_entry *v, size_t n);
 
 /* The text of a container, pod or namespace key of cgroup_id: "-" for none. */
 size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
@@ -62,22 +82,25 @@ void hist_sort(struct hist_entry *v, size_t n);
 
 /*
  * The key as text: "10.0.0.1", "443", "10.0.0.1:443", "[::1]:443", "curl", "181",
- * "/system.slice/ssh.service" (cgroup_text(); cg may be NULL for the other keys).
+ * "/system.slice/ssh.service" (cgroup_text(); cg may be NULL for the other keys), "www.example.com"
+ * (dhost); a list's keys joined by commas ("www.example.com,443").
  */
-size_t hist_key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *k, char *buf,
-		     size_t len);
+size_t hist_key_text(int by, struct cgroups *cg, const struct hist_key *k, char *buf, size_t len);
 
 /*
  * Calls line(ctx, text, len) for each '\n'-terminated line of the report of one key: a
  * summary line, then the buckets from the first to the last non-empty one.
  */
-void hist_text(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, bool failed,
+void hist_text(int by, struct cgroups *cg, const struct hist_entry *e, bool failed,
 	       void (*line)(void *ctx, const char *text, size_t len), void *ctx);
 
 /* One JSON object for one key, '\n'-terminated; time is an RFC 3339 string. */
-size_t hist_json(enum hist_by by, struct cgroups *cg, const struct hist_entry *e, const char *time,
+size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const char *time,
 		 char *buf, size_t len);
 
-#define HIST_JSON_MAX (4096 + CGROUP_TEXT_MAX)
+/* A key's text at its longest: a list's keys with a cgroup and a name, all escaped. */
+#define HIST_KEY_TEXT_MAX (CGROUP_TEXT_MAX + DHOST_TEXT_MAX + 3 * CONTAINER_NAME_MAX * 4 + 128)
+#define HIST_KEY_JSON_MAX (CGROUP_PATH_MAX * 6 + HIST_KEY_TEXT_MAX)
+#define HIST_JSON_MAX	  (4096 + HIST_KEY_JSON_MAX)
 
 #endif

@@ -106,6 +106,7 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 {
 	char comm[TASK_COMM_LEN * 6 + 3], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
 	char when[40], result[32], err[40], cgroup[CGROUP_PATH_MAX * 6 + 3];
+	char dhost[JSON_DHOST_MAX];
 	char cid[CONTAINER_ID_LEN + 3], cname[CONTAINER_NAME_MAX * 6 + 3];
 	char pod[CONTAINER_NAME_MAX * 6 + 3], ns[CONTAINER_NAME_MAX * 6 + 3];
 	struct container_ref ref = {};
@@ -130,6 +131,10 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		snprintf(cgroup, sizeof(cgroup), "\"id:%llu\"", (unsigned long long)e->cgroup_id);
 	else
 		snprintf(cgroup, sizeof(cgroup), "null");
+	if (j->dhost)
+		json_string(j->dhost, DNS_NAME_MAX, dhost, sizeof(dhost));
+	else
+		snprintf(dhost, sizeof(dhost), "null");
 	if (j->cgroups)
 		cgroup_container(j->cgroups, e->cgroup_id, &ref, &info);
 	json_or_null(ref.id, cid, sizeof(cid));
@@ -148,10 +153,10 @@ size_t json_event(const struct json_ctx *j, const struct event *e, char *buf, si
 		     "\"lport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"lat_us\":%llu,"
 		     "\"result\":\"%s\",\"errno\":%s,\"syn_retrans\":%u,\"backend\":\"%s\","
 		     "\"cgroup\":%s,\"container_id\":%s,\"container\":%s,\"pod\":%s,"
-		     "\"namespace\":%s}\n",
+		     "\"namespace\":%s,\"dhost\":%s}\n",
 		     when, e->tgid, comm, ip ? ip : "null", saddr, e->lport, daddr, e->dport,
 		     (unsigned long long)e->delta_us, result, err, e->syn_retrans, j->backend,
-		     cgroup, cid, cname, pod, ns);
+		     cgroup, cid, cname, pod, ns, dhost);
 	/* Never cut: the buffer is sized for the widest object. */
 	return fmt_len(n, len);
 }

@@ -6,15 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup.h"
+#include "dns.h"
 #include "tcpconnlat.h"
 
-/* Longest line: every value at its widest (IPv6 addresses, COMM and cgroup path all \u00XX). */
-#define JSON_LINE_MAX (1024 + CGROUP_PATH_MAX * 6 + 3 * 256 * 6)
+/* A DHOST name as a JSON string: each byte \u00XX at worst, the quotes. */
+#define JSON_DHOST_MAX (DNS_NAME_MAX * 6 + 3)
+/*
+ * Longest line: every value at its widest (IPv6 addresses, COMM, cgroup path, the container's
+ * name, pod and namespace, dhost all \u00XX).
+ */
+#define JSON_LINE_MAX (1024 + CGROUP_PATH_MAX * 6 + 3 * 256 * 6 + JSON_DHOST_MAX)
 
 struct json_ctx {
 	const char *backend;	 /* the backend that runs, named in every object */
 	int64_t wall_offset_us;	 /* CLOCK_REALTIME - CLOCK_MONOTONIC, for the "time" key */
 	struct cgroups *cgroups; /* for the "cgroup" key; NULL: null (no cgroup2 mounted) */
+	const char *dhost;	 /* the "dhost" key of the next event (-N); NULL: null */
 };
 
 /* Writes one '\n'-terminated object into buf and returns its length. */

@@ -4,7 +4,9 @@
  * formatting and output live in their modules.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +24,8 @@
 #include "exporter.h"
 #include "hist.h"
 #include "json.h"
+#include "namer.h"
+#include "uhist.h"
 #include "output.h"
 #include "pidns.h"
 #include "podlogs.h"
@@ -64,6 +68,11 @@ struct run {
 	uint64_t pods_scanned_ms;     /* when they were last read */
 	struct perf_buffer *pb;
 	struct event_sink sink;
+	struct namer names; /* -N */
+	bool naming;
+	int epoll_fd;	 /* -N: both buffers, or -1 */
+	struct uhist uh; /* --by dhost: histograms of the events, by name */
+	bool uagg;
 	int buffer_pages;
 	unsigned long long lost;
 	uint64_t hist_lost; /* -H: connects without room for their key, reported so far */
@@ -96,9 +105,15 @@ static void handle_event(void *ctx, const struct event *e)
 	char line[JSON_LINE_MAX];
 	size_t n;
 
+	if (r->uagg) {
+		uhist_add(&r->uh, e, r->naming ? namer_name(&r->names, e) : NULL);
+		return;
+	}
 	/* Events already in the buffer past the -c limit are not printed. */
 	if (r->count && r->printed >= r->count)
 		return;
+	if (r->naming)
+		r->fmt.dhost = r->json.dhost = namer_name(&r->names, e);
 	n = r->print->event(r, e, line, sizeof(line));
 	out_line(&r->out, line, n);
 	r->printed++;
@@ -129,7 +144,10 @@ static void print_hists(struct run *r)
 	uint64_t lost, total;
 	size_t n, i, len;
 
-	n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
+	if (r->uagg)
+		n = uhist_read(&r->uh, v, MAX_HIST_KEYS, &total);
+	else
+		n = tracer_read_hists(r->t, v, MAX_HIST_KEYS, &total);
 	n = hist_since(&prev, v, n);
 	n = hist_group(cfg->hist_by, &r->cgroups, v, n);
 	lost = total - r->hist_lost;
@@ -255,8 +273,9 @@ static enum bpf_perf_event_ret handle_record(void *ctx, int cpu, struct perf_eve
  */
 static int open_cgroups(struct run *r, const struct config *cfg)
 {
-	bool need = cfg->show_cgroup || cfg->show_container || hist_by_cgroup(cfg->hist_by);
-	char by[32];
+	bool need = cfg->show_cgroup || cfg->show_container ||
+		    (hist_by_fields(cfg->hist_by) & HIST_F_CGROUP);
+	char by[64];
 	int err;
 
 	if (!need && !cfg->json)
@@ -281,11 +300,12 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 	return 0;
 }
 
-/* Container names are wanted: -C, -j, and --by container, pod or namespace. */
+static void close_reader(void *ctx);
+
+/* Container names are wanted: -C, -j, and a --by list with container, pod or namespace. */
 static bool names_wanted(const struct config *cfg)
 {
-	return cfg->show_container || cfg->json || cfg->hist_by == HIST_BY_CONTAINER ||
-	       cfg->hist_by == HIST_BY_POD || cfg->hist_by == HIST_BY_NAMESPACE;
+	return cfg->show_container || cfg->json || hist_by_grouped(cfg->hist_by);
 }
 
 /* An id first seen in a connect, without a start event: asked for, not waited for. */
@@ -342,16 +362,28 @@ static int start_names(struct run *r, const struct config *cfg)
 }
 
 /* Opened before the programs are attached (tracer_start): see struct tracer_reader. */
-static int open_reader(void *ctx, int events_fd)
+static int open_reader(void *ctx, int events_fd, int dns_fd)
 {
 	struct run *r = ctx;
 	struct perf_event_attr attr;
+	int err;
+
+	if (dns_fd >= 0) {
+		err = namer_open(&r->names, dns_fd, r->buffer_pages, r->cfg->verbose, stderr);
+		if (err)
+			return err;
+		r->naming = true;
+	}
 
 	r->sink = (struct event_sink){.on_event = handle_event, .on_lost = handle_lost, .ctx = r};
 	events_attr(&attr, events_wakeup_bytes(r->buffer_pages * getpagesize()));
 	r->pb = perf_buffer__new_raw(events_fd, r->buffer_pages, &attr, handle_record, &r->sink,
 				     NULL);
-	return r->pb ? 0 : -errno;
+	if (r->pb)
+		return 0;
+	err = -errno;
+	close_reader(r);
+	return err;
 }
 
 /* A cgroup made or renamed while tracing: its path, for when it is gone. */
@@ -373,6 +405,10 @@ static void close_reader(void *ctx)
 {
 	struct run *r = ctx;
 
+	if (r->naming)
+		namer_close(&r->names);
+	r->naming = false;
+
 	perf_buffer__free(r->pb);
 	r->pb = NULL;
 }
@@ -387,6 +423,22 @@ static int install_signals(void)
 	/* A closed reader shows up as EPIPE from the flush, handled as a quiet exit. */
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
+}
+
+/* -N's program goes on the root of the cgroup v2 hierarchy: there must be one to see. */
+static bool names_hook_possible(void)
+{
+	char mount[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err = f ? cgroup2_mount_find(f, mount, sizeof(mount)) : -errno;
+
+	if (f)
+		fclose(f);
+	if (!err)
+		return true;
+	fprintf(stderr, "tcpconnlat: -N needs a cgroup v2 file system to see DNS answers, and none "
+			"is mounted\n");
+	return false;
 }
 
 /*
@@ -417,6 +469,8 @@ static int check_machine(struct run *r, struct config *cfg)
 		return 1;
 	if (open_cgroups(r, cfg))
 		return 1;
+	if (cfg->names && !names_hook_possible())
+		return 1;
 	return preflight(cfg, stderr) ? 1 : 0;
 }
 
@@ -444,6 +498,23 @@ static int check_syscall_events(struct config *cfg)
 		" and sys_exit_connect trace events are unavailable: %s\n",
 		why);
 	cfg->no_presyn = true;
+	return 0;
+}
+
+/* The epoll set of both buffers' own epoll fds (data.u32: 1 for the answers'). */
+static int open_epoll(struct run *r)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epoll_fd < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, perf_buffer__epoll_fd(r->pb), &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, namer_epoll_fd(&r->names), &ev))
+		return -errno;
 	return 0;
 }
 
@@ -481,10 +552,17 @@ static int start_up(struct run *r, struct config *cfg)
 	r->fmt.container = cfg->show_container ? &r->cgroups : NULL;
 	r->fmt.syn_retrans = cfg->syn_retrans;
 	r->fmt.result = cfg->report_failed;
+	r->fmt.names = cfg->names;
 	r->json.cgroups = r->cgroups.mount_fd >= 0 ? &r->cgroups : NULL;
 	r->count = cfg->count;
-	/* Metrics are counted in the kernel: nothing is ever written to the events buffer. */
-	r->buffer_pages = cfg->exporter ? 1 : cfg->buffer_pages;
+	/* Metrics are counted in the kernel: nothing is ever written to the events buffer
+	 * (but with --by dhost, which user space counts). */
+	r->uagg = hist_by_has(cfg->hist_by, HIST_BY_DHOST);
+	if (r->uagg && uhist_init(&r->uh, cfg->hist_by, MAX_HIST_KEYS)) {
+		fprintf(stderr, "tcpconnlat: out of memory\n");
+		return 1;
+	}
+	r->buffer_pages = cfg->exporter && !r->uagg ? 1 : cfg->buffer_pages;
 
 	/* Each start marker after this comes once every connect from then on will be read. */
 	r->t = tracer_start(cfg, r->cgroup_fd, &rd, stderr);
@@ -505,15 +583,40 @@ static int start_up(struct run *r, struct config *cfg)
 	if (cfg->verbose)
 		fprintf(stderr, "tcpconnlat: using the %s backend\n",
 			backend_name(tracer_backend(r->t)));
+	if (r->naming && (err = open_epoll(r))) {
+		fprintf(stderr, "tcpconnlat: cannot set up polling (epoll): %s\n", strerror(-err));
+		return 1;
+	}
 	r->json.backend = backend_name(tracer_backend(r->t));
 	r->json.wall_offset_us = wall_offset_us();
 	return 0;
+}
+
+static void pump_events(void *ctx)
+{
+	struct run *r = ctx;
+
+	/* The answers first: the connects read next may need them. */
+	if (r->naming)
+		namer_consume(&r->names);
+	perf_buffer__consume(r->pb);
+	if (r->naming)
+		namer_tick(&r->names);
+}
+
+static size_t read_uhists(void *ctx, struct hist_entry *v, size_t max, uint64_t *lost)
+{
+	struct run *r = ctx;
+
+	return uhist_read(&r->uh, v, max, lost);
 }
 
 /* --metrics, --textfile: the exporter serves and writes until the run ends. */
 static int run_exporter(struct run *r)
 {
 	const struct config *cfg = r->cfg;
+	struct hist_source src = {
+		.fd = r->epoll_fd, .pump = pump_events, .read = read_uhists, .ctx = r};
 	int err;
 
 	if (cfg->metrics_text)
@@ -522,10 +625,35 @@ static int run_exporter(struct run *r)
 	if (cfg->textfile)
 		fprintf(stderr, "tcpconnlat: tracing; metrics written to %s every %llu s\n",
 			cfg->textfile, (unsigned long long)cfg->interval);
-	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, r->base, &exiting, stderr);
+	err = exporter_run(r->t, cfg, &r->cgroups, r->listen_fd, r->uagg ? &src : NULL, r->base,
+			   &exiting, stderr);
 	r->listen_fd = -1;
 	tracer_detach(r->t);
+	/* Every answer that came is read, or counted lost, by the exit report. */
+	if (r->naming)
+		namer_consume(&r->names);
 	return err;
+}
+
+/* -N: the answers have a buffer of their own; either one's data ends the wait. */
+static int poll_buffers(struct run *r, int timeout_ms)
+{
+	struct epoll_event ev[2];
+	int i, n;
+
+	if (!r->naming)
+		return perf_buffer__poll(r->pb, timeout_ms);
+	n = epoll_wait(r->epoll_fd, ev, 2, timeout_ms);
+	if (n < 0)
+		return -errno;
+	/* The answers first: the connects read next may need them. */
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u32)
+			namer_consume(&r->names);
+	for (i = 0; i < n; i++)
+		if (!ev[i].data.u32)
+			perf_buffer__consume(r->pb);
+	return n;
 }
 
 /*
@@ -539,11 +667,16 @@ static int wait_and_read(struct run *r)
 	int n;
 
 	if (!r->api)
-		return perf_buffer__poll(r->pb, POLL_TIMEOUT_MS);
-	p[0] = (struct pollfd){.fd = perf_buffer__epoll_fd(r->pb), .events = POLLIN};
+		return poll_buffers(r, POLL_TIMEOUT_MS);
+	/* With -N, the epoll set of both buffers: either one's data ends the wait. */
+	p[0] = (struct pollfd){.fd = r->naming ? r->epoll_fd : perf_buffer__epoll_fd(r->pb),
+			       .events = POLLIN};
 	n = 1 + dockerapi_pollfds(r->api, p + 1, DOCKERAPI_MAX_FDS);
 	if (poll(p, n, POLL_TIMEOUT_MS) < 0 && errno != EINTR)
 		return -errno;
+	/* The answers first: the connects read next may need them. */
+	if (r->naming)
+		namer_consume(&r->names);
 	/* Its timers too (time-outs, reconnects): stepped every round. */
 	event_base_loop(r->base, EVLOOP_NONBLOCK);
 	return perf_buffer__poll(r->pb, 0);
@@ -583,6 +716,8 @@ static int run_loop(struct run *r)
 			out_flush(&r->out);
 		check_untracked(r);
 		tracer_cgroups_drain(r->t);
+		if (r->naming)
+			namer_tick(&r->names);
 		if (out_reader_gone(&r->out))
 			break;
 	}
@@ -591,6 +726,9 @@ static int run_loop(struct run *r)
 	 * printed nor counted lost: no program writes into a buffer nobody reads any more.
 	 */
 	tracer_detach(r->t);
+	/* Every answer that came is read, or counted lost, by the exit report. */
+	if (r->naming)
+		namer_consume(&r->names);
 	/* Connects completed before the run ended are still in the buffer: print them too. */
 	r->reader_left = r->out.err == EPIPE || out_reader_gone(&r->out);
 	if (!err && !r->out.err && !r->reader_left) {
@@ -645,13 +783,17 @@ static void exit_report(struct run *r)
 			"tcpconnlat: containers the container API no longer knew when asked their "
 			"names (ended first): %llu\n",
 			(unsigned long long)dockerapi_gone(r->api));
+	if (r->naming)
+		namer_report(&r->names, r->t ? tracer_dns_lost(r->t) : 0);
 }
 
 static void clean_up(struct run *r)
 {
 	if (r->listen_fd >= 0)
 		close(r->listen_fd);
-	perf_buffer__free(r->pb);
+	if (r->epoll_fd >= 0)
+		close(r->epoll_fd);
+	close_reader(r);
 	tracer_stop(r->t);
 	if (r->cgroup_fd >= 0)
 		close(r->cgroup_fd);
@@ -660,6 +802,8 @@ static void clean_up(struct run *r)
 	if (r->base)
 		event_base_free(r->base);
 	containers_free(&r->containers);
+	if (r->uagg)
+		uhist_free(&r->uh);
 }
 
 int main(int argc, char **argv)
@@ -669,6 +813,7 @@ int main(int argc, char **argv)
 		.cfg = &cfg,
 		.cgroup_fd = -1,
 		.listen_fd = -1,
+		.epoll_fd = -1,
 		.cgroups = {.mount_fd = -1},
 	};
 	int err;

@@ -461,30 +461,18 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 	struct hist_key k = {};
 	struct hist *h;
 
-	switch (targ_cfg.hist_by) {
-	case HIST_BY_DADDR:
-	case HIST_BY_DEST:
+	if (targ_cfg.hist_fields & HIST_F_DADDR) {
 		k.af = e->af;
 		__builtin_memcpy(k.daddr, e->daddr, sizeof(k.daddr));
-		if (targ_cfg.hist_by == HIST_BY_DEST)
-			k.dport = e->dport;
-		break;
-	case HIST_BY_DPORT:
-		k.dport = e->dport;
-		break;
-	case HIST_BY_COMM:
-		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-		break;
-	case HIST_BY_PID:
-		k.tgid = e->tgid;
-		break;
-	case HIST_BY_CGROUP:
-	case HIST_BY_CONTAINER:
-	case HIST_BY_POD:
-	case HIST_BY_NAMESPACE:
-		k.cgroup_id = e->cgroup_id;
-		break;
 	}
+	if (targ_cfg.hist_fields & HIST_F_DPORT)
+		k.dport = e->dport;
+	if (targ_cfg.hist_fields & HIST_F_COMM)
+		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+	if (targ_cfg.hist_fields & HIST_F_PID)
+		k.tgid = e->tgid;
+	if (targ_cfg.hist_fields & HIST_F_CGROUP)
+		k.cgroup_id = e->cgroup_id;
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (!h) {
 		if (bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST) &&
@@ -517,6 +505,7 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 static __always_inline void emit(void *ctx, struct event *e, __u64 start_ns, __u64 now_ns)
 {
 	e->delta_us = (now_ns - start_ns) / 1000;
+	e->delta_ns = (now_ns - start_ns) % 1000;
 	if (e->delta_us < targ_cfg.min_us || !dest_wanted(e))
 		return;
 	e->ts_us = now_ns / 1000;
@@ -943,6 +932,89 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
 	return retransmit(sk, true);
+}
+
+/*
+ * -N: DNS answers, for the names of destinations. Attached (user space) to the root of the
+ * cgroup v2 hierarchy, it sees every packet delivered to a socket of this machine, in every
+ * network namespace (a container's included), whatever the attach backend: no kprobe. Each
+ * answer, from UDP or TCP port 53, goes to user space as a struct dns_record followed by the
+ * packet's first bytes; user space parses it. Every other packet costs the few loads and
+ * compares up to the source port; the packet is always let through.
+ */
+#define ETH_P_IP    0x0800
+#define ETH_P_IPV6  0x86DD
+#define IPPROTO_UDP 17
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} dns_events SEC(".maps");
+
+/* Answers that did not fit in dns_events (counted here, as events_lost). */
+__u64 dns_lost = 0;
+
+SEC("cgroup_skb/ingress")
+int dns_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct dns_record r = {};
+	__u32 off, cap;
+	__u8 *l4;
+
+	/* cgroup_skb sees the packet from its IP header on. */
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end)
+			return 1;
+		/* A fragment other than the first has no ports. */
+		if (ip->frag_off & bpf_htons(0x1fff))
+			return 1;
+		r.proto = ip->protocol;
+		off = (ip->ihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		if ((void *)(ip6 + 1) > end)
+			return 1;
+		/* Extension headers before UDP/TCP: not followed (answers do not carry them). */
+		r.proto = ip6->nexthdr;
+		off = sizeof(*ip6);
+	} else {
+		return 1;
+	}
+	l4 = data + off;
+	/*
+	 * UDP's and TCP's source port are both the first two bytes. The stack has pulled the
+	 * UDP header (8 bytes) or the whole TCP header into the linear part before a socket
+	 * gets the packet; the payload may be in page fragments (a large answer on loopback):
+	 * bpf_perf_event_output() copies those too.
+	 */
+	if ((void *)(l4 + 8) > end || *(__u16 *)l4 != bpf_htons(DNS_PORT))
+		return 1;
+	if (r.proto == IPPROTO_UDP) {
+		r.dns_off = off + 8;
+	} else if (r.proto == IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > end)
+			return 1;
+		r.dns_off = off + (l4[12] >> 4) * 4;
+	} else {
+		return 1;
+	}
+	/* A TCP segment without data (the handshake, ACKs) carries no answer. */
+	if (r.dns_off >= skb->len)
+		return 1;
+	r.ts_ns = bpf_ktime_get_ns();
+	r.len = skb->len;
+	cap = skb->len < DNS_CAPTURE_MAX ? skb->len : DNS_CAPTURE_MAX;
+	r.caplen = cap;
+	/* The upper 32 bits of the flags: packet bytes to append after r. */
+	if (bpf_perf_event_output(skb, &dns_events, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &r,
+				  sizeof(r)))
+		__sync_fetch_and_add(&dns_lost, 1);
+	return 1;
 }
 
 /*

@@ -32,7 +32,7 @@ struct event {
 	__u16 err;   /* failed: the socket's or connect()'s errno; 0: closed while connecting */
 	__u8 failed; /* 0: completed by a SYN-ACK (delta_us is the latency); 1: failed */
 	__u8 syn_retrans; /* SYNs retransmitted before the outcome (saturates at 255) */
-	__u16 pad;
+	__u16 delta_ns;	  /* delta's nanoseconds below delta_us (0..999): uhist's native slots */
 };
 
 /* A cgroup path as the kernel's cgroup tracepoints format it (TRACE_CGROUP_PATH_LEN). */
@@ -52,12 +52,12 @@ struct cgroup_record {
  * and read-only after, so the verifier prunes what a setting turns off. Zero means "off".
  */
 struct bpf_config {
-	__u64 min_us;	 /* -m: only connects at least this slow */
-	__u32 tgid;	 /* -p */
-	__u32 uid;	 /* -u, with filter_uid */
-	__u32 ndports;	 /* -P: dports[0..ndports) */
-	__u32 pidns_ino; /* the tool's PID namespace, if not the initial one: its PIDs */
-	__u32 hist_by;	 /* -H --by: enum hist_by */
+	__u64 min_us;	   /* -m: only connects at least this slow */
+	__u32 tgid;	   /* -p */
+	__u32 uid;	   /* -u, with filter_uid */
+	__u32 ndports;	   /* -P: dports[0..ndports) */
+	__u32 pidns_ino;   /* the tool's PID namespace, if not the initial one: its PIDs */
+	__u32 hist_fields; /* -H --by: the HIST_F_* of struct hist_key the kernel sets */
 	__u16 dports[MAX_DPORTS];
 	__u16 af;	/* -4, -6: AF_INET or AF_INET6 */
 	__u16 daddr_af; /* --daddr: AF_INET or AF_INET6, with daddr/daddr_bits */
@@ -70,6 +70,7 @@ struct bpf_config {
 	__u8 state_timing;  /* the tracepoint backend: state changes time connects */
 	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
 	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
+	__u8 names;	    /* -N: dns_ingress sends DNS answers (to dns_events) */
 	char comm[TASK_COMM_LEN];
 };
 
@@ -78,11 +79,15 @@ struct bpf_config {
 /* -H --by: distinct keys kept at most (a hash map; past it new keys are counted as lost). */
 #define MAX_HIST_KEYS 10240
 
+/*
+ * One --by key. --by takes a list of them (hist.h packs it into an int, HIST_BY_BITS a key,
+ * first key lowest): a single key's list is the key itself.
+ */
 enum hist_by {
 	HIST_BY_NONE,
 	HIST_BY_DADDR,
 	HIST_BY_DPORT,
-	HIST_BY_DEST,
+	HIST_BY_DEST, /* daddr and dport, as one "addr:port" key (metrics: both labels) */
 	HIST_BY_COMM,
 	HIST_BY_PID,
 	HIST_BY_CGROUP,
@@ -91,16 +96,18 @@ enum hist_by {
 	HIST_BY_CONTAINER,
 	HIST_BY_POD,
 	HIST_BY_NAMESPACE,
+	HIST_BY_DHOST, /* -N's name: user space aggregates (the kernel sends events) */
+	HIST_BY_KEYS,
 };
 
-/* The --by keys that the kernel keys by cgroup id. */
-static inline int hist_by_cgroup(int by)
-{
-	return by == HIST_BY_CGROUP || by == HIST_BY_CONTAINER || by == HIST_BY_POD ||
-	       by == HIST_BY_NAMESPACE;
-}
+/* The fields of struct hist_key the kernel fills in (bpf_config.hist_fields). */
+#define HIST_F_DADDR  1
+#define HIST_F_DPORT  2
+#define HIST_F_COMM   4
+#define HIST_F_PID    8
+#define HIST_F_CGROUP 16
 
-/* Only the fields of the --by key are set; the rest stay zero. */
+/* Only the fields of the --by keys are set; the rest stay zero. */
 struct hist_key {
 	__u64 cgroup_id;
 	__u8 daddr[16];
@@ -108,6 +115,8 @@ struct hist_key {
 	__u32 tgid;
 	__u16 dport;
 	__u16 af;
+	__u32 dhost_id; /* --by dhost: user space's number for the name (uhist.h); 0: none */
+	__u32 pad;
 };
 
 /*
@@ -152,6 +161,24 @@ struct hist {
 	__u64 syn_retrans;		  /* SYNs retransmitted, all connects */
 	/* --metrics's native histogram: successful connects by native_slot() */
 	__u64 nslots[HIST_SLOTS];
+};
+
+/*
+ * -N: a DNS answer (UDP or TCP from port 53) as dns_ingress saw it arrive, written to
+ * dns_events: this header, then the first caplen bytes of the packet from its IP header.
+ */
+#define DNS_PORT 53
+/* Packet bytes copied at most: IP and UDP/TCP headers plus a classic 512-byte answer and more
+ * (an EDNS answer up to about 1 KiB); a longer packet arrives cut, and is counted so. */
+#define DNS_CAPTURE_MAX 1280
+
+struct dns_record {
+	__u64 ts_ns;   /* CLOCK_MONOTONIC when the answer arrived */
+	__u32 len;     /* the packet's length, IP header included */
+	__u16 caplen;  /* bytes of it that follow this header */
+	__u16 dns_off; /* where the DNS message (TCP: its 2-byte length) starts in them */
+	__u8 proto;    /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 pad[7];
 };
 
 /*

@@ -13,9 +13,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 SAN_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(SAN_OUT)/%,$(LIB_OBJS))
 SAN_TESTS := $(patsubst tests/unit/%.c,$(SAN_OUT)/%,$(wildcard tests/unit/test_*.c))
 # Dynamic links only: the sanitizer runtimes do not link statically (STATIC=1).
-SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lprotobuf-c
+SAN_LDLIBS := $(LIBBPF_LIB) -lelf -lz -lresolv -lprotobuf-c
 
-FUZZ_TARGETS := args event
+FUZZ_TARGETS := args event dns
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
 # The modules under test get libFuzzer's coverage instrumentation too (fuzzer-no-link).
 FUZZ_CFLAGS := $(USER_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link
@@ -53,11 +53,13 @@ $(FUZZ_OUT)/%.o: tests/fuzz/%.c $(LIBBPF_DEP) | $(FUZZ_OUT)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # args.c parses --by with hist.c, which formats keys with format.c and json.c.
-$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o format.o json.o cgroup.o container.o)
-$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o)
+$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o format.o json.o cgroup.o container.o)
+$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o uhist.o)
+# -N's answer path: the DNS parser (libresolv) and the name cache.
+$(FUZZ_OUT)/fuzz_dns: $(FUZZ_OUT)/fuzz_dns.o $(addprefix $(FUZZ_OUT)/obj/,dns.o names.o)
 $(FUZZ_BINS):
 	$(call msg,FUZZER,$@)
-	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ -o $@
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ -lresolv -o $@
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(SAN_TESTS) $(FUZZ_BINS)

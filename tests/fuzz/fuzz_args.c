@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "hist.h"
 
 #define MAX_ARGS 64
 
@@ -104,7 +105,8 @@ static void check_run(const struct parsed *p, const char *buf, size_t size)
 	CHECK(c->pid <= PID_MAX, p);
 	CHECK(c->min_us <= (uint64_t)(MIN_MS_MAX * 1000), p);
 	CHECK(c->af == 0 || c->af == AF_INET || c->af == AF_INET6, p);
-	CHECK(c->hist_by >= HIST_BY_NONE && c->hist_by <= HIST_BY_CGROUP, p);
+	CHECK(c->hist_by == HIST_BY_NONE || hist_by_parse(hist_by_name(c->hist_by)) == c->hist_by,
+	      p);
 	CHECK(c->interval <= INTERVAL_MAX, p);
 	CHECK(c->hist || c->exporter || (!c->interval && c->hist_by == HIST_BY_NONE), p);
 	CHECK(c->count <= COUNT_MAX && !(c->hist && c->count), p);

@@ -156,9 +156,9 @@ static void check_text(const struct formatter *f, const struct event *e, const c
 
 /* The keys, in the order the README documents. */
 static const char *const json_keys[] = {
-	"time",	   "pid",    "comm",	     "ip",	  "saddr", "lport",
-	"daddr",   "dport",  "lat_us",	     "result",	  "errno", "syn_retrans",
-	"backend", "cgroup", "container_id", "container", "pod",   "namespace",
+	"time",		"pid",	     "comm",   "ip",	    "saddr",	   "lport",   "daddr",
+	"dport",	"lat_us",    "result", "errno",	    "syn_retrans", "backend", "cgroup",
+	"container_id", "container", "pod",    "namespace", "dhost",
 };
 #define NKEYS (sizeof(json_keys) / sizeof(json_keys[0]))
 

@@ -16,6 +16,9 @@ ARGS = {
     "time-lport": ["-t", "-L"],
     "failed-retrans-json": ["-x", "-r", "-j"],
     "hist-by-dest": ["-H", "--by", "dest", "-i", "10"],
+    "hist-by-list": ["-H", "--by", "dhost,dport"],
+    "names-json": ["-N", "-j"],
+    "bad-by-list": ["-H", "--by", "dest,daddr"],
     "count-duration": ["-c", "10", "-d", "60"],
     "ports": ["-6", "-P", "80,443,8080"],
     "daddr-v4": ["--daddr=10.0.0.0/8", "-4"],
@@ -99,7 +102,35 @@ def write(kind, name, data):
         f.write(data)
 
 
+
+# corpus/dns/NAME: a DNS message (fuzz_dns.c also reads it as a dns_events record).
+def dns_name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
+
+
+def dns_msg(qname, answers, flags=0x8180):
+    hdr = struct.pack(">HHHHHH", 0x1234, flags, 1, len(answers), 0, 0)
+    return hdr + dns_name(qname) + struct.pack(">HH", 1, 1) + b"".join(answers)
+
+
+def dns_rr(owner, rtype, ttl, rdata):
+    o = b"\xc0\x0c" if owner is None else dns_name(owner)
+    return o + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+DNS = {
+    "a": dns_msg("www.example.test", [dns_rr(None, 1, 300, bytes([10, 0, 0, 1]))]),
+    "aaaa": dns_msg("v6.test", [dns_rr(None, 28, 60, bytes(15) + b"\1")]),
+    "cname": dns_msg("www.shop.test", [dns_rr(None, 5, 30, dns_name("edge.cdn.test")),
+                                       dns_rr("edge.cdn.test", 1, 300, bytes([10, 0, 0, 2]))]),
+    "loop": dns_msg("a.test", []) [:-0 or None] + b"\xc0\x18" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes(4),
+    "query": dns_msg("q.test", [], flags=0x0100),
+    "many": dns_msg("many.test", [dns_rr(None, 1, 60, bytes([10, 0, i // 256, i % 256])) for i in range(40)]),
+}
+
 for name, args in ARGS.items():
     write("args", name, b"\0".join(a.encode() for a in args))
 for name, data in EVENTS.items():
     write("event", name, data)
+for name, data in DNS.items():
+    write("dns", name, data)

@@ -102,6 +102,13 @@ bad "'$WORK'" --cgroup "$WORK"
 bad "''" -H --by ""
 bad "'port'" -H --by port
 bad "'PID'" -H --by PID
+bad "'dhost,dhost'" -H --by dhost,dhost
+bad "'daddr,dest'" -H --by daddr,dest
+bad "'dhost,'" -H --by dhost,
+bad "'pod,pod'" -H --by pod,pod
+bad "'container,pod,namespace,dhost,dport'" -H --by container,pod,namespace,dhost,dport
+bad "use --by dhost" -N -H
+bad "use --by dhost" -N --metrics 41599 --by dport
 bad "''" --backend ""
 bad "'magic'" --backend magic
 bad "'Tracepoint'" --backend Tracepoint

@@ -11,6 +11,7 @@ csv=$WORK/results-host.csv
 # In a mount namespace of the test's own without tracefs, as on a fresh machine: the bench
 # mounts what it needs and leaves no mount behind (later tests must not profit from it).
 BENCH_BIN=$BENCH_BIN BENCH_OUT=$WORK BENCH_SIZE=tiny TCPCONNLAT=$T DROPSYN=$B/dropsyn \
+	DNSFLOOD=$B/baddns \
 	unshare -m --propagation private sh -c 'umount /sys/kernel/tracing 2>/dev/null
 	umount /sys/kernel/debug/tracing 2>/dev/null; "$0"; rc=$?
 	grep " tracefs " /proc/self/mountinfo >"$1"; exit $rc' "$top/bench/bench.sh" "$WORK/mounts" \
@@ -116,11 +117,24 @@ i_lines=$(awk -F, '$2 == "inflight" && $3 != "none" && $6 == "lines" { print $7 
 expect "with handshakes in flight, every completed connect is printed" "lines: $i_lines" \
 	[ "$i_lines" = "2000 2000 " ]
 
+# -N: idle in the overhead rounds, its hook's cost per packet, and a DNS storm accounted for.
+expect "overhead rounds ran with -N (names)" "$(rows overhead names rate | wc -l) rate rows" \
+	[ "$(rows overhead names rate | wc -l)" -eq 8 ]
+expect "dns_ingress ran on the connects' packets (ns per run)" \
+	"$(awk -F, '$2 == "bpf" && $3 == "names" && $5 == "dns_ingress"' "$csv" | head -2)" \
+	positive "$(awk -F, '$2 == "bpf" && $3 == "names" && $5 == "dns_ingress" && $6 == "ns_per_run" { print $7; exit }' "$csv")"
+n_sent=$(rows names storm sent) n_read=$(rows names storm read) n_lost=$(rows names storm lost)
+expect "the DNS storm: every answer read or counted lost" "sent $n_sent, read $n_read, lost $n_lost" \
+	positive "$n_sent" && [ $((n_read + n_lost)) -ge "$n_sent" ]
+expect "the socket-filter candidate ran on the same loads" \
+	"$(awk -F, '$2 == "names" && $6 ~ /^sock/' "$csv" | tr '\n' ' ')" \
+	positive "$(awk -F, '$2 == "names" && $3 == "storm" && $6 == "sock_ns_per_run" { print $7 }' "$csv")"
+
 "$top/bench/report.sh" "$WORK" >"$WORK/report.out" 2>&1
 rc=$?
 missing=""
 for h in "Connect-path overhead" "In-kernel cost per connect" "Where the nanoseconds go" "Lossless rate" "User-space throughput" \
-	"Exporter scrape" "Start-up and footprint" "Scaling with handshakes in flight"; do
+	"Exporter scrape" "Start-up and footprint" "Scaling with handshakes in flight" "Names (-N)"; do
 	grep -q "^## $h" "$WORK/report.md" 2>/dev/null || missing="$missing; $h"
 done
 expect "report.sh writes every section of report.md" "status $rc, missing${missing:- nothing}" \

@@ -89,13 +89,17 @@ start_quiet_tracer plj -j "${PL[@]}" -v -P $PORT || not_ok "-j --pod-logs starts
 plj_tracer=$TRACER_PID
 start_quiet_tracer plh -H --by pod "${PL[@]}" -P $PORT || not_ok "-H --by pod starts" "$(cat "$WORK/plh.err")"
 plh_tracer=$TRACER_PID
+# A --by list with pod in it wants the names as much as --by pod alone.
+start_quiet_tracer plhl -H --by pod,dport "${PL[@]}" -P $PORT ||
+	not_ok "-H --by pod,dport starts" "$(cat "$WORK/plhl.err")"
+plhl_tracer=$TRACER_PID
 in_cgroup() { sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "$3" 127.0.0.1 "$4"' sh "$@" $PORT >/dev/null; }
 in_cgroup "$MNT/$KP/pod$UID1/$CID1" "$B/tconn" podcli1
 in_cgroup "$MNT/$KP/pod$UID2/$CID2" "$B/tconn" podcli2
 "$B/tconn" -c hostcli 127.0.0.1 $PORT >/dev/null
 for t in $pl_tracer $plj_tracer; do stop_tracer $t; done
-kill -INT $plh_tracer
-wait $plh_tracer
+kill -INT $plh_tracer $plhl_tracer
+wait $plh_tracer $plhl_tracer
 col() { awk -v c="$1" '$2 == c { print $NF }' "$WORK/pl.out"; }
 expect "-C: a pod's only container is named by its directory: app" "$(cat "$WORK/pl.out")" \
 	[ "$(col podcli1)" = app ]
@@ -113,6 +117,10 @@ expect "-H --by pod: web-1, dns-2 and - count 1 each" "$(cat "$WORK/plh.out")" \
 	[ "$(grep -c "^pod web-1: count 1," "$WORK/plh.out")" = 1 -a \
 	"$(grep -c "^pod dns-2: count 1," "$WORK/plh.out")" = 1 -a \
 	"$(grep -c "^pod -: count 1," "$WORK/plh.out")" = 1 ]
+expect "-H --by pod,dport: web-1,$PORT, dns-2,$PORT and -,$PORT count 1 each" "$(cat "$WORK/plhl.out")" \
+	[ "$(grep -c "^pod,dport web-1,$PORT: count 1," "$WORK/plhl.out")" = 1 -a \
+	"$(grep -c "^pod,dport dns-2,$PORT: count 1," "$WORK/plhl.out")" = 1 -a \
+	"$(grep -c "^pod,dport -,$PORT: count 1," "$WORK/plhl.out")" = 1 ]
 "$T" -C --pod-logs "$WORK/no-such-dir" >"$WORK/bad.out" 2>"$WORK/bad.err"
 rc=$?
 expect "--pod-logs of a missing directory: exit 2, one line naming it" "$(cat "$WORK/bad.err")" \

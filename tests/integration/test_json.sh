@@ -4,7 +4,7 @@
 . "$(dirname "$0")/common.sh"
 require_bpf
 
-KEYS='["backend","cgroup","comm","container","container_id","daddr","dport","errno","ip","lat_us","lport","namespace","pid","pod","result","saddr","syn_retrans","time"]'
+KEYS='["backend","cgroup","comm","container","container_id","daddr","dhost","dport","errno","ip","lat_us","lport","namespace","pid","pod","result","saddr","syn_retrans","time"]'
 
 # start_json NAME ARGS...: the tool with -j -v (no header: -v says when tracing started).
 start_json() {

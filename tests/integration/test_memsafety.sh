@@ -54,7 +54,7 @@ for src in "$TOP"/tests/unit/test_*.c; do
 done
 
 # ---- 2. a bounded fuzzing run of each target ----
-for target in args event; do
+for target in args event dns; do
 	bin=$OUT/fuzz/fuzz_$target
 	seeds=$TOP/tests/fuzz/corpus/$target
 	if [ ! -x "$bin" ]; then

@@ -849,6 +849,74 @@ static void test_count_duration_interval(void **state)
 	assert_int_equal(P.cfg.hist_by, HIST_BY_DEST);
 }
 
+/* -N and --by lists: keys in the order given, dest as a synonym of daddr,dport. */
+static void test_names_and_by_lists(void **state)
+{
+	enum hist_by k[HIST_BY_MAX];
+
+	(void)state;
+	PARSE("-N");
+	assert_run();
+	assert_true(P.cfg.names);
+	PARSE("--names", "-j");
+	assert_run();
+	assert_true(P.cfg.names && P.cfg.json);
+	PARSE("-H", "--by", "dhost,dport");
+	assert_run();
+	/* --by dhost turns the names on. */
+	assert_true(P.cfg.names);
+	assert_int_equal(hist_by_keys(P.cfg.hist_by, k), 2);
+	assert_int_equal(k[0], HIST_BY_DHOST);
+	assert_int_equal(k[1], HIST_BY_DPORT);
+	assert_string_equal(hist_by_name(P.cfg.hist_by), "dhost,dport");
+	PARSE("-H", "--by", "cgroup,daddr");
+	assert_run();
+	assert_false(P.cfg.names);
+	assert_int_equal(hist_by_keys(P.cfg.hist_by, k), 2);
+	assert_int_equal(k[0], HIST_BY_CGROUP);
+	assert_int_equal(k[1], HIST_BY_DADDR);
+	assert_int_equal(hist_by_fields(P.cfg.hist_by), HIST_F_CGROUP | HIST_F_DADDR);
+	PARSE("--metrics", "9190", "--by", "dhost,dport,comm,pid");
+	assert_run();
+	assert_int_equal(hist_by_keys(P.cfg.hist_by, k), 4);
+	/* A one-key list is the key itself: today's values stay. */
+	PARSE("-H", "--by", "dest");
+	assert_run();
+	assert_int_equal(P.cfg.hist_by, HIST_BY_DEST);
+	assert_int_equal(hist_by_fields(P.cfg.hist_by), HIST_F_DADDR | HIST_F_DPORT);
+}
+
+static void test_by_lists_bad(void **state)
+{
+	static const char *const bad[] = {
+		"dhost,",
+		",dhost",
+		"dhost,,dport",
+		"dhost,dhost",
+		"daddr,dest",
+		"dest,dport",
+		"dport,dport",
+		"daddr,dport,comm,pid,cgroup",
+		"dhost;dport",
+		"DHOST",
+		"",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE("-H", "--by", bad[i]);
+		assert_usage("invalid --by");
+	}
+	/* -N is a column of lines: with -H or metrics it must be --by dhost. */
+	PARSE("-N", "-H");
+	assert_usage("--by dhost");
+	PARSE("-N", "--metrics", "9190", "--by", "dport");
+	assert_usage("--by dhost");
+	PARSE("-N", "-H", "--by", "dhost");
+	assert_run();
+}
+
 static void test_count_duration_interval_bad(void **state)
 {
 	static const char *const bad[][2] = {
@@ -1336,6 +1404,8 @@ int main(void)
 		T(test_long_prefixes),
 		T(test_permutation),
 		T(test_flags_x_r_j_H),
+		T(test_names_and_by_lists),
+		T(test_by_lists_bad),
 		T(test_count_duration_interval),
 		T(test_count_duration_interval_bad),
 		T(test_buffer_pages),

@@ -104,7 +104,7 @@ static void test_bpf_config_fill(void **state)
 	assert_string_equal(c.comm, "a-very-long-pro");
 	assert_int_equal(c.filter_cgroup, 1);
 	assert_int_equal(c.hist, 1);
-	assert_int_equal(c.hist_by, HIST_BY_CGROUP);
+	assert_int_equal(c.hist_fields, HIST_F_CGROUP);
 	assert_int_equal(c.cgroup_id, 1);
 	assert_int_equal(c.state_timing, 1);
 	assert_int_equal(c.pidns_ino, 4026531836u);
@@ -561,9 +561,10 @@ struct reader_log {
 	int opens, closes, fd;
 };
 
-static int reader_open(void *ctx, int events_fd)
+static int reader_open(void *ctx, int events_fd, int dns_fd)
 {
 	struct reader_log *l = ctx;
+	(void)dns_fd;
 
 	l->opens++;
 	l->fd = events_fd;

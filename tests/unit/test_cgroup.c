@@ -149,7 +149,7 @@ static void test_json_key(void **state)
 	j.cgroups = NULL;
 	json_event(&j, &e, line, sizeof(line));
 	assert_non_null(strstr(line, ",\"cgroup\":null,\"container_id\":null,\"container\":null,"
-				     "\"pod\":null,\"namespace\":null}\n"));
+				     "\"pod\":null,\"namespace\":null,\"dhost\":null}\n"));
 	cgroups_close(&c);
 }
 

@@ -182,16 +182,30 @@ static void test_column_and_json(void **state)
 	assert_non_null(strstr(line, " 2d41e64a1d72 /libpod_parent/libpod-" ID_A "\n"));
 	json_event(&j, &e, line, sizeof(line));
 	assert_non_null(strstr(line, "\"container_id\":\"" ID_A "\",\"container\":null,"
-				     "\"pod\":null,\"namespace\":null}\n"));
+				     "\"pod\":null,\"namespace\":null,\"dhost\":null}\n"));
 	containers_set(&ct, ID_A, &web);
 	fmt_event(&f, &e, line, sizeof(line));
 	assert_non_null(strstr(line, " web          /libpod_parent/"));
 	json_event(&j, &e, line, sizeof(line));
-	assert_non_null(strstr(line, "\"container_id\":\"" ID_A "\",\"container\":\"web\","
-				     "\"pod\":\"api-7d9f\",\"namespace\":\"shop\"}\n"));
+	assert_non_null(strstr(line,
+			       "\"container_id\":\"" ID_A "\",\"container\":\"web\","
+			       "\"pod\":\"api-7d9f\",\"namespace\":\"shop\",\"dhost\":null}\n"));
 	e.cgroup_id = 12;
 	fmt_event(&f, &e, line, sizeof(line));
 	assert_non_null(strstr(line, " -            /system.slice/ssh.service\n"));
+	/* With -N: DHOST before CONTAINER, CGROUP last; JSON's dhost after namespace. */
+	f.names = true;
+	f.dhost = "web.test";
+	fmt_header(&f, line, sizeof(line));
+	assert_string_equal(line, "PID    COMM         IP SADDR            DADDR            DPORT "
+				  "LAT(ms) DHOST            CONTAINER    CGROUP\n");
+	e.cgroup_id = 10;
+	fmt_event(&f, &e, line, sizeof(line));
+	assert_non_null(strstr(line, " web.test         web          /libpod_parent/"));
+	j.dhost = "web.test";
+	json_event(&j, &e, line, sizeof(line));
+	assert_non_null(strstr(line, "\"pod\":\"api-7d9f\",\"namespace\":\"shop\","
+				     "\"dhost\":\"web.test\"}\n"));
 	cgroups_close(&cg);
 	containers_free(&ct);
 }
@@ -214,6 +228,7 @@ static void test_group_by(void **state)
 	for (i = 0; i < 4; i++) {
 		v[i].key.cgroup_id = 10 + i;
 		add(&v[i].hist, 100 * (i + 1), i + 1);
+		v[i].hist.nslots[5] = i + 1; /* the native histogram adds up too */
 	}
 	/* Two host cgroups add up as "-"; each container stays apart. */
 	n = hist_group(HIST_BY_CONTAINER, &cg, v, 4);
@@ -221,7 +236,7 @@ static void test_group_by(void **state)
 	for (i = 0; i < n; i++) {
 		hist_key_text(HIST_BY_CONTAINER, &cg, &v[i].key, text, sizeof(text));
 		if (!strcmp(text, "-"))
-			assert_int_equal(v[i].hist.count, 3 + 4);
+			assert_int_equal(v[i].hist.count + v[i].hist.nslots[5], 2 * (3 + 4));
 		else if (!strcmp(text, "web"))
 			assert_int_equal(v[i].hist.count, 1);
 		else if (!strcmp(text, "db"))
@@ -240,9 +255,64 @@ static void test_group_by(void **state)
 	containers_free(&ct);
 }
 
+/* --by lists with container keys: a key of the kernel's, then the texts added up. */
+static void test_group_by_list(void **state)
+{
+	struct containers ct;
+	struct cgroups cg;
+	struct container_info a = {.name = "web", .pod = "api-7d9f", .namespace = "shop"};
+	struct container_info b = {.name = "db", .pod = "api-7d9f", .namespace = "shop"};
+	struct hist_entry v[4] = {};
+	int by = hist_by_parse("namespace,dport");
+	char text[128];
+	size_t n, i;
+
+	(void)state;
+	assert_true(by > 0);
+	assert_int_equal(hist_by_fields(by), HIST_F_CGROUP | HIST_F_DPORT);
+	assert_true(hist_by_grouped(by));
+	assert_false(hist_by_grouped(hist_by_parse("cgroup,dport")));
+	assert_int_equal(containers_init(&ct), 0);
+	cgroups_with(&cg, &ct);
+	containers_set(&ct, ID_A, &a);
+	containers_set(&ct, ID_B, &b);
+	/* Both containers in namespace shop: port 443 adds up, port 80 stays apart. */
+	v[0].key.cgroup_id = 10;
+	v[0].key.dport = 443;
+	v[1].key.cgroup_id = 11;
+	v[1].key.dport = 443;
+	v[2].key.cgroup_id = 11;
+	v[2].key.dport = 80;
+	v[3].key.cgroup_id = 12; /* the host: "-" */
+	v[3].key.dport = 443;
+	for (i = 0; i < 4; i++)
+		add(&v[i].hist, 100, i + 1);
+	n = hist_group(by, &cg, v, 4);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		hist_key_text(by, &cg, &v[i].key, text, sizeof(text));
+		if (!strcmp(text, "shop,443"))
+			assert_int_equal(v[i].hist.count, 1 + 2);
+		else if (!strcmp(text, "shop,80"))
+			assert_int_equal(v[i].hist.count, 3);
+		else if (!strcmp(text, "-,443"))
+			assert_int_equal(v[i].hist.count, 4);
+		else
+			fail_because("unexpected key '%s'", text);
+	}
+	cgroups_close(&cg);
+	containers_free(&ct);
+}
+
 static void test_by_names(void **state)
 {
 	(void)state;
+	/* In lists: with each other (a pod's containers), with cgroup, with dhost. */
+	assert_string_equal(hist_by_name(hist_by_parse("pod,container")), "pod,container");
+	assert_string_equal(hist_by_name(hist_by_parse("cgroup,namespace")), "cgroup,namespace");
+	assert_string_equal(hist_by_name(hist_by_parse("dhost,container")), "dhost,container");
+	assert_int_equal(hist_by_parse("container,container"), -1);
+	assert_int_equal(hist_by_parse("pod,container,namespace,dhost,dport"), -1);
 	assert_int_equal(hist_by_parse("container"), HIST_BY_CONTAINER);
 	assert_int_equal(hist_by_parse("pod"), HIST_BY_POD);
 	assert_int_equal(hist_by_parse("namespace"), HIST_BY_NAMESPACE);
@@ -321,8 +391,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_samples),	cmocka_unit_test(test_names),
 		cmocka_unit_test(test_column_and_json), cmocka_unit_test(test_group_by),
-		cmocka_unit_test(test_by_names),	cmocka_unit_test(test_podlogs_names),
-		cmocka_unit_test(test_unknown_asked),
+		cmocka_unit_test(test_group_by_list),	cmocka_unit_test(test_by_names),
+		cmocka_unit_test(test_podlogs_names),	cmocka_unit_test(test_unknown_asked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

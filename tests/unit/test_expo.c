@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include "unit.h"
 #include "expo.h"
+#include "uhist.h"
 #include "format.h"
 #include "metrics.pb-c.h"
 #include "textfile.h"
@@ -39,7 +40,7 @@ static struct hist_entry dest(const char *addr, uint16_t port)
 static const struct expo_self SELF = {.version = "1.2.3", .backend = "tracepoint"};
 
 /* Renders v[0..n) into a NUL-terminated string the caller frees. */
-static char *render(enum hist_by by, struct expo_series *s, struct hist_entry *v, size_t n,
+static char *render(int by, struct expo_series *s, struct hist_entry *v, size_t n,
 		    const struct expo_self *self, bool om)
 {
 	struct strbuf b = {};
@@ -209,6 +210,56 @@ static void test_buckets_and_labels(void **state)
 	assert_no(t, "dport=");
 	free(t);
 	expo_series_free(&s);
+}
+
+/* --by lists: a label per key, in the order given; dhost from user space's aggregation. */
+static void test_by_list_labels(void **state)
+{
+	struct event e = {.af = AF_INET, .dport = 443, .tgid = 181, .delta_us = 100};
+	struct hist_entry v[8];
+	struct expo_series s;
+	struct uhist u;
+	uint64_t lost;
+	size_t n;
+	int by;
+	char *t;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.1", e.daddr);
+	by = hist_by_parse("dhost,dport");
+	assert_int_equal(uhist_init(&u, by, 8), 0);
+	uhist_add(&u, &e, "web.test");
+	uhist_add(&u, &e, "web.test");
+	/* Another address, the same name: the same series (dhost stands for the name). */
+	inet_pton(AF_INET, "10.0.0.9", e.daddr);
+	uhist_add(&u, &e, "web.test");
+	e.dport = 80;
+	uhist_add(&u, &e, NULL);
+	n = uhist_read(&u, v, 8, &lost);
+	assert_int_equal(n, 2);
+	assert_int_equal(lost, 0);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(by, &s, v, n, &SELF, false);
+	assert_line(
+		t, "tcpconnlat_connect_duration_seconds_count{dhost=\"web.test\",dport=\"443\"} 3");
+	assert_line(t, "tcpconnlat_connect_duration_seconds_count{dhost=\"-\",dport=\"80\"} 1");
+	assert_grammar(t);
+	free(t);
+	expo_series_free(&s);
+	uhist_free(&u);
+
+	/* pid,dest: pid first, then dest's two labels. */
+	by = hist_by_parse("pid,dest");
+	assert_int_equal(uhist_init(&u, by, 8), 0);
+	uhist_add(&u, &e, NULL);
+	n = uhist_read(&u, v, 8, &lost);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	t = render(by, &s, v, n, &SELF, false);
+	assert_line(t, "tcpconnlat_connect_duration_seconds_count{pid=\"181\",daddr=\"10.0.0.9\","
+		       "dport=\"80\"} 1");
+	free(t);
+	expo_series_free(&s);
+	uhist_free(&u);
 }
 
 static void test_comm_escaped(void **state)
@@ -570,6 +621,68 @@ static void test_protobuf_labels(void **state)
 	expo_series_free(&s);
 }
 
+/*
+ * --by dhost: user space aggregates the events (uhist), and its histograms carry the native
+ * slots too, from the exact nanoseconds: 2^-10 s is 976562.5 ns, so 976 us 562 ns is in
+ * bucket -10 and one nanosecond more in -9.
+ */
+static void test_protobuf_dhost(void **state)
+{
+	Io__Prometheus__Client__MetricFamily *f[16];
+	Io__Prometheus__Client__Histogram *h;
+	struct event e = {.af = AF_INET, .dport = 443, .delta_us = 976, .delta_ns = 562};
+	struct hist_entry v[4];
+	struct expo_series s;
+	struct strbuf b = {};
+	struct uhist u;
+	uint64_t lost;
+	size_t n, i;
+	int by;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.1", e.daddr);
+	by = hist_by_parse("dhost");
+	assert_int_equal(uhist_init(&u, by, 4), 0);
+	uhist_add(&u, &e, "web.test");
+	uhist_add(&u, &e, "web.test");
+	e.delta_ns = 563;
+	uhist_add(&u, &e, "web.test");
+	e.delta_us = 1000000; /* 1 s: bucket 0, (0.5, 1] */
+	e.delta_ns = 0;
+	uhist_add(&u, &e, "web.test");
+	n = uhist_read(&u, v, 4, &lost);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].hist.nslots[10], 2);
+	assert_int_equal(v[0].hist.nslots[11], 1);
+	assert_int_equal(v[0].hist.nslots[20], 1);
+	assert_int_equal(expo_series_init(&s, 10), 0);
+	expo_render(&b, by, NULL, &s, v, n, &SELF, EXPO_PROTOBUF);
+	assert_false(b.oom);
+	n = unpack(&b, f, 16);
+	assert_true(n >= 1);
+	assert_string_equal(f[0]->name, "tcpconnlat_connect_duration_seconds");
+	assert_int_equal(f[0]->n_metric, 1);
+	assert_string_equal(label_value(f[0]->metric[0], "dhost"), "web.test");
+	h = f[0]->metric[0]->histogram;
+	assert_int_equal(h->sample_count, 4);
+	assert_int_equal(h->zero_count, 0);
+	/* Buckets -10 (2) and -9 (1), then 0 (1): 8 buckets after -9's end. */
+	assert_int_equal(h->n_positive_span, 2);
+	assert_int_equal(h->positive_span[0]->offset, -10);
+	assert_int_equal(h->positive_span[0]->length, 2);
+	assert_int_equal(h->positive_span[1]->offset, 8);
+	assert_int_equal(h->positive_span[1]->length, 1);
+	assert_int_equal(h->n_positive_delta, 3);
+	assert_int_equal(h->positive_delta[0], 2);
+	assert_int_equal(h->positive_delta[1], -1);
+	assert_int_equal(h->positive_delta[2], 0);
+	for (i = 0; i < n; i++)
+		io__prometheus__client__metric_family__free_unpacked(f[i], NULL);
+	sb_free(&b);
+	expo_series_free(&s);
+	uhist_free(&u);
+}
+
 /* --buckets: fewer le lines; the kept ones and +Inf count exactly what they did. */
 static void test_buckets_range(void **state)
 {
@@ -684,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_le),
 		cmocka_unit_test(test_empty_no_by),
 		cmocka_unit_test(test_buckets_and_labels),
+		cmocka_unit_test(test_by_list_labels),
 		cmocka_unit_test(test_comm_escaped),
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_openmetrics),
@@ -694,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_protobuf),
 		cmocka_unit_test(test_protobuf_labels),
+		cmocka_unit_test(test_protobuf_dhost),
 		cmocka_unit_test(test_buckets_range),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_fail_reason_matches_fmt_result),

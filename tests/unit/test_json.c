@@ -60,7 +60,7 @@ static void test_event_ok(void **state)
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
 		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
 		    "null,\"container\":null,\"pod\":null,"
-		    "\"namespace\":null}\n");
+		    "\"namespace\":null,\"dhost\":null}\n");
 }
 
 static void test_event_microseconds(void **state)
@@ -75,7 +75,7 @@ static void test_event_microseconds(void **state)
 		    "\"dport\":443,\"lat_us\":123456,\"result\":\"ok\",\"errno\":null,"
 		    "\"syn_retrans\":0,\"backend\":\"fentry\",\"cgroup\":null,\"container_id\":"
 		    "null,\"container\":null,\"pod\":null,"
-		    "\"namespace\":null}\n");
+		    "\"namespace\":null,\"dhost\":null}\n");
 }
 
 static void test_event_refused_ipv6(void **state)
@@ -94,7 +94,23 @@ static void test_event_refused_ipv6(void **state)
 			"\"dport\":443,\"lat_us\":123456,\"result\":\"refused\","
 			"\"errno\":\"ECONNREFUSED\",\"syn_retrans\":2,\"backend\":\"fentry\","
 			"\"cgroup\":null,\"container_id\":null,\"container\":null,\"pod\":null,"
-			"\"namespace\":null}\n");
+			"\"namespace\":null,\"dhost\":null}\n");
+}
+
+/* -N: the name as a JSON string; bytes a hostile answer may carry are escaped. */
+static void test_event_dhost(void **state)
+{
+	struct json_ctx j = ctx;
+	struct event e = curl_v4();
+	char line[JSON_LINE_MAX];
+
+	(void)state;
+	j.dhost = "www.example.com";
+	json_event(&j, &e, line, sizeof(line));
+	assert_non_null(strstr(line, ",\"namespace\":null,\"dhost\":\"www.example.com\"}\n"));
+	j.dhost = "a\"b\\c\n.test";
+	json_event(&j, &e, line, sizeof(line));
+	assert_non_null(strstr(line, ",\"dhost\":\"a\\\"b\\\\c\\u000a.test\"}\n"));
 }
 
 static void test_event_errno_names(void **state)
@@ -260,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_event_ok),
 		cmocka_unit_test(test_event_microseconds),
 		cmocka_unit_test(test_event_refused_ipv6),
+		cmocka_unit_test(test_event_dhost),
 		cmocka_unit_test(test_event_errno_names),
 		cmocka_unit_test(test_event_unknown_family),
 		cmocka_unit_test(test_event_widest_fits),
