@@ -65,6 +65,7 @@ struct run {
 	struct event_base *base;      /* the exporter's loop; the container API's */
 	struct dockerapi *api;	      /* names from the container API, or NULL */
 	const char *pod_logs;	      /* the kubelet's pod log directories */
+	char pod_links[PATH_MAX];     /* and its links to their logs, by container id */
 	uint64_t pods_scanned_ms;     /* when they were last read */
 	struct perf_buffer *pb;
 	struct event_sink sink;
@@ -316,18 +317,28 @@ static void container_unknown(void *ctx, const char *id)
 	dockerapi_want(r->api, id);
 }
 
-/* The kubelet makes a pod's log directory before its containers start: read again. */
+/* The kubelet's pod directories, then its links (which name each container of a pod). */
+static void scan_pods(struct run *r)
+{
+	r->pods_scanned_ms = now_ms();
+	podlogs_scan(&r->containers, r->pod_logs);
+	if (r->pod_links[0])
+		podlogs_scan_links(&r->containers, r->pod_links);
+}
+
+/*
+ * The kubelet makes a pod's log directory before its containers start, and a container's
+ * link when it starts it: read again.
+ */
 static void pod_unknown(void *ctx, const char *pod_uid)
 {
 	struct run *r = ctx;
-	uint64_t now = now_ms();
 
 	(void)pod_uid;
 	/* A pod that has no directory there must not cost a directory read per connect. */
-	if (r->pods_scanned_ms && now - r->pods_scanned_ms < 100)
+	if (r->pods_scanned_ms && now_ms() - r->pods_scanned_ms < 100)
 		return;
-	r->pods_scanned_ms = now;
-	podlogs_scan(&r->containers, r->pod_logs);
+	scan_pods(r);
 }
 
 /*
@@ -356,8 +367,9 @@ static int start_names(struct run *r, const struct config *cfg)
 	r->containers.unknown = container_unknown;
 	r->containers.unknown_pod = pod_unknown;
 	r->containers.ctx = r;
-	r->pods_scanned_ms = now_ms();
-	podlogs_scan(&r->containers, r->pod_logs);
+	if (podlogs_links_dir(r->pod_logs, r->pod_links, sizeof(r->pod_links)))
+		r->pod_links[0] = '\0';
+	scan_pods(r);
 	return 0;
 }
 
