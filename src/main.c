@@ -298,6 +298,17 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 			err == -ENOENT ? "" : ": ", err == -ENOENT ? "" : strerror(-err));
 		return 1;
 	}
+	/*
+	 * Tracing the host's processes through a part of the tree: say what that costs. In a
+	 * PID namespace of its own, a container's processes are all the tool sees anyway.
+	 */
+	if (!err && r->cgroups.partial && !cfg->pidns_ino)
+		fprintf(stderr,
+			"tcpconnlat: warning: the cgroup2 mount %s shows a part of the cgroup "
+			"tree (a cgroup namespace of its own?): cgroups outside it show as id:N; "
+			"run the container with --cgroupns=host, or mount the host's "
+			"/sys/fs/cgroup into it\n",
+			r->cgroups.mount);
 	return 0;
 }
 
