@@ -244,7 +244,7 @@ host_cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
 # In the container: a cgroup2 mount of its namespace's where podman made none (a hybrid
 # host), first; the host's (MODE host-mount), moved after it, so that the tool must pick it
 # over the first one.
-TOOLSH='grep -q " - cgroup2 " /proc/self/mountinfo || mount -t cgroup2 none /cg || exit 9
+TOOLSH='grep -Eq "^([^ ]+ ){4}/sys/fs/cgroup[^ ]* .* - cgroup2 " /proc/self/mountinfo || mount -t cgroup2 none /cg || exit 9
 if [ -d /host-cgroup ]; then mount -o bind /host-cgroup /cg2 && umount /host-cgroup || exit 9; fi
 exec /tcpconnlat -G -C --container-api /nonexistent -P '"$HOSTP,$PREP,$NEWP,$OWNP"
 # run_tool MODE PODMAN-OPTIONS...: the tool's container in MODE, the four connects; its rows
