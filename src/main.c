@@ -298,6 +298,17 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 			err == -ENOENT ? "" : ": ", err == -ENOENT ? "" : strerror(-err));
 		return 1;
 	}
+	/*
+	 * Tracing the host's processes through a part of the tree: say what that costs. In a
+	 * PID namespace of its own, a container's processes are all the tool sees anyway.
+	 */
+	if (!err && r->cgroups.partial && !cfg->pidns_ino)
+		fprintf(stderr,
+			"tcpconnlat: warning: the cgroup2 mount %s shows a part of the cgroup "
+			"tree (a cgroup namespace of its own?): cgroups outside it show as id:N; "
+			"run the container with --cgroupns=host, or mount the host's "
+			"/sys/fs/cgroup into it\n",
+			r->cgroups.mount);
 	return 0;
 }
 
@@ -676,7 +687,7 @@ static int poll_buffers(struct run *r, int timeout_ms)
 static int wait_and_read(struct run *r)
 {
 	struct pollfd p[1 + DOCKERAPI_MAX_FDS];
-	int n;
+	int n, err;
 
 	if (!r->api)
 		return poll_buffers(r, POLL_TIMEOUT_MS);
@@ -691,7 +702,15 @@ static int wait_and_read(struct run *r)
 		namer_consume(&r->names);
 	/* Its timers too (time-outs, reconnects): stepped every round. */
 	event_base_loop(r->base, EVLOOP_NONBLOCK);
-	return perf_buffer__poll(r->pb, 0);
+	/*
+	 * Every CPU's buffer, not perf_buffer__poll(): poll() on its epoll fd has taken the
+	 * perf events' readiness (perf_poll() reads and clears it), so epoll_wait() would find
+	 * none, and the buffers were read only every POLL_TIMEOUT_MS.
+	 */
+	if (!(p[0].revents & POLLIN))
+		return 0;
+	err = perf_buffer__consume(r->pb);
+	return err < 0 ? err : 1;
 }
 
 /* Reads and prints until a signal, -c, -d or the reader going away ends the run. */
