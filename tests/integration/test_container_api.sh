@@ -3,6 +3,9 @@
 #  - A container API socket that answers garbage (no HTTP; HTTP with no JSON), and one that
 #    accepts and never answers (servers of this test's own): rows still print promptly, -v says why once, however many
 #    times the tool reconnects.
+#  - A lookup answered HTTP 500 "no such container" (podman 4.3's answer to a lookup racing the
+#    removal of a --rm container) is a container that had ended, as a 404 is: not a failure of
+#    the API; a 500 for another cause is one.
 #  - With names wanted and no API, the reader still wakes when the buffer fills: 10,000
 #    connects at 5,000/s into a one-page buffer are all printed with -C, as with -G (it once
 #    read only every 100 ms: poll() on the perf buffer's epoll fd took the readiness that
@@ -22,8 +25,9 @@ BG_PIDS+=($!)
 wait_for 5 grep -qs listening "$WORK/srv" || not_ok "the server listens" "$(cat "$WORK/srv")"
 
 # api_server MODE SOCKET: garbage (answers a line that is no HTTP, then closes), badjson
-# (HTTP 200, chunked like the event stream, with a body that is no JSON) or hang (accepts,
-# reads, never answers).
+# (HTTP 200, chunked like the event stream, with a body that is no JSON), hang (accepts,
+# reads, never answers), gone500 or err500 (an event stream with no event, and lookups
+# answered HTTP 500 with podman's error body: "no such container", or another cause).
 api_server() {
 	python3 - "$1" "$2" <<-'EOP' &
 	import socket, sys
@@ -34,8 +38,18 @@ api_server() {
 	held = []
 	while True:
 	    c, _ = s.accept()
-	    c.recv(4096)
-	    if mode == "garbage":
+	    req = c.recv(4096)
+	    if mode in ("gone500", "err500"):
+	        if req.startswith(b"GET /events"):
+	            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+	            held.append(c)
+	            continue
+	        cause = b"no such container" if mode == "gone500" else b"database is locked"
+	        body = b'{"cause":"' + cause + b'","message":"' + cause + b'","response":500}'
+	        c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+	                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+	        c.close()
+	    elif mode == "garbage":
 	        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage\r\n\r\n")
 	        c.close()
 	    elif mode == "badjson":
@@ -76,6 +90,36 @@ for mode in garbage badjson hang; do
 		"$(cat "$WORK/$mode.err")" [ "${n:-0}" -ge 2 ]
 done
 
+# ---- HTTP 500 to a lookup: the container had ended, or the API failed ----
+MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+for mode in gone500 err500; do
+	api_server $mode "$WORK/$mode.sock" || not_ok "the $mode server listens" ""
+	start_tracer $mode -C -v --container-api "$WORK/$mode.sock" -P $PORT ||
+		not_ok "-C with a $mode API starts" "$(cat "$WORK/$mode.err")"
+	tr=$TRACER_PID
+	sleep 0.5
+	id=$(printf "%s%061x" "$([ $mode = gone500 ] && echo a50 || echo b50)" $$)
+	cg=$MNT/tcl-$mode-$$/libpod-$id
+	mkdir -p "$cg" &&
+		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c ${3}cli 127.0.0.1 "$4"' sh \
+			"$cg" "$B/tconn" $mode $PORT >/dev/null &&
+		rmdir "$cg" "${cg%/*}" || not_ok "a process of $cg connects" ""
+	wait_line "$WORK/$mode.out" "\$2 == \"${mode}cli\""
+	sleep 0.5
+	stop_tracer $tr
+	expect "$mode: the row shows the id, ${id:0:12}" "$(cat "$WORK/$mode.out")" \
+		[ "$(awk -v c=${mode}cli '$2 == c { print $NF }' "$WORK/$mode.out")" = "${id:0:12}" ]
+	failures=$(grep -c "container names unknown\|requests to the container API failed" "$WORK/$mode.err")
+	ended=$(grep -c "no longer knew when asked their names (ended first): 1$" "$WORK/$mode.err")
+	if [ $mode = gone500 ]; then
+		expect "gone500: the 500 'no such container' is an ended container, not a failure" \
+			"$(grep -v ^libbpf "$WORK/$mode.err")" [ "$failures" = 0 -a "$ended" = 1 ]
+	else
+		expect "err500: a 500 for another cause is a failure of the API, -v says it" \
+			"$(grep -v ^libbpf "$WORK/$mode.err")" [ "$failures" -ge 1 -a "$ended" = 0 ]
+	fi
+done
+
 # ---- the reader keeps up with names wanted ----
 LOADPORT=42312
 start_tracer wakeg -G --buffer-pages 1 -P $LOADPORT || not_ok "-G starts" "$(cat "$WORK/wakeg.err")"
@@ -95,7 +139,6 @@ for w in wakeg wakec; do
 done
 
 # ---- the kubelet's pod log directories ----
-MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 UID1=3f1e5a2c-8b7d-4e6f-9a0b-1c2d3e4f5a6b
 UID2=9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a
 UID3=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
