@@ -42,6 +42,7 @@ struct conn {
 	bool stream;	     /* the event stream, else a lookup of id */
 	bool complete;	     /* the whole answer was read */
 	unsigned int status; /* the answer's HTTP status, 0 before its headers */
+	bool no_such;	     /* an error answer's body said "no such container" */
 	uint64_t opened_ms;
 	char id[CONTAINER_ID_LEN + 1];
 	char err[REASON_MAX]; /* why this answer is no use; "" while it is */
@@ -196,6 +197,17 @@ static void on_inspect(struct conn *k, struct json_object *o)
 	learn(k->api, k->id, str_of(o, "Name"), labels);
 }
 
+/*
+ * A lookup's error answer: podman 4.3 answers 500, not 404, to a lookup that races the
+ * removal of a --rm container; its body's cause tells that the container had ended.
+ */
+static void on_error_body(struct conn *k, struct json_object *o)
+{
+	const char *cause = str_of(o, "cause") ?: str_of(o, "message");
+
+	k->no_such = cause && strcasestr(cause, "no such container");
+}
+
 static int on_headers(http_parser *hp)
 {
 	struct conn *k = hp->data;
@@ -204,7 +216,8 @@ static int on_headers(http_parser *hp)
 	if (hp->status_code != 200) {
 		snprintf(k->err, sizeof(k->err), "%s answered HTTP %u to %s", k->api->used,
 			 hp->status_code, k->stream ? "GET /events" : "GET /containers/ID/json");
-		return 1;
+		/* The body of a lookup's 500 is read for its cause; any other ends here. */
+		return k->stream || hp->status_code != 500;
 	}
 	if (k->stream) {
 		/* Streaming: quiet for as long as no container starts. */
@@ -238,7 +251,9 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 			json_object_put(o);
 			goto garbage;
 		}
-		if (k->stream) {
+		if (k->status != 200)
+			on_error_body(k, o);
+		else if (k->stream) {
 			on_event(k, o);
 			k->api->backoff_ms = BACKOFF_MIN_MS;
 		} else
@@ -258,8 +273,10 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 	}
 	return 0;
 garbage:
-	snprintf(k->err, sizeof(k->err), "%s answered no JSON (%s)", k->api->used,
-		 json_tokener_error_desc(json_tokener_get_error(k->tok)));
+	/* An error answer's body that is no JSON: the error (its status) is what to say. */
+	if (k->status == 200)
+		snprintf(k->err, sizeof(k->err), "%s answered no JSON (%s)", k->api->used,
+			 json_tokener_error_desc(json_tokener_get_error(k->tok)));
 	return 1;
 }
 
@@ -286,11 +303,12 @@ static bool conn_done(struct conn *k, const char *why)
 	if (why) {
 		/* A lookup's failure for a container already named by its start event costs
 		 * nothing. Its 404 otherwise is no failure either: the API works, but the
-		 * container had ended (podman run --rm) before it was asked. */
+		 * container had ended (podman run --rm) before it was asked; so is a 500 whose
+		 * cause says so. */
 		const struct container_info *i = k->stream ? NULL : containers_get(api->c, k->id);
 		bool named = i && i->name[0];
 
-		if (!named && !k->stream && k->status == 404)
+		if (!named && !k->stream && (k->status == 404 || k->no_such))
 			api->gone++;
 		else if (!named)
 			failed(api, why);
@@ -308,7 +326,8 @@ static bool feed(struct conn *k, const char *data, size_t len)
 	char why[REASON_MAX + 64];
 
 	http_parser_execute(&k->hp, &parser_settings, data, len);
-	if (HTTP_PARSER_ERRNO(&k->hp) == HPE_OK)
+	/* An error answer read to its end (a lookup's 500) is a failure all the same. */
+	if (HTTP_PARSER_ERRNO(&k->hp) == HPE_OK && !(k->complete && k->status != 200))
 		return conn_done(k, NULL);
 	if (k->err[0])
 		snprintf(why, sizeof(why), "%s", k->err);
