@@ -2,6 +2,9 @@
 # make bench: what tracing costs, on this machine's kernel. Writes results.csv and report.md
 # to BENCH_OUT, and prints the report. Never fails on noise: only when a part cannot run.
 #   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
+#   BENCH_ONLY=cost: only the in-kernel cost per connect (section 2, with the parts), for
+#     measuring a change to the BPF programs; BENCH_COST_ROUNDS=N rounds of it (default 5),
+#     BENCH_VARIANTS="hist exporter ..." only those variants (as named in the report)
 # Needs root. The QEMU guests' part is bench/vm-bench.sh.
 set -u
 # tracefs (the exporter's syscall trace events, bpftrace), if missing, is mounted in a mount
@@ -22,9 +25,18 @@ work=$(mktemp -d)
 . "$here/lib.sh"
 
 case $SIZE in
-tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 ;;
-full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 ;;
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
+esac
+COST_ROUNDS=${BENCH_COST_ROUNDS:-$COST_ROUNDS}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'' | cost) ;;
+*) echo "bench: BENCH_ONLY must be cost or empty, not '$ONLY'" >&2 && exit 2 ;;
+esac
+case $COST_ROUNDS in
+'' | *[!0-9]* | 0) echo "bench: BENCH_COST_ROUNDS must be a number of rounds, not '$COST_ROUNDS'" >&2 && exit 2 ;;
 esac
 # The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i). The client
 # closes with a reset, except v4fin: FINs, the server first (more state changes per connect).
@@ -84,6 +96,12 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	for v in $BENCH_VARIANTS; do
+		grep -qw -- "$v" <<<"$variants" || die "BENCH_VARIANTS: no variant '$v' here (variants: $variants)"
+	done
+	variants="none $BENCH_VARIANTS"
+fi
 echo "# bench ($SIZE) on $KERNEL: variants $variants" >&2
 
 # counted_to LO HI: the connects to ports [LO, HI] the exporter counted (successful or not).
@@ -101,6 +119,7 @@ counted_to() {
 # each round), so that each traced run has an untraced one seconds away: this machine's
 # rate drifts by tens of percent over minutes.
 nv=$(echo "$variants" | wc -w)
+[ "$ONLY" = cost ] && ROUNDS=0
 for r in $(seq "$ROUNDS"); do
 	turn=$(( (r - 1) % nv ))
 	order=$(echo $variants $variants | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nv")
@@ -132,20 +151,27 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # 2. In-kernel cost per connect: bpf_stats over an IPv4 load per variant, closed with a reset
-# and with FINs, in a network namespace of its own (no other connect runs the programs).
+# and with FINs, in a network namespace of its own (no other connect runs the programs);
+# COST_ROUNDS rounds, the order of the variants turning each round (the report: medians).
 ip netns del "$NETNS" 2>/dev/null
 ip netns add "$NETNS" && ip -n "$NETNS" link set lo up || die "cannot make network namespace $NETNS"
 sysctl -qw kernel.bpf_stats_enabled=1
-for v in $variants; do
-	[ "$v" = none ] && continue
-	for l in v4:-p_20000 v4fin:-f_-p_20600; do
-		IFS=: read -r name flags <<<"$l"
-		prog_ids >"$work/before"
-		tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
-		ip netns exec "$NETNS" "$B/loadgen" ${flags//_/ } -n "$CONNECTS" >/dev/null || die "loadgen failed"
-		stats_rows "$v" "$name" "$CONNECTS" "$work/before"
-		tracer_stop
+traced=${variants#none }
+nt=$(echo "$traced" | wc -w)
+for r in $(seq "$COST_ROUNDS"); do
+	turn=$(((r - 1) % nt))
+	for v in $(echo $traced $traced | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nt"); do
+		for l in v4:-p_20000 v4fin:-f_-p_20600; do
+			IFS=: read -r name flags <<<"$l"
+			prog_ids >"$work/before"
+			tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+			ip netns exec "$NETNS" "$B/loadgen" ${flags//_/ } -n "$CONNECTS" >/dev/null ||
+				die "loadgen failed"
+			stats_rows "$v" "$name" "$CONNECTS" "$work/before"
+			tracer_stop
+		done
 	done
+	echo "# cost round $r/$COST_ROUNDS done" >&2
 done
 # Where the nanoseconds go: bench/parts.bpf.c, one program per piece of work a connect costs.
 prog_ids >"$work/before"
@@ -160,6 +186,11 @@ stats_rows parts v4 "$CONNECTS" "$work/before"
 kill -INT $PARTS_PID && wait $PARTS_PID
 PARTS_PID=
 ip netns del "$NETNS"
+if [ "$ONLY" = cost ]; then
+	sysctl -qw kernel.bpf_stats_enabled=0
+	echo "# host part (cost only) done" >&2
+	exit 0
+fi
 
 # 3. Lossless rate (2 threads, paced; 0 = as fast as the machine goes), with the default
 # buffer and the smallest one; bpf_stats stay on for the per-event cost at each rate.

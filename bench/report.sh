@@ -44,9 +44,11 @@ FNR == 1 { next }
 		rounds[k, key] = 1
 	}
 	if (sec == "rss") add(rss, k SUBSEP v, val)
+	# bpf_stats rows repeat once per round: medians at the end (medians()).
 	if (sec == "bpf") {
-		if (key == "all") bpfall[k, v, load] = val
-		else { first(k SUBSEP v SUBSEP load SUBSEP key, "progs"); bpf[k, v, load, key, m] = val }
+		if (key == "all") { first(k SUBSEP v SUBSEP load, "costs"); add(bpfalll, k SUBSEP v SUBSEP load, val) }
+		else if (key == "syscalls") add(bpfsysl, k SUBSEP v SUBSEP load, val)
+		else { first(k SUBSEP v SUBSEP load SUBSEP key, "progs"); add(bpfl, k SUBSEP v SUBSEP load SUBSEP key SUBSEP m, val) }
 	}
 	if (sec == "lossless") { first(load SUBSEP v, "lossless"); ll[load, v, m] = val }
 	if (sec == "stall") stall[m] = val
@@ -61,6 +63,44 @@ FNR == 1 { next }
 	}
 }
 function fmtrate(x) { return sprintf("%.0f", x) }
+# The medians of the bpf_stats rows (bpf[], bpfall[]), and the part of each round outside the
+# syscall tracepoints (all - syscalls, pairwise: the rows come in that order per round).
+function medians(   x, a, b, n, i, rest) {
+	for (x in bpfl) bpf[x] = median(bpfl[x])
+	for (x in bpfalll) {
+		bpfall[x] = median(bpfalll[x])
+		n = split(bpfalll[x], a, " ")
+		nrounds[x] = n
+		if (!(x in bpfsysl)) continue
+		split(bpfsysl[x], b, " ")
+		rest = ""
+		for (i = 1; i <= n; i++) rest = rest " " (a[i] - b[i])
+		bpfsys[x] = median(bpfsysl[x])
+		bpfrest[x] = median(rest)
+	}
+}
+function mode(v) {
+	if (v == "hist") return "-H (in-kernel histograms)"
+	if (v == "exporter") return "--metrics --by dport (exporter)"
+	if (v == "rawtp") return "per-line, raw tracepoints"
+	if (v == "names") return "per-line, -N"
+	if (v == "bpftrace" || v == "bcc") return v
+	return "per-line"
+}
+# ns per connect of each variant (all its programs), the medians of the rounds, and the split:
+# the syscall tracepoints (sys_enter/exit_connect: the exporter and -x) and the rest.
+function costsum(k, filter,   i, c, x) {
+	print "| variant | mode | load | rounds | ns per connect (median) | min..max | syscall tracepoints | the rest |"
+	print "|---|---|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["costs"]; i++) {
+		split(order["costs", i], c, SUBSEP)
+		if (c[1] != k || (filter != "" && c[2] !~ filter) || c[2] == "parts") continue
+		x = k SUBSEP c[2] SUBSEP c[3]
+		printf "| %s | %s | %s | %d | %s | %s..%s | %s | %s |\n", c[2], mode(c[2]), c[3], nrounds[x],
+			bpfall[x], lo(bpfalll[x]), hi(bpfalll[x]), (x in bpfsys) ? bpfsys[x] : "-",
+			(x in bpfrest) ? bpfrest[x] : "-"
+	}
+}
 function overhead(k,   i, j, v, l, r, ratios, tag, kv) {
 	print "| variant | load | median connects/s | ratio to untraced (median) | ratio min..max | lines / connects | lost (reported) |"
 	print "|---|---|---:|---:|---:|---:|---:|"
@@ -140,6 +180,7 @@ BEGIN {
 	what["p_destroy_empty"] = "nothing, at each socket destruction"
 }
 END {
+	medians()
 	# The host rows come first.
 	hostk = order["kernels", 1]
 	print "# tcpconnlat benchmarks"
@@ -153,6 +194,10 @@ END {
 	if (info[hostk] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[hostk] }
 	print ""
 	print "## In-kernel cost per connect (host, bpf_stats, own network namespace)"
+	print ""
+	costsum(hostk, "^[a-z]+$")
+	print ""
+	print "Per program (medians of the same rounds):"
 	print ""
 	bpfcost(hostk, "^[a-z]+$")
 	print ""
@@ -216,7 +261,7 @@ END {
 	print ""
 	print "## Scaling with handshakes in flight (host, own network namespace, SYNs dropped)"
 	print ""
-	print "| in flight | untraced/s (median) | traced/s (median) | ratio | lines / connects | ns per connect (BPF, last run) |"
+	print "| in flight | untraced/s (median) | traced/s (median) | ratio | lines / connects | ns per connect (BPF, median) |"
 	print "|---:|---:|---:|---:|---:|---:|"
 	for (v in infv) if (v != "none") tv = v
 	for (i = 1; i <= count["inflight"]; i++) {
@@ -233,6 +278,8 @@ END {
 		print ""
 		overhead(k)
 		if (info[k] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[k] }
+		print ""
+		costsum(k, "")
 		print ""
 		bpfcost(k, "")
 		print ""
