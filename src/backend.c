@@ -186,6 +186,7 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.filter_comm = cfg->comm != NULL,
 		.filter_cgroup = cfg->cgroup_path != NULL,
 		.report_failed = cfg->report_failed,
+		.presyn = cfg->report_failed && !cfg->no_presyn,
 		.state_timing = b == BACKEND_TRACEPOINT,
 		.cgroup_id = cgroup_names(cfg),
 		/* --by dhost: only user space knows names; it aggregates the events (uhist.h). */
@@ -220,11 +221,9 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
 	/*
-	 * Without them (the exporter where tracefs is out of reach), nothing is pending: a
-	 * failure after the SYN is reported by the context that sees it (connect_failed()).
+	 * Without it (the exporter where tracefs is out of reach), every failure after the
+	 * SYN is reported by the context that sees it (connect_failed()).
 	 */
-	bpf_program__set_autoload(skel->progs.sys_enter_connect,
-				  cfg->report_failed && !cfg->no_presyn);
 	bpf_program__set_autoload(skel->progs.sys_exit_connect,
 				  cfg->report_failed && !cfg->no_presyn);
 	/*
@@ -589,7 +588,6 @@ uint64_t tracer_events_lost(const struct tracer *t)
 void tracer_untracked(const struct tracer *t, struct untracked *u)
 {
 	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
-	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
 	u->outcome_unseen = __atomic_load_n(&t->skel->bss->outcome_unseen, __ATOMIC_RELAXED);
 }
 
