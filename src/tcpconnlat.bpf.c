@@ -202,7 +202,8 @@ static __always_inline bool current_tgid(__u32 *tgid)
 /*
  * The filters on the calling task: -p, -u, -n, --cgroup, and the tool's PID namespace.
  * Runs in connect()'s context; sets the task's process id (*tgid) and comm, read only once
- * the cheaper filters have let the task through.
+ * the cheaper filters have let the task through, and only if something uses it: a line, -n,
+ * or a histogram keyed by it (-H and the exporter otherwise leave it empty).
  */
 static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 {
@@ -216,6 +217,8 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 		return false;
 	if (targ_cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
 		return false;
+	if (targ_cfg.hist && !(targ_cfg.hist_fields & HIST_F_COMM) && !targ_cfg.filter_comm)
+		return true;
 	bpf_get_current_comm(comm, TASK_COMM_LEN);
 	if (!targ_cfg.filter_comm)
 		return true;
