@@ -141,17 +141,18 @@ function parts(k,   i, p, n, base, dbase, e) {
 	base = bpf[k, "parts", "v4", "p_empty", "ns_per_run"]
 	dbase = bpf[k, "parts", "v4", "p_destroy_empty", "ns_per_run"]
 	if (base == "") return
-	print "| program | what it does | runs per connect | ns per run | ns per connect | above the empty program, per connect |"
+	print "| program | what it does | runs per connect | ns per run | ns per connect | above the empty program (p_states_late: above p_states), per connect |"
 	print "|---|---|---:|---:|---:|---:|"
 	for (i = 1; i <= count["progs"]; i++) {
 		split(order["progs", i], p, SUBSEP)
 		if (p[1] != k || p[2] != "parts") continue
 		n = p[4]
 		e = n ~ /destroy/ ? dbase : n == "p_probe10" ? bpf[k, "parts", "v4", "p_empty_raw", "ns_per_run"] : base
+		if (n == "p_states_late") e = bpf[k, "parts", "v4", "p_states", "ns_per_run"]
 		printf "| %s | %s | %s | %s | %.0f | %s |\n", n, what[n], bpf[k, "parts", "v4", n, "runs_per_connect"],
 			bpf[k, "parts", "v4", n, "ns_per_run"],
 			bpf[k, "parts", "v4", n, "ns_per_run"] * bpf[k, "parts", "v4", n, "runs_per_connect"],
-			(n ~ /empty/) ? "-" : sprintf("%.0f", (bpf[k, "parts", "v4", n, "ns_per_run"] - e) * bpf[k, "parts", "v4", n, "runs_per_connect"])
+			(n ~ /empty|sys_exit/) ? "-" : sprintf("%.0f", (bpf[k, "parts", "v4", n, "ns_per_run"] - e) * bpf[k, "parts", "v4", n, "runs_per_connect"])
 	}
 }
 function startup(k,   i, v, n, kv, tmp) {
@@ -169,6 +170,9 @@ function startup(k,   i, v, n, kv, tmp) {
 BEGIN {
 	what["p_empty_raw"] = "nothing (raw tracepoint)"
 	what["p_empty"] = "nothing (BTF tracepoint)"
+	what["p_states"] = "the state test alone (ends 4 of the 6 runs)"
+	what["p_states_late"] = "the state test after reading the socket (protocol, family)"
+	what["p_sys_exit"] = "nothing, at each connect() return (syscall trace event)"
 	what["p_ktime"] = "bpf_ktime_get_ns() at the start and at the end"
 	what["p_task"] = "process id and comm at the start"
 	what["p_probe10"] = "10 bpf_probe_read_kernel() at the end (raw tracepoint)"
