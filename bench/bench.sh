@@ -2,7 +2,8 @@
 # make bench: what tracing costs, on this machine's kernel. Writes results.csv and report.md
 # to BENCH_OUT, and prints the report. Never fails on noise: only when a part cannot run.
 #   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
-#   BENCH_ONLY=cost: only the in-kernel cost per connect (section 2, with the parts), for
+#   BENCH_ONLY=cost: only the in-kernel cost per connect (section 2, with the parts, and the
+#     cost to every other system call), for
 #     measuring a change to the BPF programs; BENCH_COST_ROUNDS=N rounds of it (default 5),
 #     BENCH_VARIANTS="hist exporter ..." only those variants (as named in the report)
 # Needs root. The QEMU guests' part is bench/vm-bench.sh.
@@ -25,8 +26,8 @@ work=$(mktemp -d)
 . "$here/lib.sh"
 
 case $SIZE in
-tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 ;;
-full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 ;;
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 SYSCALLS=200000 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 SYSCALLS=5000000 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
 esac
 COST_ROUNDS=${BENCH_COST_ROUNDS:-$COST_ROUNDS}
@@ -186,8 +187,24 @@ stats_rows parts v4 "$CONNECTS" "$work/before"
 kill -INT $PARTS_PID && wait $PARTS_PID
 PARTS_PID=
 ip netns del "$NETNS"
+sysctl -qw kernel.bpf_stats_enabled=0
+
+# 2b. What every other system call of the machine pays: the exporter's (and -x's) syscall
+# trace event puts every task's syscalls on the kernel's traced path. ns per getppid(),
+# untraced, printing lines, -H and the exporter, interleaved like the cost rounds.
+sysv="none"
+for v in "$ours" hist exporter; do grep -qw -- "$v" <<<"$variants" && sysv="$sysv $v"; done
+nsys=$(echo "$sysv" | wc -w)
+for r in $(seq "$COST_ROUNDS"); do
+	turn=$(((r - 1) % nsys))
+	for v in $(echo $sysv $sysv | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nsys"); do
+		[ "$v" = none ] || tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+		res=$("$B/syscalls" -n "$SYSCALLS") || die "syscalls failed: $res"
+		row syscall "$v" getppid "$r" ns "$(field "$res" ns)"
+		[ "$v" = none ] || tracer_stop
+	done
+done
 if [ "$ONLY" = cost ]; then
-	sysctl -qw kernel.bpf_stats_enabled=0
 	echo "# host part (cost only) done" >&2
 	exit 0
 fi

@@ -56,6 +56,7 @@ FNR == 1 { next }
 	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
 	if (sec == "scrape") { first(load, "ssets"); first(v, "sfmts"); sc[v, load, m] = val }
 	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
+	if (sec == "syscall") { first(v, "sysv"); add(sysl, v, val); sysr[v, key] = val }
 	if (sec == "inflight") {
 		first(load, "inflight"); infv[v] = 1
 		if (m == "rate") add(infr, load SUBSEP v, val); else inf[load, v, m] += val
@@ -204,6 +205,19 @@ END {
 	print "Per program (medians of the same rounds):"
 	print ""
 	bpfcost(hostk, "^[a-z]+$")
+	print ""
+	print "## Every system call of the machine (host, bench/syscalls: ns per getppid(), medians of the rounds)"
+	print ""
+	print "| variant | mode | ns per syscall | min..max | added to every syscall (median of the rounds) |"
+	print "|---|---|---:|---:|---:|"
+	for (i = 1; i <= count["sysv"]; i++) {
+		v = order["sysv", i]
+		d = ""
+		for (r = 1; r <= 100; r++)
+			if (((v, r) in sysr) && (("none", r) in sysr)) d = d " " (sysr[v, r] - sysr["none", r])
+		printf "| %s | %s | %s | %s..%s | %s |\n", v, v == "none" ? "untraced" : mode(v), median(sysl[v]),
+			lo(sysl[v]), hi(sysl[v]), v == "none" ? "-" : sprintf("%.1f", median(d))
+	}
 	print ""
 	print "## Where the nanoseconds go (host, bench/parts.bpf.c, IPv4 load with resets)"
 	print ""

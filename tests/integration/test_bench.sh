@@ -89,6 +89,16 @@ parts_ran() {
 expect "the parts programs each ran on every connect" \
 	"runs per connect: $parts; $(awk -F, '$2 == "bpf" && $3 == "parts"' "$csv" | head -3 | tr '\n' ' ')" parts_ran
 
+# Every other syscall's cost: getppid() timed untraced and under each of our modes.
+sys_ok() {
+	local v
+	for v in none "$ours" hist exporter; do
+		positive "$(rows syscall "$v" ns | head -1)" || return 1
+	done
+}
+expect "syscall cost: ns per getppid() untraced, per-line, -H and exporter" \
+	"$(grep ',syscall,' "$csv" | tr '\n' ' ')" sys_ok
+
 # Lossless rows: connects = lines + lost, for every rate and buffer size.
 bad=$(awk -F, '$2 == "lossless" { v[$3 "/" $4, $6] = $7; k[$3 "/" $4] = 1 }
 	END { for (x in k) if (v[x, "lines"] + v[x, "lost"] != v[x, "connects"] || v[x, "connects"] == 0)
