@@ -204,6 +204,7 @@ for r in $(seq "$COST_ROUNDS"); do
 		[ "$v" = none ] || tracer_stop
 	done
 done
+sysctl -qw kernel.bpf_stats_enabled=1
 if [ "$ONLY" = cost ]; then
 	echo "# host part (cost only) done" >&2
 	exit 0
