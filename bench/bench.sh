@@ -26,8 +26,8 @@ work=$(mktemp -d)
 . "$here/lib.sh"
 
 case $SIZE in
-tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 SYSCALLS=200000 ;;
-full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 SYSCALLS=5000000 ;;
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 SYSCALLS=200000 MKDIRS=50 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 SYSCALLS=5000000 MKDIRS=2000 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
 esac
 COST_ROUNDS=${BENCH_COST_ROUNDS:-$COST_ROUNDS}
@@ -78,7 +78,10 @@ ours=${ours%% *}
 # -H (histograms at exit) and the Prometheus exporter (--metrics): aggregated in the kernel,
 # nothing printed per connect.
 EXPORTER_PORT=41599
-variants="$variants hist exporter names"
+# The container features, each against the same mode without them (report.sh pairs them):
+# containers = -G -C (the cgroup tracepoints attached, a cgroup id per connect, its path and
+# container per line), against $ours; hist-container = -H --by container, against hist.
+variants="$variants hist exporter names containers hist-container"
 if command -v bpftrace >/dev/null; then
 	variants="$variants bpftrace"
 else
@@ -94,6 +97,9 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
 	# -N idle (no DNS in the load): its cgroup_skb program runs on every packet delivered.
 	names) echo "$TRACER" --backend "$ours" -N "$@" ;;
+	# No container API (a socket that is not there): the cost of -C without one's traffic.
+	containers) echo "$TRACER" --backend "$ours" -G -C --container-api "$work/none.sock" "$@" ;;
+	hist-container) echo "$TRACER" --backend "$ours" -H --by container --container-api "$work/none.sock" "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }
@@ -104,6 +110,8 @@ if [ -n "${BENCH_VARIANTS:-}" ]; then
 	variants="none $BENCH_VARIANTS"
 fi
 echo "# bench ($SIZE) on $KERNEL: variants $variants" >&2
+row pair containers - - base "$ours"
+row pair hist-container - - base hist
 
 # counted_to LO HI: the connects to ports [LO, HI] the exporter counted (successful or not).
 counted_to() {
@@ -140,6 +148,9 @@ for r in $(seq "$ROUNDS"); do
 			elif [ "$v" = hist ]; then # the histogram's count of all connects
 				row overhead "$v" "$name" "$r" lines \
 					"$(sed -n 's/^all: count \([0-9]*\),.*/\1/p' "$work/out" | head -1)"
+			elif [ "$v" = hist-container ]; then # every container's count (the load's: -)
+				row overhead "$v" "$name" "$r" lines \
+					"$(sed -n 's/^container .*: count \([0-9]*\),.*/\1/p' "$work/out" | awk '{ s += $1 } END { print s + 0 }')"
 			else
 				row overhead "$v" "$name" "$r" lines "$(lines_to "$work/out" "$port" $((port + 63)))"
 			fi
@@ -174,6 +185,21 @@ for r in $(seq "$COST_ROUNDS"); do
 	done
 	echo "# cost round $r/$COST_ROUNDS done" >&2
 done
+# The cgroup tracepoints that -G, -C and the container keys attach run per cgroup made, not
+# per connect: MKDIRS cgroups made and removed under a tracer with -G, ns per mkdir.
+cgroot=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [ -n "$cgroot" ]; then
+	cg=$cgroot/tcb-bench-$$
+	prog_ids >"$work/before"
+	tracer_start containers "$work/out" $(tracer_cmd containers) || die "containers did not start"
+	mkdir "$cg" || die "cannot make cgroup $cg"
+	for i in $(seq "$MKDIRS"); do mkdir "$cg/c$i" && rmdir "$cg/c$i"; done
+	rmdir "$cg"
+	stats_rows cgroup-mkdir mkdir $((MKDIRS + 1)) "$work/before"
+	tracer_stop
+else
+	row info containers - - unavailable "no cgroup2 file system mounted"
+fi
 # Where the nanoseconds go: bench/parts.bpf.c, one program per piece of work a connect costs.
 prog_ids >"$work/before"
 "$B/parts" "$B/parts.bpf.o" >"$work/parts" 2>&1 &
@@ -284,7 +310,7 @@ done
 
 # 5. Start-up: exec to the header (printed once attached), and the peak RSS at that point.
 for v in $variants; do
-	case $v in none | hist | exporter) continue ;; esac # they print no header
+	case $v in none | hist | exporter | hist-container) continue ;; esac # they print no header
 	i=0
 	"$B/startup" -n "$STARTUP_RUNS" 'LAT(ms)' $(tracer_cmd "$v") 2>/dev/null | while read -r line; do
 		i=$((i + 1))

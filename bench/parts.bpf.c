@@ -118,6 +118,15 @@ int BPF_PROG(p_task, const struct sock *sk, int o, int n)
 	return 0;
 }
 
+/* -G, -C and the cgroup-based --by keys: the connecting process's cgroup id, at the start. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_cgroup, const struct sock *sk, int o, int n)
+{
+	if (IS_START(o, n))
+		sink += bpf_get_current_cgroup_id();
+	return 0;
+}
+
 /* Ten bpf_probe_read_kernel() calls of 4 bytes at the end (the raw tracepoint's reads). */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(p_probe10, const struct sock *sk, int o, int n)

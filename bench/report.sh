@@ -53,6 +53,7 @@ FNR == 1 { next }
 	if (sec == "lossless") { first(load SUBSEP v, "lossless"); ll[load, v, m] = val }
 	if (sec == "stall") stall[m] = val
 	if (sec == "names") names[v, m] = val
+	if (sec == "pair") { first(v, "pairs"); pairbase[v] = val }
 	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
 	if (sec == "scrape") { first(load, "ssets"); first(v, "sfmts"); sc[v, load, m] = val }
 	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
@@ -176,6 +177,7 @@ BEGIN {
 	what["p_sys_exit"] = "nothing, at each connect() return (syscall trace event)"
 	what["p_ktime"] = "bpf_ktime_get_ns() at the start and at the end"
 	what["p_task"] = "process id and comm at the start"
+	what["p_cgroup"] = "the cgroup id at the start (-G, -C, cgroup-based --by keys)"
 	what["p_probe10"] = "10 bpf_probe_read_kernel() at the end (raw tracepoint)"
 	what["p_direct"] = "the same fields as plain loads, via bpf_skc_to_tcp_sock()"
 	what["p_hash"] = "in-flight hash: insert, then lookup and delete"
@@ -200,11 +202,11 @@ END {
 	print ""
 	print "## In-kernel cost per connect (host, bpf_stats, own network namespace)"
 	print ""
-	costsum(hostk, "^[a-z]+$")
+	costsum(hostk, "^[a-z]+(-container)?$")
 	print ""
 	print "Per program (medians of the same rounds):"
 	print ""
-	bpfcost(hostk, "^[a-z]+$")
+	bpfcost(hostk, "^[a-z]+(-container)?$")
 	print ""
 	print "## Every system call of the machine (host, bench/syscalls: ns per getppid(), medians of the rounds)"
 	print ""
@@ -252,6 +254,36 @@ END {
 		(names["storm", "read"] + names["storm", "lost"] >= names["storm", "sent"] ? "all accounted for" : "NOT all accounted for"), names["storm", "ns_per_answer"]
 	printf "\nThe other hook candidate, a socket filter on a packet socket (bench/sockdns.bpf.c), on the same loads: %s ns per run, %s runs per connect (idle); %s ns per run, %s runs per answer (storm; %s packets read). It sees one network namespace only.\n", \
 		names["idle", "sock_ns_per_run"], names["idle", "sock_runs_per"], names["storm", "sock_ns_per_run"], names["storm", "sock_runs_per"], names["storm", "sock_read"]
+	print ""
+	print "## Containers (-G -C, -H --by container)"
+	print ""
+	print "Each mode against the same mode without the container features, in the same rounds: the ratio of their rates per round (median, and the spread), and bpf_stats per connect (own network namespace, v4 and v4fin loads)."
+	print ""
+	print "| variant | against | load | rate ratio (median) | ratio min..max | ns per connect in BPF, with / without |"
+	print "|---|---|---|---:|---:|---:|"
+	for (i = 1; i <= count["pairs"]; i++) {
+		v = order["pairs", i]; b = pairbase[v]
+		for (j = 1; j <= count["loads"]; j++) {
+			l = order["loads", j]
+			ratios = ""
+			for (r = 1; r <= 100; r++)
+				if (((hostk, v, l, r) in rate) && ((hostk, b, l, r) in rate) && rate[hostk, b, l, r] > 0)
+					ratios = ratios " " rate[hostk, v, l, r] / rate[hostk, b, l, r]
+			if (ratios == "") continue
+			printf "| %s | %s | %s | %.3f | %.3f..%.3f | %s |\n", v, b, l, median(ratios), lo(ratios), hi(ratios),
+				((hostk, v, l) in bpfall) ? bpfall[hostk, v, l] " / " bpfall[hostk, b, l] : "-"
+		}
+	}
+	pc = bpf[hostk, "parts", "v4", "p_cgroup", "ns_per_run"]; pe = bpf[hostk, "parts", "v4", "p_empty", "ns_per_run"]
+	if (pc != "" && pe != "")
+		printf "\nWhat they add in the kernel per connect is one bpf_get_current_cgroup_id() at its start: %.0f ns (p_cgroup above p_empty, \"Where the nanoseconds go\").\n", \
+			(pc - pe) * bpf[hostk, "parts", "v4", "p_cgroup", "runs_per_connect"]
+	mk = bpf[hostk, "cgroup-mkdir", "mkdir", "tp_cgroup_mkdir", "ns_per_run"]
+	printf "\nThe cgroup tracepoints run per cgroup made or renamed, never per connect: tp_cgroup_mkdir %s ns per run, %s runs per cgroup made (mkdir and rmdir under -G -C).\n", \
+		mk == "" ? "(not measured)" : mk, bpf[hostk, "cgroup-mkdir", "mkdir", "tp_cgroup_mkdir", "runs_per_connect"]
+	if (count["pairs"] && (hostk SUBSEP "containers" SUBSEP "ms") in st)
+		printf "\nStart-up with -G -C (the cgroup tree scanned before the header): %s ms median, against %s ms without.\n", \
+			median(st[hostk, "containers", "ms"]), median(st[hostk, pairbase["containers"], "ms"])
 	print ""
 	print "## User-space throughput (synthetic events through the real formatting and output code)"
 	print ""

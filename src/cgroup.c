@@ -68,22 +68,53 @@ int cgroup2_mount_find(FILE *mountinfo, char *buf, size_t len)
 	return -ENOENT;
 }
 
+/*
+ * The hierarchy's root cgroup has no cgroup.events (CFTYPE_NOT_ON_ROOT in
+ * kernel/cgroup/cgroup.c, since 4.5); a cgroup namespace's root, which its own mounts
+ * show at their top, is a cgroup below it and has one.
+ */
+static bool whole_tree(int dirfd)
+{
+	return faccessat(dirfd, "cgroup.events", F_OK, AT_EACCESS) && errno == ENOENT;
+}
+
 int cgroups_open(struct cgroups *c)
 {
+	char path[PATH_MAX];
+	bool whole = false;
+	int err = 0, found, fd;
 	FILE *f;
-	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->mount_fd = -1;
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
-	err = cgroup2_mount_find(f, c->mount, sizeof(c->mount));
+	/*
+	 * A container with a cgroup namespace of its own has its own cgroup2 mount (its part of
+	 * the tree); the host's, if it was given one, shows every cgroup and is taken instead.
+	 */
+	while (!whole && (found = cgroup2_mount_find(f, path, sizeof(path))) != -ENOENT) {
+		fd = found ? -1 : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			err = found ?: -errno;
+			continue;
+		}
+		whole = whole_tree(fd);
+		if (c->mount_fd >= 0 && !whole) {
+			close(fd);
+			continue;
+		}
+		if (c->mount_fd >= 0)
+			close(c->mount_fd);
+		c->mount_fd = fd;
+		c->partial = !whole;
+		strcpy(c->mount, path);
+	}
 	fclose(f);
-	if (err)
-		return err;
-	c->mount_fd = open(c->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return c->mount_fd < 0 ? -errno : 0;
+	if (c->mount_fd >= 0)
+		return 0;
+	return err ?: -ENOENT;
 }
 
 void cgroups_close(struct cgroups *c)

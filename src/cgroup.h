@@ -22,6 +22,11 @@ struct container_info;
 struct cgroups {
 	int mount_fd; /* the cgroup2 mount, or -1 */
 	char mount[PATH_MAX];
+	/*
+	 * It shows a part of the hierarchy only: it was mounted in a cgroup namespace of its
+	 * own (a container's), or it is a bind mount of a subtree.
+	 */
+	bool partial;
 	struct cgroup_slot *slots; /* cache of id -> path, open addressing */
 	size_t cap, used;
 	/*
@@ -43,8 +48,9 @@ struct cgroups {
 int cgroup2_mount_find(FILE *mountinfo, char *buf, size_t len);
 
 /*
- * Finds and opens this mount namespace's cgroup2 mount. 0, or -ENOENT (none mounted) or
- * another negative errno; then c resolves nothing and every id shows as "id:N".
+ * Finds and opens this mount namespace's cgroup2 mount: the first one that shows the whole
+ * hierarchy, else the first one (c->partial). 0, or -ENOENT (none mounted) or another
+ * negative errno; then c resolves nothing and every id shows as "id:N".
  */
 int cgroups_open(struct cgroups *c);
 void cgroups_close(struct cgroups *c);

@@ -222,12 +222,14 @@ void container_lookup(const struct containers *c, const struct container_ref *re
 	const struct container_info *pi =
 		ref->pod_uid[0] ? containers_get_pod(c, ref->pod_uid) : NULL;
 
-	if (c && !ci && ref->id[0] && c->unknown)
-		c->unknown(c->ctx, ref->id);
-	if (c && !pi && ref->pod_uid[0] && c->unknown_pod) {
+	/* A pod's new container, or a new pod: its source may know it at once. */
+	if (c && (!pi || (!ci && ref->id[0])) && ref->pod_uid[0] && c->unknown_pod) {
 		c->unknown_pod(c->ctx, ref->pod_uid);
+		ci = ref->id[0] ? containers_get(c, ref->id) : NULL;
 		pi = containers_get_pod(c, ref->pod_uid);
 	}
+	if (c && !ci && ref->id[0] && c->unknown)
+		c->unknown(c->ctx, ref->id);
 	memset(out, 0, sizeof(*out));
 	if (ci)
 		*out = *ci;

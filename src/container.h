@@ -51,7 +51,10 @@ struct containers {
 	 * may ask its runtime (without waiting) and containers_set() it later. NULL: none.
 	 */
 	void (*unknown)(void *ctx, const char *id);
-	/* Likewise for a pod UID: a source may containers_set_pod() it before returning. */
+	/*
+	 * Called first for a container in a pod when the pod, or the container, is not known:
+	 * a source may containers_set_pod() and containers_set() them before returning.
+	 */
 	void (*unknown_pod)(void *ctx, const char *pod_uid);
 	void *ctx;
 };

@@ -13,6 +13,8 @@
 
 /* A name as text, NUL included: 253 characters plus escapes of odd bytes (\DDD). */
 #define DNS_NAME_MAX 1025
+/* A name as a DHOST cell or label, escaped like COMM (up to 4 bytes per byte). */
+#define DHOST_TEXT_MAX (DNS_NAME_MAX * 4)
 
 /*
  * What the answers so far held: the counts -v and the exit report give. malformed: refused

@@ -29,19 +29,6 @@ uint64_t events_wakeup_bytes(uint64_t buffer_bytes)
 	return buffer_bytes / 4;
 }
 
-/* PERF_SAMPLE_RAW: the header, the size of the raw data, then the data. */
-struct sample_record {
-	struct perf_event_header header;
-	uint32_t size;
-	char data[];
-};
-
-struct lost_record {
-	struct perf_event_header header;
-	uint64_t id;
-	uint64_t lost;
-};
-
 int events_record(const struct event_sink *s, int cpu, const struct perf_event_header *h)
 {
 	const struct sample_record *sr = (const void *)h;

@@ -11,6 +11,21 @@
 #include <linux/perf_event.h>
 #include "tcpconnlat.h"
 
+/* The perf buffer's records, as every reader of one sees them. PERF_SAMPLE_RAW: the header,
+ * the size of the raw data, then the data. */
+struct sample_record {
+	struct perf_event_header header;
+	uint32_t size;
+	char data[];
+};
+
+/* PERF_RECORD_LOST: how many records the kernel could not write. */
+struct lost_record {
+	struct perf_event_header header;
+	uint64_t id;
+	uint64_t lost;
+};
+
 typedef void (*event_fn)(void *ctx, const struct event *e);
 typedef void (*lost_fn)(void *ctx, int cpu, uint64_t n);
 

@@ -12,8 +12,6 @@
 
 /* Longest line: every column at its widest (IPv6 addresses, fully escaped COMM and CGROUP). */
 #define FMT_LINE_MAX (256 + CGROUP_TEXT_MAX + 256 * 4 + DHOST_TEXT_MAX)
-/* A DHOST name escaped (escape_word(): up to 4 bytes per byte). */
-#define DHOST_TEXT_MAX (DNS_NAME_MAX * 4)
 /* Each COMM byte becomes at most 4 ("\xHH"). */
 #define COMM_ESC_MAX (TASK_COMM_LEN * 4)
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "cgroup.h"
 #include "container.h"
-#include "format.h"
+#include "dns.h"
 #include "tcpconnlat.h"
 
 struct hist_entry {

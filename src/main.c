@@ -65,6 +65,7 @@ struct run {
 	struct event_base *base;      /* the exporter's loop; the container API's */
 	struct dockerapi *api;	      /* names from the container API, or NULL */
 	const char *pod_logs;	      /* the kubelet's pod log directories */
+	char pod_links[PATH_MAX];     /* and its links to their logs, by container id */
 	uint64_t pods_scanned_ms;     /* when they were last read */
 	struct perf_buffer *pb;
 	struct event_sink sink;
@@ -297,6 +298,17 @@ static int open_cgroups(struct run *r, const struct config *cfg)
 			err == -ENOENT ? "" : ": ", err == -ENOENT ? "" : strerror(-err));
 		return 1;
 	}
+	/*
+	 * Tracing the host's processes through a part of the tree: say what that costs. In a
+	 * PID namespace of its own, a container's processes are all the tool sees anyway.
+	 */
+	if (!err && r->cgroups.partial && !cfg->pidns_ino)
+		fprintf(stderr,
+			"tcpconnlat: warning: the cgroup2 mount %s shows a part of the cgroup "
+			"tree (a cgroup namespace of its own?): cgroups outside it show as id:N; "
+			"run the container with --cgroupns=host, or mount the host's "
+			"/sys/fs/cgroup into it\n",
+			r->cgroups.mount);
 	return 0;
 }
 
@@ -316,18 +328,28 @@ static void container_unknown(void *ctx, const char *id)
 	dockerapi_want(r->api, id);
 }
 
-/* The kubelet makes a pod's log directory before its containers start: read again. */
+/* The kubelet's pod directories, then its links (which name each container of a pod). */
+static void scan_pods(struct run *r)
+{
+	r->pods_scanned_ms = now_ms();
+	podlogs_scan(&r->containers, r->pod_logs);
+	if (r->pod_links[0])
+		podlogs_scan_links(&r->containers, r->pod_links);
+}
+
+/*
+ * The kubelet makes a pod's log directory before its containers start, and a container's
+ * link when it starts it: read again.
+ */
 static void pod_unknown(void *ctx, const char *pod_uid)
 {
 	struct run *r = ctx;
-	uint64_t now = now_ms();
 
 	(void)pod_uid;
 	/* A pod that has no directory there must not cost a directory read per connect. */
-	if (r->pods_scanned_ms && now - r->pods_scanned_ms < 100)
+	if (r->pods_scanned_ms && now_ms() - r->pods_scanned_ms < 100)
 		return;
-	r->pods_scanned_ms = now;
-	podlogs_scan(&r->containers, r->pod_logs);
+	scan_pods(r);
 }
 
 /*
@@ -356,8 +378,9 @@ static int start_names(struct run *r, const struct config *cfg)
 	r->containers.unknown = container_unknown;
 	r->containers.unknown_pod = pod_unknown;
 	r->containers.ctx = r;
-	r->pods_scanned_ms = now_ms();
-	podlogs_scan(&r->containers, r->pod_logs);
+	if (podlogs_links_dir(r->pod_logs, r->pod_links, sizeof(r->pod_links)))
+		r->pod_links[0] = '\0';
+	scan_pods(r);
 	return 0;
 }
 
@@ -664,7 +687,7 @@ static int poll_buffers(struct run *r, int timeout_ms)
 static int wait_and_read(struct run *r)
 {
 	struct pollfd p[1 + DOCKERAPI_MAX_FDS];
-	int n;
+	int n, err;
 
 	if (!r->api)
 		return poll_buffers(r, POLL_TIMEOUT_MS);
@@ -679,7 +702,15 @@ static int wait_and_read(struct run *r)
 		namer_consume(&r->names);
 	/* Its timers too (time-outs, reconnects): stepped every round. */
 	event_base_loop(r->base, EVLOOP_NONBLOCK);
-	return perf_buffer__poll(r->pb, 0);
+	/*
+	 * Every CPU's buffer, not perf_buffer__poll(): poll() on its epoll fd has taken the
+	 * perf events' readiness (perf_poll() reads and clears it), so epoll_wait() would find
+	 * none, and the buffers were read only every POLL_TIMEOUT_MS.
+	 */
+	if (!(p[0].revents & POLLIN))
+		return 0;
+	err = perf_buffer__consume(r->pb);
+	return err < 0 ? err : 1;
 }
 
 /* Reads and prints until a signal, -c, -d or the reader going away ends the run. */

@@ -30,17 +30,6 @@ static void on_addr(void *ctx, int af, const void *addr, const char *qname, uint
 	names_add(&a->nm->cache, af, addr, qname, a->ts_ns, ttl);
 }
 
-struct sample_record {
-	struct perf_event_header header;
-	uint32_t size;
-	char data[];
-};
-
-struct lost_record {
-	struct perf_event_header header;
-	uint64_t id, lost;
-};
-
 static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
 {
 	const struct sample_record *sr = (const void *)h;

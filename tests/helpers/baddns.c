@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
- * A hostile DNS server for test_names.sh: sends DNS answers from ADDR port 53 to a socket
- * of its own on ADDR (which drains them), so that -N's hook sees them delivered.
+ * DNS servers of the names tests' own. The hostile modes send DNS answers from ADDR port 53
+ * to a socket of their own on ADDR (which drains them), so that -N's hook sees them
+ * delivered (test_names.sh); serve answers real queries (the QEMU guests, which have no
+ * dnsmasq: a static program builds for every guest architecture).
  *
  *   baddns ADDR bad          the malformed answers (a truncated one, a compression loop,
  *                            counts past the end, a label of 64 bytes, a name of 319
  *                            bytes), one of 1000 A records, then a good one
  *                            (good.bad.test -> 127.0.0.87); prints "sent N malformed"
- *   baddns ADDR flood SECS   well-formed answers (fN.flood.test -> 10.77.x.y) as fast as
- *                            it can for SECS seconds; prints "sent N"
+ *   baddns ADDR flood SECS [RATE]
+ *                            well-formed answers (fN.flood.test -> 10.77.x.y) for SECS
+ *                            seconds, RATE a second (default: as fast as it can); prints
+ *                            "sent N"
+ *   baddns ADDR serve NAME=IP... a well-formed server on ADDR port 53 (UDP): a query for
+ *                            NAME gets its IPv4 (A) or IPv6 (AAAA) addresses, TTL 300;
+ *                            no record of that type: no answer (NODATA); another name:
+ *                            NXDOMAIN; prints "listening", then serves until killed
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,16 +73,21 @@ static void header(const char *qname, unsigned an)
 	put16(1);
 }
 
-/* An A record owned by the question's name (a pointer to offset 12). */
-static void a_rr(uint32_t addr)
+/* A record of TYPE (A or AAAA) owned by the question's name (a pointer to offset 12). */
+static void rr(unsigned type, const void *addr, unsigned n)
 {
 	put16(0xc00c);
-	put16(1);
+	put16(type);
 	put16(1);
 	put16(0);
 	put16(300);
-	put16(4);
-	put(&addr, 4);
+	put16(n);
+	put(addr, n);
+}
+
+static void a_rr(uint32_t addr)
+{
+	rr(1, &addr, 4);
 }
 
 static int tx, rx;
@@ -141,10 +155,19 @@ static int bad(void)
 	return 0;
 }
 
-static int flood(int secs)
+static uint64_t elapsed_ns(const struct timespec *t0)
 {
-	struct timespec t0, t;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000000000ull + t.tv_nsec - t0->tv_nsec;
+}
+
+static int flood(int secs, unsigned long rate)
+{
+	struct timespec t0;
 	unsigned long n = 0;
+	uint64_t now, due;
 	char name[64];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -156,12 +179,112 @@ static int flood(int secs)
 		n++;
 		if (n & 255)
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= secs)
+		now = elapsed_ns(&t0);
+		if (now >= secs * 1000000000ull)
 			break;
+		/* Paced in batches of 256: ahead of RATE, wait for the schedule. */
+		due = rate ? n * 1000000000ull / rate : 0;
+		if (due > now)
+			nanosleep(&(struct timespec){.tv_sec = (due - now) / 1000000000,
+						     .tv_nsec = (due - now) % 1000000000},
+				  NULL);
 	}
 	printf("sent %lu\n", n);
 	return 0;
+}
+
+struct record {
+	const char *name;
+	int family;
+	uint8_t addr[16];
+};
+
+/*
+ * Reads a query's one question at msg[12..]: the name, dotted (labels only: a query has no
+ * compression), its end and its type. 0 if it is not a plain question.
+ */
+static int question(const uint8_t *q, size_t n, char *name, size_t *end, unsigned *type)
+{
+	size_t i = 12, o = 0;
+
+	if (n < 12 || (q[4] << 8 | q[5]) != 1 || q[2] & 0x80)
+		return 0;
+	while (i < n && q[i]) {
+		if (q[i] > 63 || i + 1 + q[i] > n || o + q[i] + 1 > 255)
+			return 0;
+		if (o)
+			name[o++] = '.';
+		memcpy(name + o, q + i + 1, q[i]);
+		o += q[i];
+		i += 1 + q[i];
+	}
+	name[o] = '\0';
+	if (i + 5 > n)
+		return 0;
+	*type = q[i + 1] << 8 | q[i + 2];
+	*end = i + 5;
+	return 1;
+}
+
+static int serve(int fd, int nrec, char **spec)
+{
+	struct record *recs = calloc(nrec, sizeof(*recs));
+	struct sockaddr_storage peer;
+	uint8_t q[512];
+	char name[256];
+	int i;
+
+	for (i = 0; i < nrec; i++) {
+		char *eq = strchr(spec[i], '=');
+
+		if (!eq) {
+			fprintf(stderr, "baddns: bad record '%s' (NAME=IP)\n", spec[i]);
+			return 2;
+		}
+		*eq = '\0';
+		recs[i].name = spec[i];
+		recs[i].family = strchr(eq + 1, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(recs[i].family, eq + 1, recs[i].addr) != 1) {
+			fprintf(stderr, "baddns: bad address '%s'\n", eq + 1);
+			return 2;
+		}
+	}
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		socklen_t plen = sizeof(peer);
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&peer, &plen);
+		unsigned type, an = 0, known = 0;
+		size_t end;
+
+		if (n < 0 || !question(q, n, name, &end, &type))
+			continue;
+		for (i = 0; i < nrec; i++) {
+			if (strcasecmp(recs[i].name, name))
+				continue;
+			known = 1;
+			an += (type == 1 && recs[i].family == AF_INET) ||
+			      (type == 28 && recs[i].family == AF_INET6);
+		}
+		/* The query's ID and RD; QR, AA, RA; NXDOMAIN for a name it does not know. */
+		len = 0;
+		put(q, 2);
+		put16(0x8480 | (q[2] & 1) << 8 | (known ? 0 : 3));
+		put16(1);
+		put16(an);
+		put16(0);
+		put16(0);
+		put(q + 12, end - 12);
+		for (i = 0; i < nrec; i++) {
+			if (strcasecmp(recs[i].name, name))
+				continue;
+			if (type == 1 && recs[i].family == AF_INET)
+				rr(1, recs[i].addr, 4);
+			else if (type == 28 && recs[i].family == AF_INET6)
+				rr(28, recs[i].addr, 16);
+		}
+		sendto(fd, msg, len, 0, (struct sockaddr *)&peer, plen);
+	}
 }
 
 int main(int argc, char **argv)
@@ -171,8 +294,16 @@ int main(int argc, char **argv)
 	int big = 4 << 20;
 
 	if (argc < 3 || inet_pton(AF_INET, argv[1], &from.sin_addr) != 1) {
-		fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS\n");
+		fprintf(stderr, "usage: baddns ADDR bad | flood SECS [RATE] | serve NAME=IP...\n");
 		return 2;
+	}
+	if (!strcmp(argv[2], "serve") && argc > 3) {
+		tx = socket(AF_INET, SOCK_DGRAM, 0);
+		if (bind(tx, (struct sockaddr *)&from, sizeof(from))) {
+			perror("baddns: bind");
+			return 1;
+		}
+		return serve(tx, argc - 3, argv + 3);
 	}
 	to = from;
 	to.sin_port = 0;
@@ -187,8 +318,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[2], "bad"))
 		return bad();
-	if (!strcmp(argv[2], "flood") && argc == 4)
-		return flood(atoi(argv[3]));
-	fprintf(stderr, "usage: baddns ADDR bad | baddns ADDR flood SECS\n");
+	if (!strcmp(argv[2], "flood") && (argc == 4 || argc == 5))
+		return flood(atoi(argv[3]), argc == 5 ? strtoul(argv[4], NULL, 10) : 0);
+	fprintf(stderr, "usage: baddns ADDR bad | flood SECS [RATE] | serve NAME=IP...\n");
 	return 2;
 }

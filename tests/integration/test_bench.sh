@@ -35,7 +35,7 @@ expect "overhead rounds ran with bpftrace" "$(rows overhead bpftrace rate | wc -
 	[ "$(rows overhead bpftrace rate | wc -l)" -eq 8 ]
 expect "overhead rounds ran with a FIN load" "$(awk -F, '$2 == "overhead" && $4 == "v4fin"' "$csv" | head -3)" \
 	[ "$(awk -F, '$2 == "overhead" && $3 == "none" && $4 == "v4fin" && $6 == "rate"' "$csv" | wc -l)" -eq 2 ]
-for v in rawtp hist; do
+for v in rawtp hist hist-container; do
 	v_made=$(rows overhead $v connects | awk '{ s += $1 } END { print s + 0 }')
 	v_lines=$(rows overhead $v lines | awk '{ s += $1 } END { print s + 0 }')
 	v_lost=$(rows overhead $v lost | awk '{ s += $1 } END { print s + 0 }')
@@ -50,6 +50,14 @@ made=$(rows overhead "$ours" connects | awk '{ s += $1 } END { print s + 0 }')
 lost=$(rows overhead "$ours" lost | awk '{ s += $1 } END { print s + 0 }')
 expect "every connect of the overhead rounds is printed or reported lost" \
 	"$made connects, $printed lines, $lost lost" [ $((printed + lost)) -eq "$made" ]
+# -G -C (containers) against the same backend without them: a line for every connect too.
+c_made=$(rows overhead containers connects | awk '{ s += $1 } END { print s + 0 }')
+c_lines=$(rows overhead containers lines | awk '{ s += $1 } END { print s + 0 }')
+c_lost=$(rows overhead containers lost | awk '{ s += $1 } END { print s + 0 }')
+expect "overhead rounds ran with -G -C (containers), every connect printed or reported lost" \
+	"$(rows overhead containers rate | wc -l) rate rows, $c_made connects, $c_lines lines, $c_lost lost" \
+	eval '[ "$(rows overhead containers rate | wc -l)" -eq 8 ] && [ "$c_made" -gt 0 ] &&
+	[ $((c_lines + c_lost)) -eq "$c_made" ]'
 e_made=$(rows overhead exporter connects | awk '{ s += $1 } END { print s + 0 }')
 e_counted=$(rows overhead exporter lines | awk '{ s += $1 } END { print s + 0 }')
 expect "overhead rounds ran with the exporter (--metrics), which counted every connect" \
@@ -70,7 +78,7 @@ expect "bpf_stats gives our programs' ns per run" "$(rows bpf "$ours" ns_per_run
 per_connect=$(awk -F, '$2 == "bpf" && $5 == "all" && $6 == "ns_per_connect" { print $3 "/" $4 "=" $7 }' "$csv" | sort | tr '\n' ' ')
 has_all_costs() {
 	local v l
-	for v in "$ours" rawtp hist exporter; do
+	for v in "$ours" rawtp hist exporter containers hist-container; do
 		for l in v4 v4fin; do
 			awk -F, -v v="$v" -v l="$l" '$2 == "bpf" && $3 == v && $4 == l && $5 == "all" &&
 				$6 == "ns_per_connect" && $7 > 0 { f = 1 } END { exit !f }' "$csv" || return 1
@@ -78,11 +86,16 @@ has_all_costs() {
 	done
 }
 expect "bpf_stats: ns per connect for each variant, over resets and FINs" "$per_connect" has_all_costs
-# Where the nanoseconds go: 14 programs, each run on every state change (6 per connect with
+mk_ns=$(awk -F, '$2 == "bpf" && $3 == "cgroup-mkdir" && $5 == "tp_cgroup_mkdir" && $6 == "ns_per_run" { print $7 }' "$csv")
+mk_runs=$(awk -F, '$2 == "bpf" && $3 == "cgroup-mkdir" && $5 == "tp_cgroup_mkdir" && $6 == "runs_per_connect" { print $7 }' "$csv")
+expect "the cgroup_mkdir tracepoint ran once or more per cgroup made, its cost measured" \
+	"$mk_ns ns per run, $mk_runs runs per mkdir" \
+	eval 'positive "$mk_ns" && awk -v r="${mk_runs:-0}" "BEGIN { exit !(r >= 1) }"'
+# Where the nanoseconds go: 15 programs, each run on every state change (6 per connect with
 # resets), every socket's end (2) or every connect()'s return (1).
 parts=$(rows bpf parts runs_per_connect | sort -u | tr '\n' ' ')
 parts_ran() {
-	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 14 ] &&
+	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 15 ] &&
 		awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "runs_per_connect" &&
 			$7 < ($5 ~ /destroy/ ? 2 : $5 ~ /sys_exit/ ? 1 : 6) { bad = 1 } END { exit bad }' "$csv"
 }
@@ -144,11 +157,21 @@ expect "the socket-filter candidate ran on the same loads" \
 rc=$?
 missing=""
 for h in "Connect-path overhead" "In-kernel cost per connect" "Where the nanoseconds go" "Lossless rate" "User-space throughput" \
-	"Exporter scrape" "Start-up and footprint" "Scaling with handshakes in flight" "Names (-N)"; do
+	"Exporter scrape" "Start-up and footprint" "Scaling with handshakes in flight" "Names (-N)" \
+	"Containers (-G -C, -H --by container)"; do
 	grep -q "^## $h" "$WORK/report.md" 2>/dev/null || missing="$missing; $h"
 done
 expect "report.sh writes every section of report.md" "status $rc, missing${missing:- nothing}" \
 	eval '[ $rc -eq 0 ] && [ -z "$missing" ]'
+# The Containers section pairs each mode with its base, per load, with numbers in every row.
+pair_rows=$(grep -cE '^\| (containers \| '"$ours"'|hist-container \| hist) \| v[0-9a-z]+ \| [0-9]+\.[0-9]{3} \| [0-9.]+\.\.[0-9.]+ \| ([0-9]+ / [0-9]+|-) \|$' "$WORK/report.md")
+pair_bpf=$(grep -cE '^\| (containers|hist-container) \| [a-z]+ \| v4(fin)? \| [0-9.]+ \| [0-9.]+\.\.[0-9.]+ \| [0-9]+ / [0-9]+ \|$' "$WORK/report.md")
+expect "report: Containers pairs -G -C with $ours and --by container with -H, 4 loads each, bpf_stats for 2" \
+	"$(grep -A14 '^## Containers' "$WORK/report.md")" eval '[ "$pair_rows" -eq 8 ] && [ "$pair_bpf" -eq 4 ]'
+expect "report: the cgroup id's cost per connect (parts)" "$(grep -A16 '^## Containers' "$WORK/report.md")" \
+	grep -qE '^What they add in the kernel per connect is one bpf_get_current_cgroup_id\(\) at its start: -?[0-9]+ ns' "$WORK/report.md"
+expect "report: the cgroup_mkdir tracepoint's cost per cgroup made" "$(grep -A14 '^## Containers' "$WORK/report.md")" \
+	grep -qE '^The cgroup tracepoints .*: tp_cgroup_mkdir [0-9]+ ns per run, [0-9.]+ runs per cgroup made' "$WORK/report.md"
 no_line() { ! grep -qF "$1" "$2"; }
 expect "the report says every lossless run was accounted for" "$(grep -A8 'Lossless rate' "$WORK/report.md")" \
 	no_line '| NO |' "$WORK/report.md"

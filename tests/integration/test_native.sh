@@ -9,7 +9,7 @@
 . "$(dirname "$0")/common.sh"
 require_bpf
 need_tracefs
-for c in prometheus protoc curl jq od; do
+for c in prometheus protoc curl jq yq od; do
 	command -v $c >/dev/null || { not_ok "$c is installed" "make test-deps installs it"; exit 1; }
 done
 PROTO=$(cd "$(dirname "$0")/../../src" && pwd)/metrics.proto
@@ -21,8 +21,13 @@ FAST=42710 SLOW=42711 REFUSED=42712 SPREAD=42713
 PB_ACCEPT='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 mkdir -p "$WORK/promn" "$WORK/promt"
 
-start_quiet_tracer m --metrics $M -P $FAST,$SLOW,$REFUSED --by dest --buckets 100us,10s ||
-	{ not_ok "--metrics $M --buckets 100us,10s starts" "$(cat "$WORK/m.err")"; exit 1; }
+# The DaemonSet's labels (deploy/kubernetes/daemonset.yaml's --by), so that the dashboard's
+# per-container panels are tried on the labels it reads; this test's connects are all made
+# outside containers (namespace, pod and container "-"), one label set per destination.
+DS=$(dirname "$0")/../../deploy/kubernetes/daemonset.yaml
+BY=$(yq -r '.spec.template.spec.containers[0].args as $a | $a[($a | index("--by")) + 1]' "$DS")
+start_quiet_tracer m --metrics $M -P $FAST,$SLOW,$REFUSED --by "$BY" --buckets 100us,10s ||
+	{ not_ok "--metrics $M --by $BY --buckets 100us,10s starts" "$(cat "$WORK/m.err")"; exit 1; }
 t_m=$TRACER_PID
 
 # prom NAME PORT FLAGS...: a Prometheus scraping the tool every second.
@@ -142,8 +147,12 @@ expect "native: the self-metrics too (build_info 1)" "$(query $PROMN tcpconnlat_
 # The Grafana dashboard (deploy/grafana/tcpconnlat.json) on both servers: every panel query,
 # variables as with "All", answers with data from the native histogram as from the classic
 # buckets (test_deploy.sh runs the same queries on a text scrape with the pod and the image).
-dash_subst() { sed -e 's/\$__rate_interval/1m/g' -e 's/\$instance/.*/g' -e 's/\$daddr/.*/g' \
-	-e 's/\$container/.*/g'; }
+DASH=$(dirname "$0")/../../deploy/grafana/tcpconnlat.json
+# Every variable of the dashboard as "All" (.*), the intervals as Grafana fills them in.
+dash_subst() {
+	sed -e 's/\$__rate_interval/1m/g' -e 's/\$__range/5m/g' \
+		-e "$(jq -r '.templating.list[] | select(.includeAll) | "s/\\$\(.name)\\b/.*/g"' "$DASH")"
+}
 # dash_empty PORT: the panel queries that error or answer no series there.
 dash_empty() {
 	local expr ans
@@ -152,12 +161,25 @@ dash_empty() {
 			--data-urlencode "query=$(dash_subst <<<"$expr")")
 		[ "$(jq -r '.status' <<<"$ans")" = success ] &&
 			[ "$(jq '.data.result | length' <<<"$ans")" != 0 ] || echo "[$expr]"
-	done < <(jq -r '.panels[] | (., .panels[]?) | .targets[]? | .expr' \
-		"$(dirname "$0")/../../deploy/grafana/tcpconnlat.json")
+	done < <(jq -r '.panels[] | (., .panels[]?) | .targets[]? | .expr' "$DASH")
 }
+# dash_unlabelled PORT: the per-container panels' queries whose answer has a series without
+# the container label (a query not by container, or an exporter without the label).
+dash_unlabelled() {
+	local expr
+	while IFS= read -r expr; do
+		curl -s --max-time 5 "http://127.0.0.1:$1/api/v1/query" --data-urlencode "query=$(dash_subst <<<"$expr")" |
+			jq -e '[.data.result[] | select(.metric.container != "-")] | length == 0' >/dev/null ||
+			echo "[$expr]"
+	done < <(jq -r '.panels[] | select(.title | test("per container")) | .targets[].expr' "$DASH")
+}
+npc=$(jq '[.panels[] | select(.title | test("per container"))] | length' "$DASH")
 for p in $PROMN $PROMT; do
 	e=$(dash_empty $p)
 	expect "the dashboard's panel queries all answer from the Prometheus on $p" "$e" [ -z "$e" ]
+	e=$(dash_unlabelled $p)
+	expect "... its $npc per-container panels by container (\"-\": this test's connects)" "$e" \
+		[ "$npc" -ge 3 -a -z "$e" ]
 done
 
 # An independent decoder: protoc --decode with src/metrics.proto on a captured scrape, split

@@ -213,3 +213,95 @@ expect "-v: the exit report counts the containers that had ended before they wer
 # Ended here, before the store is removed: it holds the store's mounts too.
 kill $SERVICE_PID
 wait $SERVICE_PID 2>/dev/null
+
+# ---- the tool itself in a container with a cgroup namespace of its own ----
+# Podman's default on a cgroup v2 host (--cgroupns=private): the container's cgroup2 mount
+# shows its own part of the tree only. The tool runs in a container (the host's PID
+# namespace, so it traces the host's connects) in three ways: with that mount alone, with the
+# host's cgroup2 mount given to it too (a volume), and with --cgroupns=host. Each time four
+# connects, one per port: the host's, a container's started before the tool, a container's
+# started after it (--rm), and the tool's own container's (podman exec).
+HOSTP=42320 PREP=42321 NEWP=42322 OWNP=42323
+for p in $HOSTP $PREP $NEWP $OWNP; do
+	"$B/tconn" -s 127.0.0.1 $p >"$WORK/srv$p" &
+	BG_PIDS+=($!)
+	wait_for 5 grep -qs listening "$WORK/srv$p" || not_ok "the server on $p listens" "$(cat "$WORK/srv$p")"
+done
+# The tool (this build: its shared libraries copied along) on the busybox image.
+mkdir -p "$WORK/toolimg/cg" "$WORK/toolimg/cg2" "$WORK/trig"
+cp "$T" "$WORK/toolimg/tcpconnlat"
+ldd "$T" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+	while read -r lib; do cp -L --parents "$lib" "$WORK/toolimg/"; done
+printf 'FROM localhost/tcl-busybox\nCOPY . /\n' >"$WORK/toolimg/Containerfile"
+"${PM[@]}" build -q -t tcl-tool "$WORK/toolimg" >"$WORK/toolbuild.log" 2>&1 ||
+	not_ok "the tool's image builds" "$(tail -3 "$WORK/toolbuild.log")"
+# Started before the tools: it connects each time the test asks it (a file in /trig).
+"${PM[@]}" run -d --network host --name tcl-pre --cidfile "$WORK/pre.cid" -v "$WORK/trig:/trig" \
+	tcl-busybox sh -c "while :; do [ -e /trig/go ] && rm /trig/go && nc 127.0.0.1 $PREP </dev/null; sleep 0.05; done" \
+	>/dev/null 2>"$WORK/pre.err" || not_ok "the container started before the tool runs" "$(cat "$WORK/pre.err")"
+pre_cid=$(cat "$WORK/pre.cid")
+host_cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+# In the container: a cgroup2 mount of its namespace's where podman made none (a hybrid
+# host), first; the host's (MODE host-mount), moved after it, so that the tool must pick it
+# over the first one.
+TOOLSH='grep -Eq "^([^ ]+ ){4}/sys/fs/cgroup[^ ]* .* - cgroup2 " /proc/self/mountinfo || mount -t cgroup2 none /cg || exit 9
+if [ -d /host-cgroup ]; then mount -o bind /host-cgroup /cg2 && umount /host-cgroup || exit 9; fi
+exec /tcpconnlat -G -C --container-api /nonexistent -P '"$HOSTP,$PREP,$NEWP,$OWNP"
+# run_tool MODE PODMAN-OPTIONS...: the tool's container in MODE, the four connects; its rows
+# in $WORK/MODE.out, its stderr in $WORK/MODE.err; NEW_CID the --rm container's id, OWN_CID
+# the tool's.
+run_tool() {
+	local mode=$1 pid
+	shift
+	"${PM[@]}" run --rm --privileged --pid=host --network=host --name tcl-tool-$mode \
+		--cidfile "$WORK/$mode.cid" "$@" --entrypoint /bin/busybox tcl-tool sh -c "$TOOLSH" \
+		>"$WORK/$mode.out" 2>"$WORK/$mode.err" &
+	pid=$!
+	BG_PIDS+=($pid)
+	wait_for 30 grep -qs 'LAT(ms)' "$WORK/$mode.out" ||
+		not_ok "$mode: the tool starts in its container" "$(cat "$WORK/$mode.err")"
+	OWN_CID=$(cat "$WORK/$mode.cid")
+	"$B/tconn" -c hostcli 127.0.0.1 $HOSTP >/dev/null
+	touch "$WORK/trig/go"
+	wait_for 5 test ! -e "$WORK/trig/go"
+	"${PM[@]}" run --rm --network host --cidfile "$WORK/$mode-new.cid" tcl-busybox \
+		nc 127.0.0.1 $NEWP </dev/null >/dev/null 2>&1
+	NEW_CID=$(cat "$WORK/$mode-new.cid")
+	"${PM[@]}" exec tcl-tool-$mode /bin/busybox nc 127.0.0.1 $OWNP </dev/null >/dev/null 2>&1
+	for p in $HOSTP $PREP $NEWP $OWNP; do wait_for 3 has_line "$WORK/$mode.out" "\$6 == $p"; done
+	kill -INT $pid
+	wait $pid
+}
+# cols MODE PORT: CONTAINER and CGROUP of that port's row.
+cols() { row_for "$WORK/$1.out" 6 "$2" | awk '{ print $8, $9 }'; }
+
+run_tool private --cgroupns=private
+expect "own cgroup namespace: the host's connect shows id:N, CONTAINER -" "$(cat "$WORK/private.out")" \
+	eval '[[ "$(cols private $HOSTP)" =~ ^-\ id:[0-9]+$ ]]'
+expect "own cgroup namespace: a container started before the tool: id:N, no container" \
+	"$(cat "$WORK/private.out")" eval '[[ "$(cols private $PREP)" =~ ^-\ id:[0-9]+$ ]]'
+expect "own cgroup namespace: a container started after it: its path from the tree's root, its id" \
+	"$(cat "$WORK/private.out")" \
+	eval '[[ "$(cols private $NEWP)" =~ ^${NEW_CID:0:12}\ /.*libpod-$NEW_CID ]]'
+expect "own cgroup namespace: the tool's own container: / (its namespace's root), CONTAINER -" \
+	"$(cat "$WORK/private.out")" [ "$(cols private $OWNP)" = "- /" ]
+expect "own cgroup namespace: a warning says so, once, and how to run it" "$(cat "$WORK/private.err")" \
+	[ "$(grep -c "warning: the cgroup2 mount .* shows a part of the cgroup tree .*--cgroupns=host" "$WORK/private.err")" = 1 ]
+
+# whole_tree MODE: the host's cgroups by their paths, every container by its id, no warning.
+whole_tree() {
+	local mode=$1 what=$2
+	expect "$what: the host's connect shows its cgroup, $host_cg" "$(cat "$WORK/$mode.out")" \
+		[ "$(cols $mode $HOSTP)" = "- $host_cg" ]
+	expect "$what: a container started before the tool: its path and id" "$(cat "$WORK/$mode.out")" \
+		eval '[[ "$(cols $mode $PREP)" =~ ^${pre_cid:0:12}\ /.*libpod-$pre_cid ]]'
+	expect "$what: a container started after it: its path and id" "$(cat "$WORK/$mode.out")" \
+		eval '[[ "$(cols $mode $NEWP)" =~ ^${NEW_CID:0:12}\ /.*libpod-$NEW_CID ]]'
+	expect "$what: the tool's own container: its path and id" "$(cat "$WORK/$mode.out")" \
+		eval '[[ "$(cols $mode $OWNP)" =~ ^${OWN_CID:0:12}\ /.*libpod-$OWN_CID ]]'
+	expect "$what: no warning" "$(cat "$WORK/$mode.err")" [ "$(grep -c warning "$WORK/$mode.err")" = 0 ]
+}
+run_tool hostmount --cgroupns=private -v "$MNT:/host-cgroup:ro"
+whole_tree hostmount "own cgroup namespace, the host's cgroup2 mount given"
+run_tool hostns --cgroupns=host
+whole_tree hostns "--cgroupns=host"

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -344,6 +345,75 @@ static void test_podlogs_names(void **state)
 	assert_false(podlogs_parse("ns_pod_0123456789abcdef0123456789abcdef0", ns, pod, uid));
 }
 
+/*
+ * The kubelet's links in /var/log/containers: POD_NAMESPACE_CONTAINER-ID.log (legacyLogSymlink(),
+ * kubernetes pkg/kubelet/kuberuntime/legacy.go; the kube-apiserver and kube-proxy samples are a
+ * kubeadm node's, dec1/practical_devops cloud/devops/kubernetes/ref/troubleshooting/general.md).
+ */
+#define APISERVER_ID "3959d7abfbd0221e5043fccbcb8040e9a1a4e6518dad483b7a33a131885e0283"
+static void test_podlogs_links(void **state)
+{
+	char pod[CONTAINER_NAME_MAX], ns[CONTAINER_NAME_MAX], name[CONTAINER_NAME_MAX];
+	char id[CONTAINER_ID_LEN + 1], dir[64];
+
+	(void)state;
+	assert_true(podlogs_parse_link(
+		"kube-apiserver-controlplane_kube-system_kube-apiserver-" APISERVER_ID ".log", pod,
+		ns, name, id));
+	assert_string_equal(pod, "kube-apiserver-controlplane");
+	assert_string_equal(ns, "kube-system");
+	assert_string_equal(name, "kube-apiserver");
+	assert_string_equal(id, APISERVER_ID);
+	assert_true(podlogs_parse_link(
+		"kube-proxy-6xsx9_kube-system_kube-proxy-"
+		"c269a18400e27b14085c57f8e36f5b4d5471c140eb27e8b0f632c056547555de.log",
+		pod, ns, name, id));
+	assert_string_equal(pod, "kube-proxy-6xsx9");
+	assert_string_equal(name, "kube-proxy");
+	assert_string_equal(id, "c269a18400e27b14085c57f8e36f5b4d5471c140eb27e8b0f632c056547555de");
+	/* A one-letter container of a pod with dots in its name (a DNS subdomain). */
+	assert_true(podlogs_parse_link("web.v2-0_shop_a-" ID_A ".log", pod, ns, name, id));
+	assert_string_equal(pod, "web.v2-0");
+	assert_string_equal(ns, "shop");
+	assert_string_equal(name, "a");
+	assert_string_equal(id, ID_A);
+	/* Not the kubelet's: no .log, an id short by a digit (a name the kubelet cut), not hex
+	 * or upper case, no '-' before the id, a part empty, a third '_'. */
+	assert_false(podlogs_parse_link("web-0_shop_app-" ID_A, pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0_shop_app-" ID_A ".log.1", pod, ns, name, id));
+	assert_false(podlogs_parse_link(
+		"web-0_shop_app-2d41e64a1d72493daadef126112d028e9ebcc0694d8fa66199189c342d52440."
+		"log",
+		pod, ns, name, id));
+	assert_false(podlogs_parse_link(
+		"web-0_shop_app-2D41E64A1D72493DAADEF126112D028E9EBCC0694D8FA66199189C342D52440C."
+		"log",
+		pod, ns, name, id));
+	assert_false(podlogs_parse_link(
+		"web-0_shop_app-2d41e64a1d72493daadef126112d028e9ebcc0694d8fa66199189c342d5244xc."
+		"log",
+		pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0_shop_app_" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0_shop_-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("_shop_app-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0__app-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0_shop-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("web-0_shop_a_b-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link("-" ID_A ".log", pod, ns, name, id));
+	assert_false(podlogs_parse_link(".log", pod, ns, name, id));
+
+	/* The links' directory: "containers" next to the pods directory. */
+	assert_int_equal(podlogs_links_dir("/var/log/pods", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/var/log/containers");
+	assert_int_equal(podlogs_links_dir("/var/log/pods//", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/var/log/containers");
+	assert_int_equal(podlogs_links_dir("/tmp/k/pods", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/tmp/k/containers");
+	assert_int_equal(podlogs_links_dir("pods", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "containers");
+	assert_int_equal(podlogs_links_dir("/var/log/pods", dir, 19), -ENAMETOOLONG);
+}
+
 static int asked;
 static char asked_id[CONTAINER_ID_LEN + 1];
 
@@ -386,13 +456,64 @@ static void test_unknown_asked(void **state)
 	containers_free(&c);
 }
 
+static int pod_scans;
+
+/* A pod source that also knows its containers by id (the kubelet's links). */
+static void on_unknown_pod_links(void *ctx, const char *pod_uid)
+{
+	pod_scans++;
+	containers_set_pod(ctx, pod_uid, "dns-2", "kube-system", "");
+	containers_set(ctx, ID_A, &(struct container_info){"sidecar", "dns-2", "kube-system"});
+}
+
+/* A known pod's container not known yet: the pod source is asked first, the runtime not. */
+static void test_unknown_container_of_pod(void **state)
+{
+	struct containers c;
+	struct container_ref ref;
+	struct container_info got;
+
+	(void)state;
+	assert_int_equal(containers_init(&c), 0);
+	c.unknown = on_unknown;
+	c.unknown_pod = on_unknown_pod_links;
+	c.ctx = &c;
+	containers_set_pod(&c, POD, "dns-2", "kube-system", "");
+	asked = 0;
+	container_parse("/kubepods/burstable/pod" POD "/" ID_A, &ref);
+	container_lookup(&c, &ref, &got);
+	assert_int_equal(pod_scans, 1);
+	assert_int_equal(asked, 0);
+	assert_string_equal(got.name, "sidecar");
+	assert_string_equal(got.pod, "dns-2");
+	/* Known now: neither is asked again. */
+	container_lookup(&c, &ref, &got);
+	assert_int_equal(pod_scans, 1);
+	assert_int_equal(asked, 0);
+	/* A container the pod source does not know either: the runtime is asked. */
+	container_parse("/kubepods/burstable/pod" POD "/" ID_B, &ref);
+	container_lookup(&c, &ref, &got);
+	assert_int_equal(pod_scans, 2);
+	assert_int_equal(asked, 1);
+	assert_string_equal(asked_id, ID_B);
+	assert_string_equal(got.name, "");
+	assert_string_equal(got.pod, "dns-2");
+	containers_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_samples),	cmocka_unit_test(test_names),
-		cmocka_unit_test(test_column_and_json), cmocka_unit_test(test_group_by),
-		cmocka_unit_test(test_group_by_list),	cmocka_unit_test(test_by_names),
-		cmocka_unit_test(test_podlogs_names),	cmocka_unit_test(test_unknown_asked),
+		cmocka_unit_test(test_parse_samples),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_column_and_json),
+		cmocka_unit_test(test_group_by),
+		cmocka_unit_test(test_group_by_list),
+		cmocka_unit_test(test_by_names),
+		cmocka_unit_test(test_podlogs_names),
+		cmocka_unit_test(test_podlogs_links),
+		cmocka_unit_test(test_unknown_asked),
+		cmocka_unit_test(test_unknown_container_of_pod),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

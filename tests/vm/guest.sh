@@ -106,7 +106,18 @@ ip netns exec srv tconn -s fd00:200::2 8002 >/tmp/srv2 &
 ip netns exec srv tconn -s fd00:200::2 8004 >/dev/null &
 ip netns exec srv tconn -s 10.200.0.2 8004 >/dev/null &
 tconn -s 127.0.0.1 8003 >/tmp/srv3 &
-servers_listen() { [ "$(cat /tmp/srv1 /tmp/srv2 /tmp/srv3 | grep -c listening)" = 3 ]; }
+# -N: a DNS server across the veth (the guest's /etc is its own: its resolv.conf names it)
+# and servers on 8012 for the names it answers and for an address no answer gives.
+mkdir -p /etc
+printf 'nameserver 10.200.0.2\noptions timeout:2 attempts:2\n' >/etc/resolv.conf
+ip netns exec srv baddns 10.200.0.2 serve web.test=10.200.0.2 v6.test=fd00:200::2 >/tmp/dns &
+ip netns exec srv tconn -s 10.200.0.2 8012 >/tmp/srvn4 &
+ip netns exec srv tconn -s fd00:200::2 8012 >/tmp/srvn6 &
+tconn -s 127.0.0.1 8012 >/tmp/srvn &
+servers_listen() {
+	[ "$(cat /tmp/srv1 /tmp/srv2 /tmp/srv3 /tmp/dns /tmp/srvn4 /tmp/srvn6 /tmp/srvn |
+		grep -c listening)" = 7 ]
+}
 wait_until 100 servers_listen || fail_all "the servers did not start"
 # The first connects after boot run kernel code QEMU has not translated yet and take tens
 # of ms longer, for both tools alike: warm the paths up.
@@ -210,6 +221,8 @@ run_backend() {
 	cgt=$!
 	tcpconnlat -H --by dport -i 2 -P 8001,8002 --backend="$be" >"$d/hist" 2>"$d/hist.err" &
 	histt=$!
+	tcpconnlat -N -v -L -P 8012 --backend="$be" >"$d/names" 2>"$d/names.err" &
+	namest=$!
 
 	# The process whose PID the -p instance is given waits for it to be attached.
 	# Opened read-write so that opening it does not wait for the writer.
@@ -228,6 +241,8 @@ run_backend() {
 	wait_header "$d/pid" $pidt || result "$b" fail "-p instance starts"
 	wait_header "$d/filt" $filtt || result "$b" fail "filter instance starts" "$(tail -1 "$d/filt.err")"
 	wait_header "$d/cg" $cgt || result "$b" fail "--cgroup instance starts" "$(tail -1 "$d/cg.err")"
+	wait_header "$d/names" $namest ||
+		result "$b" fail "-N instance starts" "$(grep -v '^libbpf' "$d/names.err" | tail -1)"
 	# The IPv4 veth connects come from a process in the cgroup.
 	echo "$pid" >/sys/fs/cgroup/tcl/cgroup.procs
 	mark "$b: all attached"
@@ -242,6 +257,11 @@ run_backend() {
 	wait $conn
 	ip netns exec cli tconn -n 3 fd00:200::2 8002 >"$d/v6"
 	tconn -n $LOOP_N 127.0.0.1 8003 >"$d/loop"
+	# -N: names resolved through the guest's DNS server, connected to at once (getaddrinfo,
+	# then connect); and an address no answer gave.
+	ip netns exec cli resconn -4 web.test 8012 >"$d/name4"
+	ip netns exec cli resconn -6 v6.test 8012 >"$d/name6"
+	tconn 127.0.0.1 8012 >"$d/noname"
 	ip netns exec cli tconn 10.200.0.2 8009 >"$d/refused"
 	ip netns exec cli tconn 10.201.0.2 8010 >"$d/timeout"
 	ip netns exec cli tconn 10.250.0.1 8011 >"$d/unreach"
@@ -268,6 +288,7 @@ run_backend() {
 	stop $filtt
 	stop $cgt
 	stop $histt
+	stop $namest
 	rc=0
 	stop $ours || rc=$?
 	kill -INT $ref
@@ -368,6 +389,19 @@ EOR
 		"$d/hist")
 	check "$b" "-H --by dport -i 2: 3 connects per port over the reports, p50 within the round trip" \
 		"$(grep -v -- '->' "$d/hist" | tr '\n' '|') $(tail -1 "$d/hist.err")" [ "$hok" = yes ]
+
+	# -N (-L: DHOST is field 9): the name each connect's address was answered for, or -.
+	dhost() {
+		awk -v p="$(lports "$d/$1")" -v a="$2" 'NR > 1 && $5 == p && $6 == a { print $9 }' \
+			"$d/names"
+	}
+	named() { echo "$(cat "$d/$1"); rows: $(tr '\n' '|' <"$d/names") $(tail -1 "$d/names.err")"; }
+	check "$b" "-N: an A answer names the IPv4 connect made at once (web.test)" \
+		"$(named name4)" [ "$(dhost name4 10.200.0.2)" = web.test ]
+	check "$b" "-N: an AAAA answer names the IPv6 connect made at once (v6.test)" \
+		"$(named name6)" [ "$(dhost name6 fd00:200::2)" = v6.test ]
+	check "$b" "-N: a connect to an address no answer gave shows -" \
+		"$(named noname)" [ "$(dhost noname 127.0.0.1)" = - ]
 
 	# -j -x: the IPv4 veth connects and the refused one, by name, naming this backend.
 	# (jq 1.6's -e looks at the last input too: select the one object first.)

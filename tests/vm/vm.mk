@@ -29,7 +29,19 @@ $(VM_OUT)/uconn: $(TEST_OUT)/helper_uconn.o | $(VM_OUT)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) -static $^ $(CROSS_LDFLAGS) -luring -o $@
 
-VM_HELPERS := $(VM_OUT)/tmode $(VM_OUT)/uconn
+# -N: a DNS server of the tests' own, and a client that resolves through getaddrinfo() and
+# connects at once. The linker warns that a static getaddrinfo() needs glibc's shared NSS
+# modules at run time: not the files and dns ones, in libc itself since glibc 2.34, and the
+# guest asks no other.
+$(VM_OUT)/baddns: $(TEST_OUT)/helper_baddns.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -o $@
+
+$(VM_OUT)/resconn: $(TEST_OUT)/helper_resconn.o | $(VM_OUT)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -static $^ -o $@
+
+VM_HELPERS := $(VM_OUT)/tmode $(VM_OUT)/uconn $(VM_OUT)/baddns $(VM_OUT)/resconn
 ifeq ($(CROSS),)
 # The benchmarks' guest part (bench/bench.mk builds its static binaries) rides along.
 VM_BENCH := $(VM_OUT)/loadgen $(VM_OUT)/startup
