@@ -76,7 +76,9 @@ ours=${variants#none }
 ours=${ours%% *}
 [ "$ours" != none ] || die "no backend of ours starts on this kernel"
 # -H (histograms at exit) and the Prometheus exporter (--metrics): aggregated in the kernel,
-# nothing printed per connect.
+# nothing printed per connect; on the backend they choose by default (auto), as they are run:
+# with keys that need no process identity that is the tracepoint backend, timing from the
+# socket alone (bpf_config.no_inflight). hist-container is the process keys' (auto: $ours).
 EXPORTER_PORT=41599
 # The container features, each against the same mode without them (report.sh pairs them):
 # containers = -G -C (the cgroup tracepoints attached, a cgroup id per connect, its path and
@@ -92,14 +94,14 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	shift
 	case $v in
 	bpftrace) echo bpftrace "$here/tcpconnlat.bt" ;;
-	hist) echo "$TRACER" --backend "$ours" -H "$@" ;;
+	hist) echo "$TRACER" -H "$@" ;;
 	rawtp) echo env TCPCONNLAT_RAW_TRACEPOINTS=1 "$TRACER" --backend tracepoint "$@" ;;
-	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
+	exporter) echo "$TRACER" --metrics $EXPORTER_PORT --by dport "$@" ;;
 	# -N idle (no DNS in the load): its cgroup_skb program runs on every packet delivered.
 	names) echo "$TRACER" --backend "$ours" -N "$@" ;;
 	# No container API (a socket that is not there): the cost of -C without one's traffic.
 	containers) echo "$TRACER" --backend "$ours" -G -C --container-api "$work/none.sock" "$@" ;;
-	hist-container) echo "$TRACER" --backend "$ours" -H --by container --container-api "$work/none.sock" "$@" ;;
+	hist-container) echo "$TRACER" -H --by container --container-api "$work/none.sock" "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }

@@ -183,6 +183,7 @@ BEGIN {
 	what["p_hash"] = "in-flight hash: insert, then lookup and delete"
 	what["p_sk_storage"] = "socket storage: create, then lookup and clear"
 	what["p_output"] = "one event to the perf buffer"
+	what["p_ringbuf"] = "the same event through a BPF ring buffer (reserve, submit)"
 	what["p_destroy"] = "hash lookup (a miss) at each socket destruction"
 	what["p_destroy_empty"] = "nothing, at each socket destruction"
 }

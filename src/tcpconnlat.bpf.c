@@ -267,6 +267,32 @@ static __always_inline bool dest_wanted(const struct event *e)
  */
 #define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
 
+/*
+ * targ_cfg.no_inflight: the tracepoint backend aggregating, with nothing asked of the
+ * connecting task (no process key or filter). A connect then makes no in-flight entry: its
+ * end finds on the socket the destination, the SYN's departure (tcp_wstamp_ns, Linux 4.20:
+ * without it entries are made as elsewhere) and the SYN-ACK's arrival (synack_ns()). Only a
+ * connect whose SYN was retransmitted gets an entry, at the first retransmission
+ * (retransmit()): the first SYN's time and the count.
+ */
+static __always_inline bool no_inflight(void)
+{
+	const struct tcp_sock *tp = NULL;
+
+	return targ_cfg.no_inflight && bpf_core_field_exists(tp->tcp_wstamp_ns);
+}
+
+/* The SYN of sk's connect was retransmitted (no_inflight: it has an entry). */
+static __always_inline bool syn_retransmitted(const struct sock *sk, bool btf)
+{
+	const struct tcp_sock *tp;
+
+	if (!btf)
+		return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	return !tp || tp->total_retrans;
+}
+
 /* Drops the in-flight entry of sk, if any, unreported. */
 static __always_inline void connect_forget(const struct sock *sk)
 {
@@ -291,6 +317,21 @@ static __always_inline bool connect_claim(const struct sock *sk, struct inflight
 		return false;
 	*s = *sp;
 	return !bpf_map_delete_elem(&inflight, &key);
+}
+
+/*
+ * The connect of sk has ended: its in-flight entry into *s, claimed (connect_claim()). With
+ * no_inflight only a connect whose SYN was retransmitted has one; any other (or one whose
+ * entry could not be made) is timed from its socket alone: *s zero, ts_ns 0 (syn_sent_ns()).
+ */
+static __always_inline bool connect_take(const struct sock *sk, struct inflight_entry *s, bool btf)
+{
+	if (!no_inflight())
+		return connect_claim(sk, s);
+	if (syn_retransmitted(sk, btf) && connect_claim(sk, s))
+		return true;
+	__builtin_memset(s, 0, sizeof(*s));
+	return true;
 }
 
 static __always_inline int connect_start(const struct sock *sk, bool btf)
@@ -355,14 +396,19 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct inf
 		return s->ts_ns;
 	if (btf) {
 		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (!tp || tp->total_retrans)
+		if (!tp)
+			return s->ts_ns ?: now;
+		if (tp->total_retrans && s->ts_ns)
 			return s->ts_ns;
 		sent = tp->tcp_wstamp_ns;
 	} else {
-		if (BPF_CORE_READ(tp, total_retrans))
+		if (s->ts_ns && BPF_CORE_READ(tp, total_retrans))
 			return s->ts_ns;
 		sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
 	}
+	/* No entry (no_inflight): the socket's time is all there is. */
+	if (!s->ts_ns)
+		return sent <= now ? sent : now;
 	return sent >= s->ts_ns && sent <= now ? sent : s->ts_ns;
 }
 
@@ -510,7 +556,7 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
 {
 	struct inflight_entry s;
 
-	if (connect_claim(sk, &s) && s.state == INFLIGHT_TIMING)
+	if (connect_take(sk, &s, btf) && s.state == INFLIGHT_TIMING)
 		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
 	return 0;
 }
@@ -563,7 +609,7 @@ static __always_inline void connect_failed(void *ctx, const struct sock *sk, boo
 			sp->state = INFLIGHT_FAILED_CALL;
 		return;
 	}
-	if (!connect_claim(sk, &s) || s.state != INFLIGHT_TIMING)
+	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
 		return;
 	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
 	/* A blocking connect() may be waiting: it returns this failure's error. */
@@ -840,7 +886,8 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
 	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
 	 */
-	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+	if (targ_cfg.state_timing && !no_inflight() && oldstate == TCP_CLOSE &&
+	    newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
 		 * 16-bit value"); the BTF tracepoint needs 5.11. */
 		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
@@ -892,6 +939,20 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
 	s = bpf_map_lookup_elem(&inflight, &key);
+	/*
+	 * no_inflight: the first retransmission makes the connect's entry (an older one is a
+	 * failed connect's, which its connect() did not collect).
+	 */
+	if (no_inflight() && (!s || s->state != INFLIGHT_TIMING)) {
+		struct inflight_entry n = {.syn_retrans = 1};
+
+		syn_first_sent(sk, &n, bpf_ktime_get_ns());
+		if (!n.ts_ns)
+			n.ts_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&inflight, &key, &n, BPF_ANY))
+			__sync_fetch_and_add(&inflight_full, 1);
+		return 0;
+	}
 	if (!s)
 		return 0;
 	if (targ_cfg.state_timing && !s->syn_retrans)

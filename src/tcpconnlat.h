@@ -69,6 +69,9 @@ struct bpf_config {
 	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
 	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
 	__u8 names;	    /* -N: dns_ingress sends DNS answers (to dns_events) */
+	/* The tracepoint backend, aggregating, nothing asked of the connecting task: a connect
+	 * is timed from its socket alone at its end, with no in-flight entry. */
+	__u8 no_inflight;
 	char comm[TASK_COMM_LEN];
 };
 
