@@ -273,7 +273,10 @@ static __always_inline bool dest_wanted(const struct event *e)
  * end finds on the socket the destination, the SYN's departure (tcp_wstamp_ns, Linux 4.20:
  * without it entries are made as elsewhere) and the SYN-ACK's arrival (synack_ns()). Only a
  * connect whose SYN was retransmitted gets an entry, at the first retransmission
- * (retransmit()): the first SYN's time and the count.
+ * (retransmit()): the first SYN's time and the count. An end the kernel skipped (a softirq
+ * interrupting this program on its CPU) leaves no entry behind to count at the socket's end:
+ * the kernel counts the skipped run instead (recursion_misses, since Linux 6.2 "bpf: Prevent
+ * bpf program recursion for raw tracepoint probes"; before it no run is skipped).
  */
 static __always_inline bool no_inflight(void)
 {
