@@ -84,6 +84,8 @@ function medians(   x, a, b, n, i, rest) {
 function mode(v) {
 	if (v == "hist") return "-H (in-kernel histograms)"
 	if (v == "exporter") return "--metrics --by dport (exporter)"
+	if (v == "hist-container") return "-H --by container"
+	if (v == "containers") return "per-line, -G -C"
 	if (v == "rawtp") return "per-line, raw tracepoints"
 	if (v == "names") return "per-line, -N"
 	if (v == "bpftrace" || v == "bcc") return v
@@ -101,6 +103,27 @@ function costsum(k, filter,   i, c, x) {
 		printf "| %s | %s | %s | %d | %s | %s..%s | %s | %s |\n", c[2], mode(c[2]), c[3], nrounds[x],
 			bpfall[x], lo(bpfalll[x]), hi(bpfalll[x]), (x in bpfsys) ? bpfsys[x] : "-",
 			(x in bpfrest) ? bpfrest[x] : "-"
+	}
+}
+# The median of a variant rate over the untraced rate of the same round, or "-".
+function ratio(k, v, l,   r, ratios) {
+	ratios = ""
+	for (r = 1; r <= 100; r++)
+		if (((k, v, l, r) in rate) && ((k, "none", l, r) in rate) && rate[k, "none", l, r] > 0)
+			ratios = ratios " " rate[k, v, l, r] / rate[k, "none", l, r]
+	return ratios == "" ? "-" : sprintf("%.3f", median(ratios))
+}
+# Each mode side by side: its ratio to the untraced rate (medians of the rounds) and its
+# programs ns per connect (bpf_stats, medians), resets (v4) and FINs (v4fin) where run.
+function sidebyside(k,   i, v, kv, x4, xf) {
+	print "| variant | mode | ratio, v4 (resets) | ratio, v4fin (FINs) | ratio, v6 | ns per connect, v4 | ns per connect, v4fin |"
+	print "|---|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["variants"]; i++) {
+		split(order["variants", i], kv, SUBSEP)
+		if (kv[1] != k || kv[2] == "none") continue
+		v = kv[2]; x4 = k SUBSEP v SUBSEP "v4"; xf = k SUBSEP v SUBSEP "v4fin"
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", v, mode(v), ratio(k, v, "v4"), ratio(k, v, "v4fin"),
+			ratio(k, v, "v6"), (x4 in bpfall) ? bpfall[x4] : "-", (xf in bpfall) ? bpfall[xf] : "-"
 	}
 }
 function overhead(k,   i, j, v, l, r, ratios, tag, kv) {
@@ -195,6 +218,10 @@ END {
 	print ""
 	printf "%s, host kernel %s, %d CPUs (%s), %s. Loopback connects by `bench/loadgen`; ", date, hostk, ncpu, cpu, mem
 	print "variants run in interleaved rounds; ratios are to the untraced rate of the same round."
+	print ""
+	print "## Each mode side by side (host)"
+	print ""
+	sidebyside(hostk)
 	print ""
 	print "## Connect-path overhead (host)"
 	print ""
@@ -326,6 +353,8 @@ END {
 		if (k == hostk) continue
 		print ""
 		print "## QEMU guest: Linux " k " (software emulation, 1 vCPU)"
+		print ""
+		sidebyside(k)
 		print ""
 		overhead(k)
 		if (info[k] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[k] }
