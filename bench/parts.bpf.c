@@ -53,6 +53,22 @@ struct {
 	__uint(max_entries, 64 * 4096);
 } ring SEC(".maps");
 
+/* -H and the exporter's aggregation: one entry per key (here a single one) with atomic adds,
+ * and the per-CPU alternative with plain adds (user space would sum the CPUs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_HIST_KEYS);
+	__type(key, struct hist_key);
+	__type(value, struct hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_HIST_KEYS);
+	__type(key, struct hist_key);
+	__type(value, struct hist);
+} hists_pcpu SEC(".maps");
+
 /* Results go here, so that the compiler keeps the work. */
 __u64 sink = 0;
 
@@ -233,6 +249,52 @@ int BPF_PROG(p_ringbuf, const struct sock *sk, int o, int n)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->tgid = 1;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The histogram update of -H and the exporter at the end: lookup, four atomic adds. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_hist, const struct sock *sk, int o, int n)
+{
+	static const struct hist zero = {};
+	struct hist_key k = {};
+	struct hist *h;
+
+	if (!IS_END(o, n))
+		return 0;
+	k.dport = 1;
+	h = bpf_map_lookup_elem(&hists, &k);
+	if (!h) {
+		bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST);
+		return 0;
+	}
+	__sync_fetch_and_add(&h->slots[3], 1);
+	__sync_fetch_and_add(&h->nslots[5], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum_us, 7);
+	return 0;
+}
+
+/* The same in a per-CPU hash: plain adds. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_hist_pcpu, const struct sock *sk, int o, int n)
+{
+	static const struct hist zero = {};
+	struct hist_key k = {};
+	struct hist *h;
+
+	if (!IS_END(o, n))
+		return 0;
+	k.dport = 1;
+	h = bpf_map_lookup_elem(&hists_pcpu, &k);
+	if (!h) {
+		bpf_map_update_elem(&hists_pcpu, &k, &zero, BPF_NOEXIST);
+		return 0;
+	}
+	h->slots[3]++;
+	h->nslots[5]++;
+	h->count++;
+	h->sum_us += 7;
 	return 0;
 }
 

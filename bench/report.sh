@@ -207,6 +207,8 @@ BEGIN {
 	what["p_sk_storage"] = "socket storage: create, then lookup and clear"
 	what["p_output"] = "one event to the perf buffer"
 	what["p_ringbuf"] = "the same event through a BPF ring buffer (reserve, submit)"
+	what["p_hist"] = "-H and the exporter: the histogram entry, four atomic adds"
+	what["p_hist_pcpu"] = "the same in a per-CPU hash, plain adds"
 	what["p_destroy"] = "hash lookup (a miss) at each socket destruction"
 	what["p_destroy_empty"] = "nothing, at each socket destruction"
 }

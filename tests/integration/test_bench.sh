@@ -91,11 +91,11 @@ mk_runs=$(awk -F, '$2 == "bpf" && $3 == "cgroup-mkdir" && $5 == "tp_cgroup_mkdir
 expect "the cgroup_mkdir tracepoint ran once or more per cgroup made, its cost measured" \
 	"$mk_ns ns per run, $mk_runs runs per mkdir" \
 	eval 'positive "$mk_ns" && awk -v r="${mk_runs:-0}" "BEGIN { exit !(r >= 1) }"'
-# Where the nanoseconds go: 16 programs, each run on every state change (6 per connect with
+# Where the nanoseconds go: 18 programs, each run on every state change (6 per connect with
 # resets), every socket's end (2) or every connect()'s return (1).
 parts=$(rows bpf parts runs_per_connect | sort -u | tr '\n' ' ')
 parts_ran() {
-	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 16 ] &&
+	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 18 ] &&
 		awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "runs_per_connect" &&
 			$7 < ($5 ~ /destroy/ ? 2 : $5 ~ /sys_exit/ ? 1 : 6) { bad = 1 } END { exit bad }' "$csv"
 }
