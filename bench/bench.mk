@@ -5,7 +5,7 @@
 BENCH_OUT := $(OUTPUT)/bench
 BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/fmtbench $(BENCH_OUT)/startup $(BENCH_OUT)/parts \
 	$(BENCH_OUT)/parts.bpf.o $(BENCH_OUT)/sockdns $(BENCH_OUT)/sockdns.bpf.o \
-	$(BENCH_OUT)/scrapebench
+	$(BENCH_OUT)/scrapebench $(BENCH_OUT)/syscalls
 BENCH_SIZE ?= full
 BENCH_VM ?= 1
 
@@ -40,6 +40,10 @@ $(BENCH_OUT)/parts: $(BENCH_OUT)/parts.o
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(BENCH_OUT)/syscalls: $(BENCH_OUT)/syscalls.o
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 

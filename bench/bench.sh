@@ -2,6 +2,10 @@
 # make bench: what tracing costs, on this machine's kernel. Writes results.csv and report.md
 # to BENCH_OUT, and prints the report. Never fails on noise: only when a part cannot run.
 #   BENCH_SIZE=full (default) | tiny (the CI smoke run: every part, a few connects each)
+#   BENCH_ONLY=cost: only the in-kernel cost per connect (section 2, with the parts, and the
+#     cost to every other system call), for
+#     measuring a change to the BPF programs; BENCH_COST_ROUNDS=N rounds of it (default 5),
+#     BENCH_VARIANTS="hist exporter ..." only those variants (as named in the report)
 # Needs root. The QEMU guests' part is bench/vm-bench.sh.
 set -u
 # tracefs (the exporter's syscall trace events, bpftrace), if missing, is mounted in a mount
@@ -22,9 +26,18 @@ work=$(mktemp -d)
 . "$here/lib.sh"
 
 case $SIZE in
-tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 MKDIRS=50 ;;
-full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 MKDIRS=2000 ;;
+tiny) ROUNDS=2 CONNECTS=2000 STARTUP_RUNS=3 RATES="2000 0" INFLIGHT="0 500" IREPS=1 STALL=1 STORM_SECS=1 COST_ROUNDS=1 SYSCALLS=200000 MKDIRS=50 ;;
+full) ROUNDS=15 CONNECTS=30000 STARTUP_RUNS=20 RATES="5000 20000 40000 0" INFLIGHT="0 1000 10000" IREPS=3 STALL=3 STORM_SECS=10 COST_ROUNDS=5 SYSCALLS=5000000 MKDIRS=2000 ;;
 *) echo "bench: BENCH_SIZE must be tiny or full, not '$SIZE'" >&2 && exit 2 ;;
+esac
+COST_ROUNDS=${BENCH_COST_ROUNDS:-$COST_ROUNDS}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'' | cost) ;;
+*) echo "bench: BENCH_ONLY must be cost or empty, not '$ONLY'" >&2 && exit 2 ;;
+esac
+case $COST_ROUNDS in
+'' | *[!0-9]* | 0) echo "bench: BENCH_COST_ROUNDS must be a number of rounds, not '$COST_ROUNDS'" >&2 && exit 2 ;;
 esac
 # The loads: NAME LOADGEN-FLAGS PORT-BASE (thread i listens on PORT-BASE + i). The client
 # closes with a reset, except v4fin: FINs, the server first (more state changes per connect).
@@ -63,7 +76,9 @@ ours=${variants#none }
 ours=${ours%% *}
 [ "$ours" != none ] || die "no backend of ours starts on this kernel"
 # -H (histograms at exit) and the Prometheus exporter (--metrics): aggregated in the kernel,
-# nothing printed per connect.
+# nothing printed per connect; on the backend they choose by default (auto), as they are run:
+# with keys that need no process identity that is the tracepoint backend, timing from the
+# socket alone (bpf_config.no_inflight). hist-container is the process keys' (auto: $ours).
 EXPORTER_PORT=41599
 # The container features, each against the same mode without them (report.sh pairs them):
 # containers = -G -C (the cgroup tracepoints attached, a cgroup id per connect, its path and
@@ -79,17 +94,23 @@ tracer_cmd() { # VARIANT [OPTIONS...]
 	shift
 	case $v in
 	bpftrace) echo bpftrace "$here/tcpconnlat.bt" ;;
-	hist) echo "$TRACER" --backend "$ours" -H "$@" ;;
+	hist) echo "$TRACER" -H "$@" ;;
 	rawtp) echo env TCPCONNLAT_RAW_TRACEPOINTS=1 "$TRACER" --backend tracepoint "$@" ;;
-	exporter) echo "$TRACER" --backend "$ours" --metrics $EXPORTER_PORT --by dport "$@" ;;
+	exporter) echo "$TRACER" --metrics $EXPORTER_PORT --by dport "$@" ;;
 	# -N idle (no DNS in the load): its cgroup_skb program runs on every packet delivered.
 	names) echo "$TRACER" --backend "$ours" -N "$@" ;;
 	# No container API (a socket that is not there): the cost of -C without one's traffic.
 	containers) echo "$TRACER" --backend "$ours" -G -C --container-api "$work/none.sock" "$@" ;;
-	hist-container) echo "$TRACER" --backend "$ours" -H --by container --container-api "$work/none.sock" "$@" ;;
+	hist-container) echo "$TRACER" -H --by container --container-api "$work/none.sock" "$@" ;;
 	*) echo "$TRACER" --backend "$v" "$@" ;;
 	esac
 }
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	for v in $BENCH_VARIANTS; do
+		grep -qw -- "$v" <<<"$variants" || die "BENCH_VARIANTS: no variant '$v' here (variants: $variants)"
+	done
+	variants="none $BENCH_VARIANTS"
+fi
 echo "# bench ($SIZE) on $KERNEL: variants $variants" >&2
 row pair containers - - base "$ours"
 row pair hist-container - - base hist
@@ -109,6 +130,7 @@ counted_to() {
 # each round), so that each traced run has an untraced one seconds away: this machine's
 # rate drifts by tens of percent over minutes.
 nv=$(echo "$variants" | wc -w)
+[ "$ONLY" = cost ] && ROUNDS=0
 for r in $(seq "$ROUNDS"); do
 	turn=$(( (r - 1) % nv ))
 	order=$(echo $variants $variants | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nv")
@@ -143,20 +165,27 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # 2. In-kernel cost per connect: bpf_stats over an IPv4 load per variant, closed with a reset
-# and with FINs, in a network namespace of its own (no other connect runs the programs).
+# and with FINs, in a network namespace of its own (no other connect runs the programs);
+# COST_ROUNDS rounds, the order of the variants turning each round (the report: medians).
 ip netns del "$NETNS" 2>/dev/null
 ip netns add "$NETNS" && ip -n "$NETNS" link set lo up || die "cannot make network namespace $NETNS"
 sysctl -qw kernel.bpf_stats_enabled=1
-for v in $variants; do
-	[ "$v" = none ] && continue
-	for l in v4:-p_20000 v4fin:-f_-p_20600; do
-		IFS=: read -r name flags <<<"$l"
-		prog_ids >"$work/before"
-		tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
-		ip netns exec "$NETNS" "$B/loadgen" ${flags//_/ } -n "$CONNECTS" >/dev/null || die "loadgen failed"
-		stats_rows "$v" "$name" "$CONNECTS" "$work/before"
-		tracer_stop
+traced=${variants#none }
+nt=$(echo "$traced" | wc -w)
+for r in $(seq "$COST_ROUNDS"); do
+	turn=$(((r - 1) % nt))
+	for v in $(echo $traced $traced | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nt"); do
+		for l in v4:-p_20000 v4fin:-f_-p_20600; do
+			IFS=: read -r name flags <<<"$l"
+			prog_ids >"$work/before"
+			tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+			ip netns exec "$NETNS" "$B/loadgen" ${flags//_/ } -n "$CONNECTS" >/dev/null ||
+				die "loadgen failed"
+			stats_rows "$v" "$name" "$CONNECTS" "$work/before"
+			tracer_stop
+		done
 	done
+	echo "# cost round $r/$COST_ROUNDS done" >&2
 done
 # The cgroup tracepoints that -G, -C and the container keys attach run per cgroup made, not
 # per connect: MKDIRS cgroups made and removed under a tracer with -G, ns per mkdir.
@@ -186,6 +215,28 @@ stats_rows parts v4 "$CONNECTS" "$work/before"
 kill -INT $PARTS_PID && wait $PARTS_PID
 PARTS_PID=
 ip netns del "$NETNS"
+sysctl -qw kernel.bpf_stats_enabled=0
+
+# 2b. What every other system call of the machine pays: the exporter's (and -x's) syscall
+# trace event puts every task's syscalls on the kernel's traced path. ns per getppid(),
+# untraced, printing lines, -H and the exporter, interleaved like the cost rounds.
+sysv="none"
+for v in "$ours" hist exporter; do grep -qw -- "$v" <<<"$variants" && sysv="$sysv $v"; done
+nsys=$(echo "$sysv" | wc -w)
+for r in $(seq "$COST_ROUNDS"); do
+	turn=$(((r - 1) % nsys))
+	for v in $(echo $sysv $sysv | tr ' ' '\n' | tail -n +$((turn + 1)) | head -n "$nsys"); do
+		[ "$v" = none ] || tracer_start "$v" "$work/out" $(tracer_cmd "$v") || die "$v did not start"
+		res=$("$B/syscalls" -n "$SYSCALLS") || die "syscalls failed: $res"
+		row syscall "$v" getppid "$r" ns "$(field "$res" ns)"
+		[ "$v" = none ] || tracer_stop
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled=1
+if [ "$ONLY" = cost ]; then
+	echo "# host part (cost only) done" >&2
+	exit 0
+fi
 
 # 3. Lossless rate (2 threads, paced; 0 = as fast as the machine goes), with the default
 # buffer and the smallest one; bpf_stats stay on for the per-event cost at each rate.

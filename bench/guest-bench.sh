@@ -32,11 +32,21 @@ for b in fentry kprobe tracepoint; do
 		row info $b - - unavailable "did not start"
 	fi
 done
-variants="$variants bcc"
+# -H and the exporter (--textfile, the guests have no HTTP client) on auto, as users run them.
+variants="$variants hist exporter bcc"
 tracer_cmd() {
 	case $1 in
 	bcc) echo "$BCC" ;;
+	hist) echo "tcpconnlat -H" ;;
+	exporter) echo "tcpconnlat --textfile /tmp/m.prom -i 1 --by dport" ;;
 	*) echo "tcpconnlat --backend $1" ;;
+	esac
+}
+# counted: what -H or the exporter counted, connects and failures (they print no lines).
+counted() {
+	case $1 in
+	hist) sed -n 's/^all: count \([0-9]*\),.*/\1/p' /tmp/out | head -1 ;;
+	exporter) awk '/^tcpconnlat_connect_(duration_seconds_count|failures_total)\{/ { n += $NF } END { print n + 0 }' /tmp/m.prom ;;
 	esac
 }
 echo "# bench ($SIZE): variants $variants"
@@ -55,11 +65,18 @@ for r in $(seq "$ROUNDS"); do
 		done
 		[ "$v" = none ] && continue
 		hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$TRACER_PID/status")
+		# The exporter writes its file every second.
+		[ "$v" = exporter ] && sleep 1.5
 		tracer_stop
-		for l in $LOADS; do
-			name=${l%%:*} port=${l##*:}
-			row overhead "$v" "$name" "$r" lines "$(lines_to /tmp/out "$port" "$port")"
-		done
+		case $v in
+		hist | exporter) row overhead "$v" v4 "$r" lines "$(counted "$v")" ;;
+		*)
+			for l in $LOADS; do
+				name=${l%%:*} port=${l##*:}
+				row overhead "$v" "$name" "$r" lines "$(lines_to /tmp/out "$port" "$port")"
+			done
+			;;
+		esac
 		row overhead "$v" all "$r" connects $((CONNECTS * 2))
 		[ "$v" = bcc ] || row overhead "$v" all "$r" lost "$(lost_of /tmp/out)"
 		row rss "$v" all "$r" hwm_kb "$hwm"
@@ -80,7 +97,7 @@ done
 sysctl -qw kernel.bpf_stats_enabled=0
 
 for v in $variants; do
-	[ "$v" = none ] && continue
+	case $v in none | hist | exporter) continue ;; esac # they print no header
 	i=0
 	startup -n "$STARTUP_RUNS" -t 120 'LAT(ms)' $(tracer_cmd "$v") 2>/dev/null >/tmp/startup
 	while read -r line; do

@@ -46,11 +46,12 @@ lost_of() { sed -n 's/^tcpconnlat: \([0-9]*\) events lost in total$/\1/p' "$1.er
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 # stats_rows VARIANT LOAD CONNECTS BEFORE-IDS: bpf_stats of the programs loaded since
-# BEFORE-IDS (a file), as rows: ns per run of each program, and all of them per connect.
+# BEFORE-IDS (a file), as rows: ns per run of each program, all of them per connect, and the
+# part of that spent in the syscall tracepoints' programs (sys_*: the exporter's and -x's).
 stats_rows() {
 	bpftool prog show -j | jq -r '.[] | "\(.id) \(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"' |
 		{
-			total=0
+			total=0 sys=0
 			while read -r id name cnt ns; do
 				grep -qx "$id" "$4" && continue
 				[ "$cnt" -gt 0 ] || continue
@@ -58,7 +59,9 @@ stats_rows() {
 				row bpf "$1" "$2" "$name" runs_per_connect \
 					"$(awk -v c="$cnt" -v n="$3" 'BEGIN { printf "%.2f", c / n }')"
 				total=$((total + ns))
+				case $name in sys_*) sys=$((sys + ns)) ;; esac
 			done
 			row bpf "$1" "$2" all ns_per_connect $((total / $3))
+			row bpf "$1" "$2" syscalls ns_per_connect $((sys / $3))
 		}
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
  * make bench: loads and attaches bench/parts.bpf.o (every program in it), reads its perf
- * buffer like the tracer does (64 pages per CPU, woken when a quarter full), prints "ready",
- * and runs until SIGINT.
+ * buffer like the tracer does (64 pages per CPU, woken when a quarter full) and its ring
+ * buffer (p_ringbuf's), prints "ready", and runs until SIGINT.
  *   parts OBJECT
  */
 #include <errno.h>
@@ -30,6 +30,14 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_h
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct perf_event_attr attr = {
@@ -42,6 +50,7 @@ int main(int argc, char **argv)
 		.wakeup_watermark = PAGES * 4096 / 4,
 	};
 	struct perf_buffer *pb = NULL;
+	struct ring_buffer *rb = NULL;
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
 	int err = 1;
@@ -72,14 +81,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "parts: cannot open the perf buffer\n");
 		goto cleanup;
 	}
+	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "ring")),
+			      on_ring_record, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "parts: cannot open the ring buffer\n");
+		goto cleanup;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("ready\n");
 	fflush(stdout);
-	while (!stop)
-		perf_buffer__poll(pb, 100);
+	while (!stop) {
+		perf_buffer__poll(pb, 50);
+		ring_buffer__poll(rb, 50);
+	}
 	err = 0;
 cleanup:
+	ring_buffer__free(rb);
 	perf_buffer__free(pb);
 	bpf_object__close(obj);
 	return err;

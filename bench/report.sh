@@ -44,9 +44,11 @@ FNR == 1 { next }
 		rounds[k, key] = 1
 	}
 	if (sec == "rss") add(rss, k SUBSEP v, val)
+	# bpf_stats rows repeat once per round: medians at the end (medians()).
 	if (sec == "bpf") {
-		if (key == "all") bpfall[k, v, load] = val
-		else { first(k SUBSEP v SUBSEP load SUBSEP key, "progs"); bpf[k, v, load, key, m] = val }
+		if (key == "all") { first(k SUBSEP v SUBSEP load, "costs"); add(bpfalll, k SUBSEP v SUBSEP load, val) }
+		else if (key == "syscalls") add(bpfsysl, k SUBSEP v SUBSEP load, val)
+		else { first(k SUBSEP v SUBSEP load SUBSEP key, "progs"); add(bpfl, k SUBSEP v SUBSEP load SUBSEP key SUBSEP m, val) }
 	}
 	if (sec == "lossless") { first(load SUBSEP v, "lossless"); ll[load, v, m] = val }
 	if (sec == "stall") stall[m] = val
@@ -55,6 +57,7 @@ FNR == 1 { next }
 	if (sec == "userspace") { first(v, "umodes"); us[v, load] = val }
 	if (sec == "scrape") { first(load, "ssets"); first(v, "sfmts"); sc[v, load, m] = val }
 	if (sec == "startup") { add(st, k SUBSEP v SUBSEP m, val) }
+	if (sec == "syscall") { first(v, "sysv"); add(sysl, v, val); sysr[v, key] = val }
 	if (sec == "inflight") {
 		first(load, "inflight"); infv[v] = 1
 		if (m == "rate") add(infr, load SUBSEP v, val); else inf[load, v, m] += val
@@ -62,6 +65,67 @@ FNR == 1 { next }
 	}
 }
 function fmtrate(x) { return sprintf("%.0f", x) }
+# The medians of the bpf_stats rows (bpf[], bpfall[]), and the part of each round outside the
+# syscall tracepoints (all - syscalls, pairwise: the rows come in that order per round).
+function medians(   x, a, b, n, i, rest) {
+	for (x in bpfl) bpf[x] = median(bpfl[x])
+	for (x in bpfalll) {
+		bpfall[x] = median(bpfalll[x])
+		n = split(bpfalll[x], a, " ")
+		nrounds[x] = n
+		if (!(x in bpfsysl)) continue
+		split(bpfsysl[x], b, " ")
+		rest = ""
+		for (i = 1; i <= n; i++) rest = rest " " (a[i] - b[i])
+		bpfsys[x] = median(bpfsysl[x])
+		bpfrest[x] = median(rest)
+	}
+}
+function mode(v) {
+	if (v == "hist") return "-H (in-kernel histograms)"
+	if (v == "exporter") return "--metrics --by dport (exporter)"
+	if (v == "hist-container") return "-H --by container"
+	if (v == "containers") return "per-line, -G -C"
+	if (v == "rawtp") return "per-line, raw tracepoints"
+	if (v == "names") return "per-line, -N"
+	if (v == "bpftrace" || v == "bcc") return v
+	return "per-line"
+}
+# ns per connect of each variant (all its programs), the medians of the rounds, and the split:
+# the syscall tracepoints (sys_enter/exit_connect: the exporter and -x) and the rest.
+function costsum(k, filter,   i, c, x) {
+	print "| variant | mode | load | rounds | ns per connect (median) | min..max | syscall tracepoints | the rest |"
+	print "|---|---|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["costs"]; i++) {
+		split(order["costs", i], c, SUBSEP)
+		if (c[1] != k || (filter != "" && c[2] !~ filter) || c[2] == "parts") continue
+		x = k SUBSEP c[2] SUBSEP c[3]
+		printf "| %s | %s | %s | %d | %s | %s..%s | %s | %s |\n", c[2], mode(c[2]), c[3], nrounds[x],
+			bpfall[x], lo(bpfalll[x]), hi(bpfalll[x]), (x in bpfsys) ? bpfsys[x] : "-",
+			(x in bpfrest) ? bpfrest[x] : "-"
+	}
+}
+# The median of a variant rate over the untraced rate of the same round, or "-".
+function ratio(k, v, l,   r, ratios) {
+	ratios = ""
+	for (r = 1; r <= 100; r++)
+		if (((k, v, l, r) in rate) && ((k, "none", l, r) in rate) && rate[k, "none", l, r] > 0)
+			ratios = ratios " " rate[k, v, l, r] / rate[k, "none", l, r]
+	return ratios == "" ? "-" : sprintf("%.3f", median(ratios))
+}
+# Each mode side by side: its ratio to the untraced rate (medians of the rounds) and its
+# programs ns per connect (bpf_stats, medians), resets (v4) and FINs (v4fin) where run.
+function sidebyside(k,   i, v, kv, x4, xf) {
+	print "| variant | mode | ratio, v4 (resets) | ratio, v4fin (FINs) | ratio, v6 | ns per connect, v4 | ns per connect, v4fin |"
+	print "|---|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= count["variants"]; i++) {
+		split(order["variants", i], kv, SUBSEP)
+		if (kv[1] != k || kv[2] == "none") continue
+		v = kv[2]; x4 = k SUBSEP v SUBSEP "v4"; xf = k SUBSEP v SUBSEP "v4fin"
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", v, mode(v), ratio(k, v, "v4"), ratio(k, v, "v4fin"),
+			ratio(k, v, "v6"), (x4 in bpfall) ? bpfall[x4] : "-", (xf in bpfall) ? bpfall[xf] : "-"
+	}
+}
 function overhead(k,   i, j, v, l, r, ratios, tag, kv) {
 	print "| variant | load | median connects/s | ratio to untraced (median) | ratio min..max | lines / connects | lost (reported) |"
 	print "|---|---|---:|---:|---:|---:|---:|"
@@ -102,17 +166,18 @@ function parts(k,   i, p, n, base, dbase, e) {
 	base = bpf[k, "parts", "v4", "p_empty", "ns_per_run"]
 	dbase = bpf[k, "parts", "v4", "p_destroy_empty", "ns_per_run"]
 	if (base == "") return
-	print "| program | what it does | runs per connect | ns per run | ns per connect | above the empty program, per connect |"
+	print "| program | what it does | runs per connect | ns per run | ns per connect | above the empty program (p_states_late: above p_states), per connect |"
 	print "|---|---|---:|---:|---:|---:|"
 	for (i = 1; i <= count["progs"]; i++) {
 		split(order["progs", i], p, SUBSEP)
 		if (p[1] != k || p[2] != "parts") continue
 		n = p[4]
 		e = n ~ /destroy/ ? dbase : n == "p_probe10" ? bpf[k, "parts", "v4", "p_empty_raw", "ns_per_run"] : base
+		if (n == "p_states_late") e = bpf[k, "parts", "v4", "p_states", "ns_per_run"]
 		printf "| %s | %s | %s | %s | %.0f | %s |\n", n, what[n], bpf[k, "parts", "v4", n, "runs_per_connect"],
 			bpf[k, "parts", "v4", n, "ns_per_run"],
 			bpf[k, "parts", "v4", n, "ns_per_run"] * bpf[k, "parts", "v4", n, "runs_per_connect"],
-			(n ~ /empty/) ? "-" : sprintf("%.0f", (bpf[k, "parts", "v4", n, "ns_per_run"] - e) * bpf[k, "parts", "v4", n, "runs_per_connect"])
+			(n ~ /empty|sys_exit/) ? "-" : sprintf("%.0f", (bpf[k, "parts", "v4", n, "ns_per_run"] - e) * bpf[k, "parts", "v4", n, "runs_per_connect"])
 	}
 }
 function startup(k,   i, v, n, kv, tmp) {
@@ -130,6 +195,9 @@ function startup(k,   i, v, n, kv, tmp) {
 BEGIN {
 	what["p_empty_raw"] = "nothing (raw tracepoint)"
 	what["p_empty"] = "nothing (BTF tracepoint)"
+	what["p_states"] = "the state test alone (ends 4 of the 6 runs)"
+	what["p_states_late"] = "the state test after reading the socket (protocol, family)"
+	what["p_sys_exit"] = "nothing, at each connect() return (syscall trace event)"
 	what["p_ktime"] = "bpf_ktime_get_ns() at the start and at the end"
 	what["p_task"] = "process id and comm at the start"
 	what["p_cgroup"] = "the cgroup id at the start (-G, -C, cgroup-based --by keys)"
@@ -138,16 +206,24 @@ BEGIN {
 	what["p_hash"] = "in-flight hash: insert, then lookup and delete"
 	what["p_sk_storage"] = "socket storage: create, then lookup and clear"
 	what["p_output"] = "one event to the perf buffer"
+	what["p_ringbuf"] = "the same event through a BPF ring buffer (reserve, submit)"
+	what["p_hist"] = "-H and the exporter: the histogram entry, four atomic adds"
+	what["p_hist_pcpu"] = "the same in a per-CPU hash, plain adds"
 	what["p_destroy"] = "hash lookup (a miss) at each socket destruction"
 	what["p_destroy_empty"] = "nothing, at each socket destruction"
 }
 END {
+	medians()
 	# The host rows come first.
 	hostk = order["kernels", 1]
 	print "# tcpconnlat benchmarks"
 	print ""
 	printf "%s, host kernel %s, %d CPUs (%s), %s. Loopback connects by `bench/loadgen`; ", date, hostk, ncpu, cpu, mem
 	print "variants run in interleaved rounds; ratios are to the untraced rate of the same round."
+	print ""
+	print "## Each mode side by side (host)"
+	print ""
+	sidebyside(hostk)
 	print ""
 	print "## Connect-path overhead (host)"
 	print ""
@@ -156,7 +232,24 @@ END {
 	print ""
 	print "## In-kernel cost per connect (host, bpf_stats, own network namespace)"
 	print ""
+	costsum(hostk, "^[a-z]+(-container)?$")
+	print ""
+	print "Per program (medians of the same rounds):"
+	print ""
 	bpfcost(hostk, "^[a-z]+(-container)?$")
+	print ""
+	print "## Every system call of the machine (host, bench/syscalls: ns per getppid(), medians of the rounds)"
+	print ""
+	print "| variant | mode | ns per syscall | min..max | added to every syscall (median of the rounds) |"
+	print "|---|---|---:|---:|---:|"
+	for (i = 1; i <= count["sysv"]; i++) {
+		v = order["sysv", i]
+		d = ""
+		for (r = 1; r <= 100; r++)
+			if (((v, r) in sysr) && (("none", r) in sysr)) d = d " " (sysr[v, r] - sysr["none", r])
+		printf "| %s | %s | %s | %s..%s | %s |\n", v, v == "none" ? "untraced" : mode(v), median(sysl[v]),
+			lo(sysl[v]), hi(sysl[v]), v == "none" ? "-" : sprintf("%.1f", median(d))
+	}
 	print ""
 	print "## Where the nanoseconds go (host, bench/parts.bpf.c, IPv4 load with resets)"
 	print ""
@@ -248,7 +341,7 @@ END {
 	print ""
 	print "## Scaling with handshakes in flight (host, own network namespace, SYNs dropped)"
 	print ""
-	print "| in flight | untraced/s (median) | traced/s (median) | ratio | lines / connects | ns per connect (BPF, last run) |"
+	print "| in flight | untraced/s (median) | traced/s (median) | ratio | lines / connects | ns per connect (BPF, median) |"
 	print "|---:|---:|---:|---:|---:|---:|"
 	for (v in infv) if (v != "none") tv = v
 	for (i = 1; i <= count["inflight"]; i++) {
@@ -263,8 +356,12 @@ END {
 		print ""
 		print "## QEMU guest: Linux " k " (software emulation, 1 vCPU)"
 		print ""
+		sidebyside(k)
+		print ""
 		overhead(k)
 		if (info[k] != "") { print ""; print "Not run on this kernel:"; printf "%s", info[k] }
+		print ""
+		costsum(k, "")
 		print ""
 		bpfcost(k, "")
 		print ""

@@ -34,13 +34,23 @@ struct tracer {
  */
 #define VLOG_SIZE (1024 * 1024)
 
-int backend_candidates(enum backend requested, enum backend out[3])
+int backend_candidates(enum backend requested, bool by_socket, enum backend out[3])
 {
 	if (requested != BACKEND_AUTO) {
 		out[0] = requested;
 		return 1;
 	}
-	/* Cheapest first: fentry is a direct call, kprobe a breakpoint or ftrace hop. */
+	/*
+	 * Cheapest first: fentry is a direct call, kprobe a breakpoint or ftrace hop. Timing
+	 * from the socket alone, the tracepoint backend runs one program at a connect's end and
+	 * keeps nothing in between (docs/performance.md).
+	 */
+	if (by_socket) {
+		out[0] = BACKEND_TRACEPOINT;
+		out[1] = BACKEND_FENTRY;
+		out[2] = BACKEND_KPROBE;
+		return 3;
+	}
 	out[0] = BACKEND_FENTRY;
 	out[1] = BACKEND_KPROBE;
 	out[2] = BACKEND_TRACEPOINT;
@@ -170,6 +180,14 @@ static bool cgroup_names(const struct config *cfg)
 	       (hist_by_fields(cfg->hist_by) & HIST_F_CGROUP);
 }
 
+bool by_socket(const struct config *cfg)
+{
+	return (cfg->hist || cfg->exporter) &&
+	       !(hist_by_fields(cfg->hist_by) & (HIST_F_COMM | HIST_F_PID | HIST_F_CGROUP)) &&
+	       !cgroup_names(cfg) && !cfg->pid && !cfg->filter_uid && !cfg->comm &&
+	       !cfg->cgroup_path && !cfg->pidns_ino && !cfg->af;
+}
+
 void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backend b)
 {
 	*c = (struct bpf_config){
@@ -186,11 +204,13 @@ void bpf_config_fill(struct bpf_config *c, const struct config *cfg, enum backen
 		.filter_comm = cfg->comm != NULL,
 		.filter_cgroup = cfg->cgroup_path != NULL,
 		.report_failed = cfg->report_failed,
+		.presyn = cfg->report_failed && !cfg->no_presyn,
 		.state_timing = b == BACKEND_TRACEPOINT,
 		.cgroup_id = cgroup_names(cfg),
 		/* --by dhost: only user space knows names; it aggregates the events (uhist.h). */
 		.hist = (cfg->hist || cfg->exporter) && !hist_by_has(cfg->hist_by, HIST_BY_DHOST),
 		.names = cfg->names,
+		.no_inflight = b == BACKEND_TRACEPOINT && by_socket(cfg),
 	};
 	memcpy(c->dports, cfg->dports, sizeof(c->dports));
 	memcpy(c->daddr, cfg->daddr, sizeof(c->daddr));
@@ -220,11 +240,9 @@ static void set_backend_programs(struct tcpconnlat_bpf *skel, const struct confi
 	bpf_program__set_autoload(skel->progs.btf_set_state, btf_tp);
 	bpf_program__set_autoload(skel->progs.tp_set_state, (tp || cfg->report_failed) && !btf_tp);
 	/*
-	 * Without them (the exporter where tracefs is out of reach), nothing is pending: a
-	 * failure after the SYN is reported by the context that sees it (connect_failed()).
+	 * Without it (the exporter where tracefs is out of reach), every failure after the
+	 * SYN is reported by the context that sees it (connect_failed()).
 	 */
-	bpf_program__set_autoload(skel->progs.sys_enter_connect,
-				  cfg->report_failed && !cfg->no_presyn);
 	bpf_program__set_autoload(skel->progs.sys_exit_connect,
 				  cfg->report_failed && !cfg->no_presyn);
 	/*
@@ -519,7 +537,7 @@ struct tracer *tracer_start(const struct config *cfg, int cgroup_fd, const struc
 	}
 	t->rd = *rd;
 	rd = &t->rd;
-	n = backend_candidates(cfg->backend, cand);
+	n = backend_candidates(cfg->backend, by_socket(cfg), cand);
 	for (i = 0; i < n; i++) {
 		struct rejection rj = {};
 		enum load_stage stage;
@@ -589,7 +607,6 @@ uint64_t tracer_events_lost(const struct tracer *t)
 void tracer_untracked(const struct tracer *t, struct untracked *u)
 {
 	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
-	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
 	u->outcome_unseen = __atomic_load_n(&t->skel->bss->outcome_unseen, __ATOMIC_RELAXED);
 }
 

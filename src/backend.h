@@ -34,8 +34,16 @@ struct tracer_reader {
 	void *ctx;
 };
 
-/* The backends to try, in order, for a requested one; returns how many. */
-int backend_candidates(enum backend requested, enum backend out[3]);
+/*
+ * Aggregating (-H, --metrics) with no process key (comm, pid, cgroup, container...), no
+ * process filter, no -4/-6: nothing is asked of the connecting task, and the tracepoint
+ * backend times a connect from its socket alone at its end (bpf_config.no_inflight).
+ */
+bool by_socket(const struct config *cfg);
+
+/* The backends to try, in order, for a requested one (by_socket: by_socket(cfg)); returns
+ * how many. */
+int backend_candidates(enum backend requested, bool by_socket, enum backend out[3]);
 
 /* A program the kernel refused to load, and the verifier's log for it (NULL or "": none). */
 struct rejection {

@@ -27,8 +27,8 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 
 /*
  * -x, and the exporter's count of connects that fail before any SYN, read connect()'s return
- * value from the syscalls:sys_{enter,exit}_connect trace events, which libbpf attaches
- * through tracefs (CONFIG_FTRACE_SYSCALLS), at either of these places.
+ * value from the syscalls:sys_exit_connect trace event, which libbpf attaches through tracefs
+ * (CONFIG_FTRACE_SYSCALLS), at either of these places.
  */
 static const char *const trace_dirs[] = {TRACEFS_DIR, "/sys/kernel/debug/tracing"};
 

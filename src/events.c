@@ -78,12 +78,6 @@ void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *e
 			"(%llu so far)\n",
 			(unsigned long long)(now->inflight_full - seen->inflight_full),
 			MAX_INFLIGHT, (unsigned long long)now->inflight_full);
-	if (now->pending_full > seen->pending_full)
-		fprintf(err,
-			"tcpconnlat: %llu more connect() calls untracked: more than %d threads "
-			"inside connect() (%llu so far)\n",
-			(unsigned long long)(now->pending_full - seen->pending_full), MAX_PENDING,
-			(unsigned long long)now->pending_full);
 	if (now->outcome_unseen > seen->outcome_unseen)
 		fprintf(err,
 			"tcpconnlat: %llu more connects ended unseen: the kernel ran none of our "
@@ -100,12 +94,6 @@ void untracked_report(const struct untracked *u, FILE *err)
 			"tcpconnlat: %llu connects untimed in total: more than %d handshakes in "
 			"flight at once (neither printed nor counted in -H)\n",
 			(unsigned long long)u->inflight_full, MAX_INFLIGHT);
-	if (u->pending_full)
-		fprintf(err,
-			"tcpconnlat: %llu connect() calls untracked in total: more than %d threads "
-			"inside connect() at once (-x: a failure before their SYN is not "
-			"reported)\n",
-			(unsigned long long)u->pending_full, MAX_PENDING);
 	if (u->outcome_unseen)
 		fprintf(err,
 			"tcpconnlat: %llu connects ended unseen in total: the kernel ran none of "

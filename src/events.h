@@ -58,14 +58,12 @@ int events_record(const struct event_sink *s, int cpu, const struct perf_event_h
 int events_cgroup_record(const struct perf_event_header *h, struct cgroup_record *out);
 
 /*
- * Connects the BPF side could not follow, counted there: an insert refused because its map
- * was full. inflight_full: handshakes past MAX_INFLIGHT at once, never timed (no line, not
- * in -H). pending_full (-x): connect() calls past MAX_PENDING threads inside connect() at
- * once; a failure before their SYN goes unreported.
+ * Connects the BPF side could not follow, counted there. inflight_full: handshakes past
+ * MAX_INFLIGHT at once (an insert the in-flight map refused), never timed (no line, not in
+ * -H).
  */
 struct untracked {
 	uint64_t inflight_full;
-	uint64_t pending_full;
 	uint64_t outcome_unseen; /* ended with no run of ours seeing it (BPF: outcome_unseen) */
 };
 

@@ -500,15 +500,12 @@ static void self_metrics(struct out *b, const struct expo_self *self, size_t fol
 	family(b, "tcpconnlat_uncounted_connects_total", "counter",
 	       "Connects missing from the metrics: keys_full (the kernel's map of label sets "
 	       "was full), inflight_full (too many handshakes at once, never timed), "
-	       "pending_full (too many threads inside connect(), an early failure unseen), "
 	       "unseen (the kernel ran none of our programs for the outcome).",
 	       om);
 	u64(val, sizeof(val), self->keys_full);
 	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"keys_full\"", val);
 	u64(val, sizeof(val), self->inflight_full);
 	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"inflight_full\"", val);
-	u64(val, sizeof(val), self->pending_full);
-	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"pending_full\"", val);
 	u64(val, sizeof(val), self->unseen);
 	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"unseen\"", val);
 	family(b, "tcpconnlat_bpf_runs_missed_total", "counter",

@@ -44,7 +44,6 @@ struct expo_self {
 	const char *version, *backend;
 	uint64_t keys_full;	/* connects not counted: the kernel's key map was full */
 	uint64_t inflight_full; /* handshakes never timed: too many at once */
-	uint64_t pending_full;	/* connect() calls whose early failure went unseen */
 	uint64_t unseen;	/* connects whose outcome no run of ours saw */
 	uint64_t runs_missed;	/* runs of our programs the kernel skipped */
 	bool no_presyn;		/* failures before any SYN go uncounted (no syscall events) */

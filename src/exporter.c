@@ -119,7 +119,6 @@ static void render(struct exporter *ex, struct strbuf *b, enum expo_format fmt)
 	self.backend = backend_name(tracer_backend(ex->t));
 	tracer_untracked(ex->t, &u);
 	self.inflight_full = u.inflight_full;
-	self.pending_full = u.pending_full;
 	self.unseen = u.outcome_unseen;
 	self.runs_missed = tracer_runs_missed(ex->t);
 	self.no_presyn = ex->cfg->no_presyn;

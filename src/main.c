@@ -510,15 +510,15 @@ static int check_syscall_events(struct config *cfg)
 		return 0;
 	if (!cfg->exporter) {
 		fprintf(stderr,
-			"tcpconnlat: -x/--failed needs the syscalls:sys_enter_connect and "
-			"sys_exit_connect trace events: %s\n",
+			"tcpconnlat: -x/--failed needs the syscalls:sys_exit_connect trace event: "
+			"%s\n",
 			why);
 		return 1;
 	}
 	fprintf(stderr,
 		"tcpconnlat: warning: connects that fail before sending a SYN (no route, say) are "
-		"not counted (tcpconnlat_presyn_failures_counted 0): the syscalls:sys_enter_connect"
-		" and sys_exit_connect trace events are unavailable: %s\n",
+		"not counted (tcpconnlat_presyn_failures_counted 0): the syscalls:sys_exit_connect"
+		" trace event is unavailable: %s\n",
 		why);
 	cfg->no_presyn = true;
 	return 0;

@@ -15,8 +15,8 @@
  *               syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
  *   -x: raw tracepoint sock:inet_sock_set_state with fentry/kprobe too (a socket leaving
- *       SYN_SENT for CLOSE failed), and syscalls:sys_{enter,exit}_connect (the errno of a
- *       connect() that fails before or while its SYN is out)
+ *       SYN_SENT for CLOSE failed), and syscalls:sys_exit_connect (the errno of a connect()
+ *       that fails before its SYN is out, or inside the call)
  *   -r: raw tracepoint tcp:tcp_retransmit_skb (counts retransmitted SYNs)
  */
 #include "vmlinux.h"
@@ -44,6 +44,7 @@
 /* Nested PID namespaces the kernel allows (MAX_PID_NS_LEVEL). */
 #define MAX_PIDNS_LEVEL 32
 #define S_IFSOCK	0140000
+#define O_NONBLOCK	04000
 
 /* The options, as user space set them before load (struct bpf_config). */
 const volatile struct bpf_config targ_cfg = {};
@@ -56,56 +57,40 @@ __u64 hist_lost = 0;
  * drops after a CPU's last event would otherwise never be reported.
  */
 __u64 events_lost = 0;
-/*
- * Inserts refused because the in-flight map (inflight_full) or the map of threads inside
- * connect() (pending_full) was full: those connects go untimed.
- */
+/* Inserts refused because the in-flight map was full: those connects go untimed. */
 __u64 inflight_full = 0;
-__u64 pending_full = 0;
 /*
  * In-flight entries still there when their socket is destroyed, where every end of a
  * connect is watched (the tracepoint backend, and -x): connects whose end no run of ours
  * saw (neither printed nor lost). The kernel skips a tracing program's run, without counting
  * a recursion miss, when a softirq interrupts the same program on that CPU (a burst of SYN
- * timeouts, say). With -x, also an io_uring connect that failed before its SYN (no connect()
- * call to report it). Without -x, fentry/kprobe entries may end this way normally: their
- * entry is made before tcp_v4_connect() may fail without reaching SYN_SENT.
+ * timeouts, say). With -x, also a connect made without a connect() call (io_uring,
+ * sendto(MSG_FASTOPEN)) that failed before its SYN or inside the call (no connect() return
+ * to report it). Without -x, fentry/kprobe entries may end this way normally: their entry is
+ * made before tcp_v4_connect() may fail without reaching SYN_SENT.
  */
 __u64 outcome_unseen = 0;
 
 /*
  * A connect in flight: from its start (connect_start()) to its end, where it is claimed
  * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
- * that name.
+ * that name. With -x an entry may also outlive its connect's end, for connect() to collect
+ * at its return (see "-x: failed connects" below): `state`.
  */
+enum inflight_state {
+	INFLIGHT_TIMING,      /* connecting */
+	INFLIGHT_FAILED_CALL, /* failed inside the connect call: its return reports it */
+	INFLIGHT_REPORTED,    /* failed and reported: a connect() waiting on it returns an error */
+};
+
 struct inflight_entry {
 	__u64 ts_ns;
 	__u64 cgroup_id;
 	__u32 tgid;
 	char comm[TASK_COMM_LEN];
 	__u8 syn_retrans;
+	__u8 state; /* enum inflight_state */
 };
-
-/*
- * -x: a thread inside connect() on a TCP socket (see "-x: failed connects" below for the
- * handover of a failure to sys_exit_connect).
- */
-struct pending {
-	__u64 sk;
-	__u64 ts_ns;	  /* connect() entered */
-	__u64 uaddr;	  /* the sockaddr argument (user memory) */
-	__u64 fail_ts_ns; /* when the socket left SYN_SENT for CLOSE, if it did */
-	__u32 tgid;	  /* as the tool sees it */
-	__u16 fail_err;
-	__u8 failed;  /* handed over: written last, once the fields above are set */
-	__u8 started; /* the connect got an in-flight entry (reached connect_start()) */
-	__u8 exited;  /* sys_exit_connect has begun: no more handovers */
-	/* The addresses at the failure: connect() clears them on its way out. */
-	struct event ev;
-};
-
-/* Orders the plain stores of a handover; both sides run on the same CPU (connect_failed()). */
-#define compiler_barrier() asm volatile("" ::: "memory")
 
 /*
  * Connects in flight, by socket address: the fentry, kprobe and raw tracepoint programs'.
@@ -139,13 +124,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } cgroup SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_PENDING);
-	__type(key, __u32);
-	__type(value, struct pending);
-} pending SEC(".maps");
 
 /*
  * Paths of cgroup v2 directories as they are created or renamed (struct cgroup_record), for
@@ -224,7 +202,8 @@ static __always_inline bool current_tgid(__u32 *tgid)
 /*
  * The filters on the calling task: -p, -u, -n, --cgroup, and the tool's PID namespace.
  * Runs in connect()'s context; sets the task's process id (*tgid) and comm, read only once
- * the cheaper filters have let the task through.
+ * the cheaper filters have let the task through, and only if something uses it: a line, -n,
+ * or a histogram keyed by it (-H and the exporter otherwise leave it empty).
  */
 static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 {
@@ -238,6 +217,8 @@ static __always_inline bool task_wanted(__u32 *tgid, char comm[TASK_COMM_LEN])
 		return false;
 	if (targ_cfg.filter_cgroup && bpf_current_task_under_cgroup(&cgroup, 0) != 1)
 		return false;
+	if (targ_cfg.hist && !(targ_cfg.hist_fields & HIST_F_COMM) && !targ_cfg.filter_comm)
+		return true;
 	bpf_get_current_comm(comm, TASK_COMM_LEN);
 	if (!targ_cfg.filter_comm)
 		return true;
@@ -286,6 +267,35 @@ static __always_inline bool dest_wanted(const struct event *e)
  */
 #define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
 
+/*
+ * targ_cfg.no_inflight: the tracepoint backend aggregating, with nothing asked of the
+ * connecting task (no process key or filter). A connect then makes no in-flight entry: its
+ * end finds on the socket the destination, the SYN's departure (tcp_wstamp_ns, Linux 4.20:
+ * without it entries are made as elsewhere) and the SYN-ACK's arrival (synack_ns()). Only a
+ * connect whose SYN was retransmitted gets an entry, at the first retransmission
+ * (retransmit()): the first SYN's time and the count. An end the kernel skipped (a softirq
+ * interrupting this program on its CPU) leaves no entry behind to count at the socket's end:
+ * the kernel counts the skipped run instead (recursion_misses, since Linux 6.2 "bpf: Prevent
+ * bpf program recursion for raw tracepoint probes"; before it no run is skipped).
+ */
+static __always_inline bool no_inflight(void)
+{
+	const struct tcp_sock *tp = NULL;
+
+	return targ_cfg.no_inflight && bpf_core_field_exists(tp->tcp_wstamp_ns);
+}
+
+/* The SYN of sk's connect was retransmitted (no_inflight: it has an entry). */
+static __always_inline bool syn_retransmitted(const struct sock *sk, bool btf)
+{
+	const struct tcp_sock *tp;
+
+	if (!btf)
+		return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	return !tp || tp->total_retrans;
+}
+
 /* Drops the in-flight entry of sk, if any, unreported. */
 static __always_inline void connect_forget(const struct sock *sk)
 {
@@ -312,9 +322,24 @@ static __always_inline bool connect_claim(const struct sock *sk, struct inflight
 	return !bpf_map_delete_elem(&inflight, &key);
 }
 
+/*
+ * The connect of sk has ended: its in-flight entry into *s, claimed (connect_claim()). With
+ * no_inflight only a connect whose SYN was retransmitted has one; any other (or one whose
+ * entry could not be made) is timed from its socket alone: *s zero, ts_ns 0 (syn_sent_ns()).
+ */
+static __always_inline bool connect_take(const struct sock *sk, struct inflight_entry *s, bool btf)
+{
+	if (!no_inflight())
+		return connect_claim(sk, s);
+	if (syn_retransmitted(sk, btf) && connect_claim(sk, s))
+		return true;
+	__builtin_memset(s, 0, sizeof(*s));
+	return true;
+}
+
 static __always_inline int connect_start(const struct sock *sk, bool btf)
 {
-	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
+	__u64 key = (__u64)sk;
 	struct inflight_entry s = {};
 	__u32 tgid;
 
@@ -336,17 +361,8 @@ static __always_inline int connect_start(const struct sock *sk, bool btf)
 	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
 	if (targ_cfg.cgroup_id)
 		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY)) {
+	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
 		__sync_fetch_and_add(&inflight_full, 1);
-		return 0;
-	}
-	if (targ_cfg.report_failed) {
-		__u32 tid = id;
-		struct pending *p = bpf_map_lookup_elem(&pending, &tid);
-
-		if (p && p->sk == key)
-			p->started = 1;
-	}
 	return 0;
 }
 
@@ -383,14 +399,19 @@ static __always_inline __u64 syn_sent_ns(const struct sock *sk, const struct inf
 		return s->ts_ns;
 	if (btf) {
 		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (!tp || tp->total_retrans)
+		if (!tp)
+			return s->ts_ns ?: now;
+		if (tp->total_retrans && s->ts_ns)
 			return s->ts_ns;
 		sent = tp->tcp_wstamp_ns;
 	} else {
-		if (BPF_CORE_READ(tp, total_retrans))
+		if (s->ts_ns && BPF_CORE_READ(tp, total_retrans))
 			return s->ts_ns;
 		sent = BPF_CORE_READ(tp, tcp_wstamp_ns);
 	}
+	/* No entry (no_inflight): the socket's time is all there is. */
+	if (!s->ts_ns)
+		return sent <= now ? sent : now;
 	return sent >= s->ts_ns && sent <= now ? sent : s->ts_ns;
 }
 
@@ -538,54 +559,70 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
 {
 	struct inflight_entry s;
 
-	if (connect_claim(sk, &s))
+	if (connect_take(sk, &s, btf) && s.state == INFLIGHT_TIMING)
 		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
 	return 0;
 }
 
 /*
- * -x: failed connects, and the handover to sys_exit_connect.
+ * -x: failed connects, and what connect() returns.
  *
  * A connect fails when its socket leaves SYN_SENT for CLOSE (connect_failed(): refused,
  * timed out, unreachable, or closed by its owner), or before it has a SYN out at all (no
- * route: only connect() itself says so). sys_enter_connect notes each thread inside
- * connect() on a TCP socket (struct pending); sys_exit_connect reports what connect()
- * returned if the connect did not get an in-flight entry, and a failure that was handed
- * over to it, with the errno the caller sees.
- *
- * The handover. If connect_failed() runs in the context of the thread that is still inside
- * connect() on this socket (its own call failed, or a softirq ran on its stack, as
- * loopback's do), it hands the failure to sys_exit_connect. Only that thread's CPU can then
- * touch its pending entry, so plain stores suffice: the fields first, then `failed`; and
- * sys_exit_connect sets `exited` before it copies the entry, after which no handover
- * starts. Any other context (a softirq on another CPU, a timer, a later close) reports the
- * failure itself once it has claimed the in-flight entry; sys_exit_connect claims the same
- * way, so each connect is reported once.
+ * route: only connect() itself says so). sys_exit_connect reports what a connect() that
+ * failed returned, unless that failure was reported already; a connect() that succeeds or
+ * goes on in the background (0, EINPROGRESS) costs it one compare, and nothing is done when
+ * connect() is entered. Only on an error does it find the socket, from the file descriptor
+ * in the syscall's saved registers (connect_regs()), and look it up in the in-flight map:
+ *  - no entry: the connect failed before any SYN (or was not timed): reported, with the
+ *    destination connect() was given if the socket has none, and no latency (no SYN);
+ *  - INFLIGHT_FAILED_CALL: the socket failed inside the protocol's connect call (no free
+ *    local port, say): connect_failed() left it for connect()'s errno. Reported;
+ *  - INFLIGHT_REPORTED: a failure connect_failed() reported while a blocking connect()
+ *    waited on it (which then returns the socket's error): only the entry is dropped;
+ *  - INFLIGHT_TIMING: an end none of our programs saw (fentry/kprobe time from
+ *    tcp_v{4,6}_connect(), which may fail before SYN_SENT): reported.
+ * Each is claimed by deleting it, so a failure is reported once. An entry nobody collects
+ * (the failure of a connect made without a connect() call, or of one interrupted by a
+ * signal) goes with its socket (destroy_sock()).
  */
 
-/* The socket left SYN_SENT for CLOSE: hand the failure over, or report it (see above). */
+/* The socket left SYN_SENT for CLOSE: report the failure, or leave it to connect(). */
 static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
 {
-	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	__u32 tid = bpf_get_current_pid_tgid();
-	struct inflight_entry s;
-	struct pending *p;
+	__u64 key = (__u64)sk;
+	struct inflight_entry s, *sp;
+	struct socket *so;
+	struct file *f;
 
 	if (!targ_cfg.report_failed) {
 		connect_forget(sk);
 		return;
 	}
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (p && p->sk == key && !p->exited) {
-		p->fail_err = SK_READ(btf, sk, sk_err);
-		p->fail_ts_ns = now;
-		fill_addrs(&p->ev, sk, btf);
-		compiler_barrier();
-		p->failed = 1;
+	so = SK_READ(btf, sk, sk_socket);
+	/*
+	 * Still SS_UNCONNECTED: inside the protocol's connect call, which returns the error
+	 * (__inet_stream_connect() marks the socket SS_CONNECTING once that call succeeds). The
+	 * socket is its caller's until then: nothing else can claim the entry meanwhile.
+	 */
+	if (targ_cfg.presyn && so &&
+	    (btf ? so->state : BPF_CORE_READ(so, state)) == SS_UNCONNECTED) {
+		sp = bpf_map_lookup_elem(&inflight, &key);
+		if (sp)
+			sp->state = INFLIGHT_FAILED_CALL;
 		return;
 	}
-	if (connect_claim(sk, &s))
-		emit_from_start(ctx, sk, &s, now, true, SK_READ(btf, sk, sk_err), btf);
+	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
+		return;
+	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
+	/* A blocking connect() may be waiting: it returns this failure's error. */
+	f = so ? (btf ? so->file : BPF_CORE_READ(so, file)) : NULL;
+	if (targ_cfg.presyn && f &&
+	    !((btf ? f->f_flags : BPF_CORE_READ(f, f_flags)) & O_NONBLOCK)) {
+		struct inflight_entry reported = {.state = INFLIGHT_REPORTED};
+
+		bpf_map_update_elem(&inflight, &key, &reported, BPF_NOEXIST);
+	}
 }
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
@@ -614,31 +651,6 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 	return sk;
 }
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 tid = bpf_get_current_pid_tgid(), tgid;
-	char comm[TASK_COMM_LEN];
-	struct pending p = {};
-	struct sock *sk;
-
-	if (!task_wanted(&tgid, comm))
-		return 0;
-	sk = tcp_sock_of_fd(ctx->args[0]);
-	/* A connect() on a socket already connecting or connected starts nothing. */
-	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
-		return 0;
-	if (targ_cfg.af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_cfg.af)
-		return 0;
-	p.sk = (__u64)sk;
-	p.ts_ns = bpf_ktime_get_ns();
-	p.uaddr = ctx->args[1];
-	p.tgid = tgid;
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		__sync_fetch_and_add(&pending_full, 1);
-	return 0;
-}
-
 /* The destination connect() was given, from its sockaddr argument. */
 static __always_inline void fill_daddr_from_user(struct event *e, __u64 uaddr)
 {
@@ -656,59 +668,92 @@ static __always_inline void fill_daddr_from_user(struct event *e, __u64 uaddr)
 		__builtin_memcpy(e->daddr, &sa.sin6_addr, 16);
 }
 
+/*
+ * connect()'s number, and where the syscall's saved registers keep it: the registers hold
+ * its arguments until it returns (arm64 keeps the first in orig_x0, x0 taking the result).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_CONNECT	 42
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_CONNECT	 203
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#endif
+/* Before Linux 5.15: the registers sit at the top of the task's stack (task_pt_regs()), which
+ * is 16 KiB on x86_64 and on arm64 with 4 KiB pages without KASAN; checked by the number. */
+#define OLD_THREAD_SIZE 16384
+
+/* The saved registers of the current task's connect(), or NULL. */
+static __always_inline struct pt_regs *connect_regs(void)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	void *stack;
+
+	/* bpf_task_pt_regs(): Linux 5.15 ("bpf: Add bpf_task_pt_regs() helper"). */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	} else {
+		task = (struct task_struct *)bpf_get_current_task();
+		stack = BPF_CORE_READ(task, stack);
+		regs = (struct pt_regs *)(stack + OLD_THREAD_SIZE) - 1;
+	}
+	if (!regs || SYSCALL_NR(regs) != NR_CONNECT)
+		return NULL;
+	return regs;
+}
+
+/* connect() returned the error ret (see "-x: failed connects" above). */
+static __always_inline int connect_returned(void *ctx, long ret)
+{
+	struct inflight_entry s = {};
+	struct event e = {};
+	struct pt_regs *regs;
+	__u64 now, start_ns;
+	bool claimed;
+	struct sock *sk;
+
+	/* Interrupted (the connect goes on in the background), or already under way. */
+	if (ret == -EINTR || (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) ||
+	    ret == -EALREADY)
+		return 0;
+	if (!task_wanted(&e.tgid, e.comm))
+		return 0;
+	regs = connect_regs();
+	if (!regs)
+		return 0;
+	sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	/* A connect() on a socket connected (EISCONN) or listening starts nothing. */
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+		return 0;
+	if (targ_cfg.af && BPF_CORE_READ(sk, __sk_common.skc_family) != targ_cfg.af)
+		return 0;
+	claimed = connect_claim(sk, &s);
+	if (claimed && s.state == INFLIGHT_REPORTED)
+		return 0;
+	now = bpf_ktime_get_ns();
+	start_ns = claimed ? syn_sent_ns(sk, &s, now, false) : now;
+	e.failed = 1;
+	e.err = -ret;
+	e.syn_retrans = s.syn_retrans;
+	e.cgroup_id = claimed ? s.cgroup_id : targ_cfg.cgroup_id ? bpf_get_current_cgroup_id() : 0;
+	fill_addrs(&e, sk, false);
+	/* Failed before the socket had a peer (no route, say): what connect() was given. */
+	if (!e.dport)
+		fill_daddr_from_user(&e, PT_REGS_PARM2_CORE_SYSCALL(regs));
+	emit(ctx, &e, start_ns, now);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 now = bpf_ktime_get_ns(), start_ns;
 	long ret = ctx->ret;
-	struct inflight_entry s = {};
-	struct pending *pp, p;
-	bool interrupted, claimed;
-	struct event e = {};
-	struct sock *sk;
-	__u32 tid = bpf_get_current_pid_tgid();
 
-	pp = bpf_map_lookup_elem(&pending, &tid);
-	if (!pp)
+	/* Connected, or connecting in the background: the state changes tell the outcome. */
+	if (ret == 0 || ret == -EINPROGRESS)
 		return 0;
-	/* No handover after this (connect_failed()): a failure from now on reports itself. */
-	pp->exited = 1;
-	compiler_barrier();
-	p = *pp;
-	bpf_map_delete_elem(&pending, &tid);
-	/* Still connecting (non-blocking, or interrupted): the outcome comes later. */
-	interrupted = ret == -EINTR || (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK);
-	if (!p.failed && (ret == 0 || ret == -EINPROGRESS || ret == -EALREADY || interrupted))
-		return 0;
-	sk = (struct sock *)p.sk;
-	if (p.failed)
-		now = p.fail_ts_ns;
-	claimed = connect_claim(sk, &s);
-	/* Timed, but its entry is gone: another context ended this connect and reported it. */
-	if (!claimed && p.started && !p.failed)
-		return 0;
-	/* connect()'s errno is the one the caller sees; -EINPROGRESS hides the socket's. */
-	e.failed = 1;
-	e.err = ret < 0 && ret != -EINPROGRESS && !interrupted ? -ret : p.fail_err;
-	start_ns = claimed ? syn_sent_ns(sk, &s, now, false) : p.ts_ns;
-	e.syn_retrans = s.syn_retrans;
-	e.tgid = p.tgid;
-	e.cgroup_id = claimed ? s.cgroup_id : targ_cfg.cgroup_id ? bpf_get_current_cgroup_id() : 0;
-	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	if (p.failed) {
-		e.af = p.ev.af;
-		e.lport = p.ev.lport;
-		e.dport = p.ev.dport;
-		__builtin_memcpy(e.saddr, p.ev.saddr, sizeof(e.saddr));
-		__builtin_memcpy(e.daddr, p.ev.daddr, sizeof(e.daddr));
-	} else {
-		fill_addrs(&e, sk, false);
-	}
-	/* Failed before the socket had a peer (no route, say): what connect() was given. */
-	if (!e.dport)
-		fill_daddr_from_user(&e, p.uaddr);
-	emit(ctx, &e, start_ns, now);
-	return 0;
+	return connect_returned(ctx, ret);
 }
 
 /* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
@@ -844,7 +889,8 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	 * before any read of the socket. Only TCP has SYN_SENT (SCTP reuses TCP's numbers for
 	 * its CLOSED, LISTENING, ESTABLISHED and CLOSING only), so an entry in flight is TCP's.
 	 */
-	if (targ_cfg.state_timing && oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+	if (targ_cfg.state_timing && !no_inflight() && oldstate == TCP_CLOSE &&
+	    newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
 		 * 16-bit value"); the BTF tracepoint needs 5.11. */
 		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
@@ -862,15 +908,23 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	return 0;
 }
 
-/* A connect still in flight when its socket goes ended unseen (see outcome_unseen). */
+/*
+ * A connect still in flight when its socket goes ended unseen (see outcome_unseen); so did a
+ * failure inside the connect call that no connect() return collected. A reported failure's
+ * entry just goes.
+ */
 static __always_inline int destroy_sock(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
+	struct inflight_entry *sp;
+	bool reported;
 
 	/* Looked up first: almost no socket has an entry, and a delete takes a lock. */
-	if (!bpf_map_lookup_elem(&inflight, &key))
+	sp = bpf_map_lookup_elem(&inflight, &key);
+	if (!sp)
 		return 0;
-	if (!bpf_map_delete_elem(&inflight, &key) &&
+	reported = sp->state == INFLIGHT_REPORTED;
+	if (!bpf_map_delete_elem(&inflight, &key) && !reported &&
 	    (targ_cfg.report_failed || targ_cfg.state_timing))
 		__sync_fetch_and_add(&outcome_unseen, 1);
 	return 0;
@@ -888,6 +942,20 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
 	s = bpf_map_lookup_elem(&inflight, &key);
+	/*
+	 * no_inflight: the first retransmission makes the connect's entry (an older one is a
+	 * failed connect's, which its connect() did not collect).
+	 */
+	if (no_inflight() && (!s || s->state != INFLIGHT_TIMING)) {
+		struct inflight_entry n = {.syn_retrans = 1};
+
+		syn_first_sent(sk, &n, bpf_ktime_get_ns());
+		if (!n.ts_ns)
+			n.ts_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&inflight, &key, &n, BPF_ANY))
+			__sync_fetch_and_add(&inflight_full, 1);
+		return 0;
+	}
 	if (!s)
 		return 0;
 	if (targ_cfg.state_timing && !s->syn_retrans)

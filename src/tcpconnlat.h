@@ -14,9 +14,6 @@
 /* -P takes at most this many ports. */
 #define MAX_DPORTS 16
 
-/* Threads inside connect() at once, tracked for -x (past it counted, like the above). */
-#define MAX_PENDING 4096
-
 struct event {
 	__u8 saddr[16]; /* IPv4: first 4 bytes, network order */
 	__u8 daddr[16];
@@ -67,10 +64,14 @@ struct bpf_config {
 	__u8 filter_comm;   /* -n: comm */
 	__u8 filter_cgroup; /* --cgroup: the directory in the cgroup map's slot 0 */
 	__u8 report_failed; /* -x (and the exporter): failed connects too */
+	__u8 presyn;	    /* with report_failed: sys_exit_connect runs (connect()'s errors) */
 	__u8 state_timing;  /* the tracepoint backend: state changes time connects */
 	__u8 cgroup_id;	    /* record the connecting task's cgroup v2 id (-G, -j, --by cgroup) */
 	__u8 hist;	    /* -H, the exporter: aggregate into hists, send no events */
 	__u8 names;	    /* -N: dns_ingress sends DNS answers (to dns_events) */
+	/* The tracepoint backend, aggregating, nothing asked of the connecting task: a connect
+	 * is timed from its socket alone at its end, with no in-flight entry. */
+	__u8 no_inflight;
 	char comm[TASK_COMM_LEN];
 };
 

@@ -91,16 +91,26 @@ mk_runs=$(awk -F, '$2 == "bpf" && $3 == "cgroup-mkdir" && $5 == "tp_cgroup_mkdir
 expect "the cgroup_mkdir tracepoint ran once or more per cgroup made, its cost measured" \
 	"$mk_ns ns per run, $mk_runs runs per mkdir" \
 	eval 'positive "$mk_ns" && awk -v r="${mk_runs:-0}" "BEGIN { exit !(r >= 1) }"'
-# Where the nanoseconds go: 12 programs, each run on every state change (6 per connect with
-# resets) or every socket's end (2).
+# Where the nanoseconds go: 18 programs, each run on every state change (6 per connect with
+# resets), every socket's end (2) or every connect()'s return (1).
 parts=$(rows bpf parts runs_per_connect | sort -u | tr '\n' ' ')
 parts_ran() {
-	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 12 ] &&
+	[ "$(awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "ns_per_run" && $7 > 0' "$csv" | wc -l)" -eq 18 ] &&
 		awk -F, '$2 == "bpf" && $3 == "parts" && $6 == "runs_per_connect" &&
-			$7 < ($5 ~ /destroy/ ? 2 : 6) { bad = 1 } END { exit bad }' "$csv"
+			$7 < ($5 ~ /destroy/ ? 2 : $5 ~ /sys_exit/ ? 1 : 6) { bad = 1 } END { exit bad }' "$csv"
 }
 expect "the parts programs each ran on every connect" \
 	"runs per connect: $parts; $(awk -F, '$2 == "bpf" && $3 == "parts"' "$csv" | head -3 | tr '\n' ' ')" parts_ran
+
+# Every other syscall's cost: getppid() timed untraced and under each of our modes.
+sys_ok() {
+	local v
+	for v in none "$ours" hist exporter; do
+		positive "$(rows syscall "$v" ns | head -1)" || return 1
+	done
+}
+expect "syscall cost: ns per getppid() untraced, per-line, -H and exporter" \
+	"$(grep ',syscall,' "$csv" | tr '\n' ' ')" sys_ok
 
 # Lossless rows: connects = lines + lost, for every rate and buffer size.
 bad=$(awk -F, '$2 == "lossless" { v[$3 "/" $4, $6] = $7; k[$3 "/" $4] = 1 }

@@ -23,7 +23,7 @@ M=42600 REF=42610 UNR=42611
 PORTS=$REF,$UNR
 TRACING=/sys/kernel/tracing
 NOTCOUNTED='connects that fail before sending a SYN (no route, say) are not counted'
-XMSG='-x/--failed needs the syscalls:sys_enter_connect and sys_exit_connect trace events: '
+XMSG='-x/--failed needs the syscalls:sys_exit_connect trace event: '
 
 # fresh_ns SETUP CMD...: execs CMD (so only in a subshell or in the background: its PID
 # stays CMD's) in a private mount namespace without tracefs or debugfs (whose tracing/

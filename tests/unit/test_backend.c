@@ -43,17 +43,86 @@ static void test_candidates_auto(void **state)
 	enum backend out[3] = {99, 99, 99};
 
 	(void)state;
-	assert_int_equal(backend_candidates(BACKEND_AUTO, out), 3);
+	assert_int_equal(backend_candidates(BACKEND_AUTO, false, out), 3);
 	assert_int_equal(out[0], BACKEND_FENTRY);
 	assert_int_equal(out[1], BACKEND_KPROBE);
 	assert_int_equal(out[2], BACKEND_TRACEPOINT);
+}
+
+/* Timing from the socket alone (-H, --metrics without process keys): the tracepoints first. */
+static void test_candidates_by_socket(void **state)
+{
+	enum backend out[3] = {99, 99, 99};
+
+	(void)state;
+	assert_int_equal(backend_candidates(BACKEND_AUTO, true, out), 3);
+	assert_int_equal(out[0], BACKEND_TRACEPOINT);
+	assert_int_equal(out[1], BACKEND_FENTRY);
+	assert_int_equal(out[2], BACKEND_KPROBE);
+	/* Asked for: only that one. */
+	out[1] = 99;
+	assert_int_equal(backend_candidates(BACKEND_KPROBE, true, out), 1);
+	assert_int_equal(out[0], BACKEND_KPROBE);
+	assert_int_equal(out[1], 99);
+}
+
+/* Which options leave nothing to ask of the connecting task. */
+static void test_by_socket(void **state)
+{
+	struct config cfg = {.exporter = true, .hist_by = HIST_BY_DPORT};
+	struct bpf_config c;
+
+	(void)state;
+	assert_true(by_socket(&cfg));
+	bpf_config_fill(&c, &cfg, BACKEND_TRACEPOINT);
+	assert_int_equal(c.no_inflight, 1);
+	/* Only the tracepoint backend times from the state changes. */
+	bpf_config_fill(&c, &cfg, BACKEND_FENTRY);
+	assert_int_equal(c.no_inflight, 0);
+	cfg.hist_by = HIST_BY_DEST;
+	assert_true(by_socket(&cfg));
+	cfg.hist_by = HIST_BY_DHOST;
+	assert_true(by_socket(&cfg));
+	cfg.hist_by = HIST_BY_COMM;
+	assert_false(by_socket(&cfg));
+	cfg.hist_by = HIST_BY_PID;
+	assert_false(by_socket(&cfg));
+	cfg.hist_by = HIST_BY_CONTAINER;
+	assert_false(by_socket(&cfg));
+	bpf_config_fill(&c, &cfg, BACKEND_TRACEPOINT);
+	assert_int_equal(c.no_inflight, 0);
+	cfg.hist_by = HIST_BY_NONE;
+	assert_true(by_socket(&cfg));
+	cfg.pid = 1;
+	assert_false(by_socket(&cfg));
+	cfg.pid = 0;
+	cfg.comm = "curl";
+	assert_false(by_socket(&cfg));
+	cfg.comm = NULL;
+	cfg.filter_uid = true;
+	assert_false(by_socket(&cfg));
+	cfg.filter_uid = false;
+	cfg.cgroup_path = "/sys/fs/cgroup/x";
+	assert_false(by_socket(&cfg));
+	cfg.cgroup_path = NULL;
+	cfg.pidns_ino = 4026532000u;
+	assert_false(by_socket(&cfg));
+	cfg.pidns_ino = 0;
+	cfg.af = AF_INET;
+	assert_false(by_socket(&cfg));
+	cfg.af = 0;
+	/* Lines need who connected. */
+	cfg.exporter = false;
+	assert_false(by_socket(&cfg));
+	cfg.hist = true;
+	assert_true(by_socket(&cfg));
 }
 
 static void check_single(enum backend b)
 {
 	enum backend out[3] = {99, 99, 99};
 
-	assert_int_equal(backend_candidates(b, out), 1);
+	assert_int_equal(backend_candidates(b, false, out), 1);
 	assert_int_equal(out[0], b);
 	/* Only the one slot is written. */
 	assert_int_equal(out[1], 99);
@@ -620,6 +689,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_candidates_auto),
 		cmocka_unit_test(test_bpf_config_fill),
+		cmocka_unit_test(test_by_socket),
+		cmocka_unit_test(test_candidates_by_socket),
 		cmocka_unit_test(test_candidates_specific),
 		cmocka_unit_test(test_failure_fentry_refused),
 		cmocka_unit_test(test_failure_fentry_unsupported),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench's QEMU part at its smoke size: each Debian kernel boots into
 # bench/guest-bench.sh, and every variant (our three backends, BCC's tcpconnlat, untraced)
-# reports a rate, its programs' bpf_stats and a start-up time. Rates are not judged.
+# reports a rate, its programs' bpf_stats and a start-up time, -H and the exporter a rate and
+# bpf_stats; all of ours count every connect. Rates are not judged.
 set -u
 VM_DIR=${VM_DIR:?VM_DIR is not set: run through make test-vm}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,6 +37,16 @@ for suite in ${VM_SUITES:-bullseye bookworm bookworm-backports}; do
 			echo "ok - $k: $v bpf_stats and start-up measured"
 		else
 			echo "not ok - $k: $v bpf_stats and start-up measured # ns per connect '${ns}', $st start-up rows"
+		fi
+	done
+	# -H and the exporter (auto): rates and bpf_stats; they print no header to time.
+	for v in hist exporter; do
+		n=$(awk -F, -v k="$k" -v v="$v" '$1 == k && $2 == "overhead" && $3 == v && $6 == "rate" && $7 > 0' "$csv" | wc -l)
+		ns=$(awk -F, -v k="$k" -v v="$v" '$1 == k && $2 == "bpf" && $3 == v && $5 == "all" { print $7 }' "$csv")
+		if [ "$n" -eq 2 ] && [ "${ns:-0}" -gt 0 ]; then
+			echo "ok - $k: $v connect rates and bpf_stats measured"
+		else
+			echo "not ok - $k: $v connect rates and bpf_stats measured # $n of 2 rate rows, ns per connect '${ns}'"
 		fi
 	done
 	lines=$(awk -F, -v k="$k" '$1 == k && $2 == "overhead" && $6 == "lines" && $3 != "bcc" { s += $7 } END { print s + 0 }' "$csv")
