@@ -346,6 +346,8 @@ hold_handshakes() {
 syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$1 )" | wc -l; }
 # all_held PORT N: N or more of them.
 all_held() { [ "$(syn_sent "$1")" -ge "$2" ]; }
+# held_paced: how many paced connects the loadgen of hold_handshakes made (its report's).
+held_paced() { field "$(cat "$WORK/hold.lg")" connects; }
 # expect_held NAME PID N: one case: loadgen PID (from hold_handshakes) exits 0 having held N
 # handshakes and made paced connects meanwhile (its -p), which NAME's text is given.
 expect_held() {
@@ -353,7 +355,7 @@ expect_held() {
 	wait "$2"
 	rc=$?
 	res=$(cat "$WORK/hold.lg")
-	loop=$(field "$res" connects)
+	loop=$(held_paced)
 	expect "${1}loadgen held $3 and made $loop paced connects meanwhile" "status $rc: $res" \
 		test "$rc:$(field "$res" held)" = "0:$3" -a "${loop:-0}" -gt 0
 }

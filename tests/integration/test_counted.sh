@@ -65,6 +65,7 @@ expect "-v: the untimed connects are said while they happen (plain $plain_v line
 	test "$plain_v" -ge 1 -a "$fail_v" -ge 1
 
 expect_held "" "$lg_pid" $HOLD
+loop=$(held_paced)
 # loadgen held its sockets past their timeouts and has exited: every outcome is emitted.
 stop_tracer "$plain_pid" 5
 plain_rc=$?

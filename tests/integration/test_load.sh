@@ -183,7 +183,7 @@ expect "in flight: map inflight holds them all: $plain_held (plain), $fail_held 
 	"$fail_held" -ge $HOLD -a "$fail_held" -le "$MAX_INFLIGHT"
 
 expect_held "in flight: " "$lg_pid" $HOLD
-loop=$(field "$(cat "$WORK/hold.lg")" connects)
+loop=$(held_paced)
 # The last timeouts come ~7 s after the last SYN, before loadgen's 9 s end; on a loaded
 # machine give them a few seconds more.
 none_held() { [ "$(syn_sent $HOLD_PORT)" = 0 ]; }
