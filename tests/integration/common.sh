@@ -371,6 +371,6 @@ expect_prompt_exit() {
 	wait "$pid"
 	rc=$?
 	ms=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
-	expect "$1: exit 0 in $ms ms (under $max)" \
+	expect "$1: exit 0 within $max ms (took $ms ms)" \
 		"status $rc; $(tail -2 "$WORK/$2.err" | tr '\n' '|')" test "$rc" = 0 -a "$ms" -lt "$max"
 }
