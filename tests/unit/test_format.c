@@ -137,7 +137,7 @@ static void check_equal(const char *name, const char *got, const char *want)
 
 /* ---- the header ---- */
 
-static const struct {
+static const struct header_case {
 	unsigned int cols;
 	const char *want; /* written out by hand from BCC's widths */
 } headers[] = {
@@ -154,18 +154,16 @@ static const struct {
 		  "LAT(ms) SYNRTX RESULT\n"},
 };
 
-static void test_headers(void **state)
+/* Each table's cases are tests of their own (main() lists them): state is the case. */
+static void test_header(void **state)
 {
-	char line[FMT_LINE_MAX], name[32];
-	size_t i, n;
+	const struct header_case *c = *state;
+	char line[FMT_LINE_MAX];
+	size_t n;
 
-	(void)state;
-	for (i = 0; i < N_ELEMS(headers); i++) {
-		snprintf(name, sizeof(name), "header, columns %#x", headers[i].cols);
-		n = line_of(headers[i].cols, NULL, line, sizeof(line));
-		check_equal(name, line, headers[i].want);
-		check_line(name, headers[i].cols, line, n);
-	}
+	n = line_of(c->cols, NULL, line, sizeof(line));
+	check_equal("header", line, c->want);
+	check_line("header", c->cols, line, n);
 }
 
 /* ---- rows ---- */
@@ -295,33 +293,24 @@ static struct event row_event(const struct row_case *c)
 	return e;
 }
 
-static void test_rows(void **state)
+static void test_row(void **state)
 {
-	char line[FMT_LINE_MAX], name[128];
-	size_t i, n;
+	const struct row_case *c = *state;
+	struct event e = row_event(c);
+	char line[FMT_LINE_MAX], name[32];
+	unsigned int cols;
+	size_t n;
 
-	(void)state;
-	for (i = 0; i < N_ELEMS(rows); i++) {
-		const struct row_case *c = &rows[i];
-		struct event e = row_event(c);
-
-		n = line_of(c->cols, &e, line, sizeof(line));
-		check_line(c->name, c->cols, line, n);
-		if (c->also && !strcmp(line, c->also))
-			continue;
+	n = line_of(c->cols, &e, line, sizeof(line));
+	check_line(c->name, c->cols, line, n);
+	if (!c->also || strcmp(line, c->also))
 		check_equal(c->name, line, c->want);
-	}
-	/* And every row with every set of columns: as many fields as the header, no blank at
-	 * the end, no control byte. */
-	for (i = 0; i < N_ELEMS(rows); i++) {
-		struct event e = row_event(&rows[i]);
-		unsigned int cols;
-
-		for (cols = 0; cols <= COL_ALL; cols++) {
-			snprintf(name, sizeof(name), "%s, columns %#x", rows[i].name, cols);
-			n = line_of(cols, &e, line, sizeof(line));
-			check_line(name, cols, line, n);
-		}
+	/* And with every set of columns: as many fields as the header, no blank at the end, no
+	 * control byte. */
+	for (cols = 0; cols <= COL_ALL; cols++) {
+		snprintf(name, sizeof(name), "columns %#x", cols);
+		n = line_of(cols, &e, line, sizeof(line));
+		check_line(name, cols, line, n);
 	}
 }
 
@@ -371,7 +360,7 @@ static void test_row_small_buffer(void **state)
 
 /* ---- LAT(ms): two decimals ---- */
 
-static const struct {
+static const struct latency_case {
 	uint64_t delta_us;
 	const char *end;
 } latencies[] = {
@@ -382,20 +371,17 @@ static const struct {
 
 static void test_latency(void **state)
 {
+	const struct latency_case *c = *state;
+	struct event e = curl_v4();
 	char line[FMT_LINE_MAX];
-	size_t i, n, k;
+	size_t n, k;
 
-	(void)state;
-	for (i = 0; i < N_ELEMS(latencies); i++) {
-		struct event e = curl_v4();
-
-		e.delta_us = latencies[i].delta_us;
-		n = line_of(0, &e, line, sizeof(line));
-		check_line("latency", 0, line, n);
-		k = strlen(latencies[i].end);
-		assert_true(n >= k);
-		check_equal("latency", line + n - k, latencies[i].end);
-	}
+	e.delta_us = c->delta_us;
+	n = line_of(0, &e, line, sizeof(line));
+	check_line("latency", 0, line, n);
+	k = strlen(c->end);
+	assert_true(n >= k);
+	check_equal("latency", line + n - k, c->end);
 }
 
 /* ---- TIME(s): seconds since the formatter's first event ---- */
@@ -472,7 +458,7 @@ static void test_time_per_formatter(void **state)
 
 /* ---- COMM escaping ---- */
 
-static const struct {
+static const struct escape_case {
 	const char *comm, *want;
 } escapes[] = {
 	{"bash", "bash"},
@@ -504,18 +490,16 @@ static const struct {
 	{"\xAB\xCD\xEF", "\\xab\\xcd\\xef"},
 };
 
-static void test_escapes(void **state)
+static void test_escape(void **state)
 {
+	const struct escape_case *c = *state;
 	char out[COMM_ESC_MAX + 1];
-	size_t i, n;
+	size_t n;
 
-	(void)state;
-	for (i = 0; i < N_ELEMS(escapes); i++) {
-		memset(out, 0x55, sizeof(out));
-		n = escape_comm(escapes[i].comm, out, sizeof(out));
-		check_equal(escapes[i].want, out, escapes[i].want);
-		assert_int_equal(n, strlen(escapes[i].want));
-	}
+	memset(out, 0x55, sizeof(out));
+	n = escape_comm(c->comm, out, sizeof(out));
+	check_equal("escape", out, c->want);
+	assert_int_equal(n, strlen(c->want));
 }
 
 static void test_escape_unterminated(void **state)
@@ -583,7 +567,7 @@ static void test_escape_never_overflows(void **state)
 
 /* ---- RESULT ---- */
 
-static const struct {
+static const struct result_case {
 	uint8_t failed;
 	int err;
 	const char *want;
@@ -600,20 +584,16 @@ static const struct {
 	{1, 4000, "error:4000"},
 };
 
-static void test_results(void **state)
+static void test_result(void **state)
 {
+	const struct result_case *c = *state;
+	struct event e = curl_v4();
 	char buf[64];
-	size_t i;
 
-	(void)state;
-	for (i = 0; i < N_ELEMS(results); i++) {
-		struct event e = curl_v4();
-
-		e.failed = results[i].failed;
-		e.err = results[i].err;
-		assert_int_equal(fmt_result(&e, buf, sizeof(buf)), strlen(results[i].want));
-		check_equal(results[i].want, buf, results[i].want);
-	}
+	e.failed = c->failed;
+	e.err = c->err;
+	assert_int_equal(fmt_result(&e, buf, sizeof(buf)), strlen(c->want));
+	check_equal("RESULT", buf, c->want);
 }
 
 static void test_result_small_buffer(void **state)
@@ -634,24 +614,67 @@ static void test_result_small_buffer(void **state)
 	}
 }
 
+/* A case name of the tests main() makes from the tables. */
+#define NAME_MAX_LEN 96
+#define NCASES                                                                      \
+	(N_ELEMS(headers) + N_ELEMS(rows) + N_ELEMS(latencies) + N_ELEMS(escapes) + \
+	 N_ELEMS(results) + N_ELEMS(others))
+
+static const struct CMUnitTest others[] = {
+	cmocka_unit_test(test_row_widest_fits),
+	cmocka_unit_test(test_row_small_buffer),
+	cmocka_unit_test(test_time_from_first_event),
+	cmocka_unit_test(test_time_header_is_not_an_event),
+	cmocka_unit_test(test_time_per_formatter),
+	cmocka_unit_test(test_escape_unterminated),
+	cmocka_unit_test(test_escape_exact_fit),
+	cmocka_unit_test(test_escape_never_overflows),
+	cmocka_unit_test(test_result_small_buffer),
+};
+
+static struct CMUnitTest tests[NCASES];
+static char names[NCASES][NAME_MAX_LEN];
+static size_t ntests;
+
+/* One test: fn with the case as its state, named printf-style. */
+static void add_case(void (*fn)(void **), const void *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(names[ntests], NAME_MAX_LEN, fmt, ap);
+	va_end(ap);
+	tests[ntests] = (struct CMUnitTest){
+		.name = names[ntests], .test_func = fn, .initial_state = (void *)c};
+	ntests++;
+}
+
+/* The escaped form as a name: printable, and TAP must not see a '#'. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	escape_comm(s, buf, len);
+	return buf;
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_headers),
-		cmocka_unit_test(test_rows),
-		cmocka_unit_test(test_row_widest_fits),
-		cmocka_unit_test(test_row_small_buffer),
-		cmocka_unit_test(test_latency),
-		cmocka_unit_test(test_time_from_first_event),
-		cmocka_unit_test(test_time_header_is_not_an_event),
-		cmocka_unit_test(test_time_per_formatter),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_escape_unterminated),
-		cmocka_unit_test(test_escape_exact_fit),
-		cmocka_unit_test(test_escape_never_overflows),
-		cmocka_unit_test(test_results),
-		cmocka_unit_test(test_result_small_buffer),
-	};
+	char esc[COMM_ESC_MAX + 1];
+	size_t i;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (i = 0; i < N_ELEMS(headers); i++)
+		add_case(test_header, &headers[i], "header, columns %#x", headers[i].cols);
+	for (i = 0; i < N_ELEMS(rows); i++)
+		add_case(test_row, &rows[i], "row: %s", rows[i].name);
+	for (i = 0; i < N_ELEMS(latencies); i++)
+		add_case(test_latency, &latencies[i], "LAT(ms) of %llu us",
+			 (unsigned long long)latencies[i].delta_us);
+	for (i = 0; i < N_ELEMS(escapes); i++)
+		add_case(test_escape, &escapes[i], "COMM escaped: %s",
+			 printable(escapes[i].comm, esc, sizeof(esc)));
+	for (i = 0; i < N_ELEMS(results); i++)
+		add_case(test_result, &results[i], "RESULT of failed=%u errno=%d: %s",
+			 results[i].failed, results[i].err, results[i].want);
+	for (i = 0; i < N_ELEMS(others); i++)
+		tests[ntests++] = others[i];
+	return _cmocka_run_group_tests("tests", tests, ntests, NULL, NULL);
 }
