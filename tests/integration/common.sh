@@ -5,13 +5,25 @@ T=${TCPCONNLAT:?TCPCONNLAT is not set: run through make test}
 B=${TEST_BIN:?TEST_BIN is not set: run through make test}
 WORK=$(mktemp -d)
 BG_PIDS=()
+EXIT_CMDS=()
+
+# on_exit COMMAND: COMMAND (a string, evaluated then) runs when the test exits, however it
+# exits: the last registered first, after the background processes of BG_PIDS are ended and
+# reaped (so that cgroups are empty of them and mounts are free), before $WORK goes. The one
+# EXIT trap is this file's: a test never sets one of its own, so that no helper's cleanup
+# (own_netns, private_podman) replaces another's.
+on_exit() { EXIT_CMDS+=("$1"); }
 
 cleanup() {
-	local p
+	local p i
 	for p in "${BG_PIDS[@]}"; do
 		kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	# Each in a subshell: a failing or unset-variable command must not stop the others.
+	for ((i = ${#EXIT_CMDS[@]} - 1; i >= 0; i--)); do
+		(eval "${EXIT_CMDS[i]}")
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -196,7 +208,7 @@ need_tracefs() {
 # after RETRIES retransmissions (net.ipv4.tcp_syn_retries is per namespace); deleted at exit.
 own_netns() {
 	NS=tcl-$(basename "$0" .sh)-$$
-	trap 'ip netns del "$NS" 2>/dev/null; cleanup' EXIT
+	on_exit 'ip netns del "$NS" 2>/dev/null'
 	ip netns add "$NS" && ip -n "$NS" link set lo up &&
 		ip netns exec "$NS" sh -c "echo $1 >/proc/sys/net/ipv4/tcp_syn_retries" ||
 		{ not_ok "test namespace set up" "ip netns failed"; exit 1; }
@@ -280,7 +292,7 @@ private_podman() {
 	EOC
 	export CONTAINERS_CONF=$WORK/containers/containers.conf
 	export CONTAINERS_STORAGE_CONF=$WORK/containers/storage.conf
-	trap 'podman_cleanup; cleanup' EXIT
+	on_exit podman_cleanup
 }
 # Ends this store's pods and containers (only what the test started), then unmounts what
 # the store still has mounted below $WORK, so that $WORK can go.
@@ -290,4 +302,75 @@ podman_cleanup() {
 	podman image umount -af >/dev/null 2>&1
 	awk -v w="$WORK/containers/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo |
 		sort -r | while read -r m; do umount "$m" 2>/dev/null; done
+}
+
+# remove_cgroups DIR...: at exit, each DIR (a cgroup v2 directory the test made) and every
+# cgroup below it, deepest first, each emptied into the root cgroup before it is removed.
+remove_cgroups() {
+	local d
+	for d in "$@"; do
+		on_exit "remove_cgroup_tree $(printf '%q' "$d")"
+	done
+}
+remove_cgroup_tree() {
+	local root d p
+	[ -d "$1" ] || return 0
+	root=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	find "$1" -depth -type d | while IFS= read -r d; do
+		while read -r p; do echo "$p" >"$root/cgroup.procs"; done <"$d/cgroup.procs"
+		rmdir "$d"
+	done 2>/dev/null
+}
+
+# field LINE NAME: the value of NAME=... in a line of NAME=VALUE words (loadgen's report).
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+
+# private_loadgen NAME: a copy of bench/loadgen as $WORK/NAME: its name (COMM) lets the tools'
+# -n keep its connects and no other process's.
+private_loadgen() {
+	cp "$(dirname "$B")/bench/loadgen" "$WORK/$1" ||
+		{ not_ok "bench/loadgen is built" "not in $(dirname "$B")/bench: make test-build"; exit 1; }
+}
+
+# Handshakes held in flight: a private loadgen in $NS connects to a port whose SYNs the test
+# drops (start_dropsyn with DROP_NETNS=$NS) and keeps the sockets open.
+# hold_handshakes VAR LG LOADGEN-ARGS...: starts $WORK/LG in $NS with LOADGEN-ARGS (-H N:PORT
+# and the rest), its report in $WORK/hold.lg; the PID goes in the variable named VAR.
+hold_handshakes() {
+	local -n pid_var=$1
+	ip netns exec "$NS" "$WORK/$2" "${@:3}" >"$WORK/hold.lg" 2>&1 &
+	pid_var=$!
+	BG_PIDS+=("$pid_var")
+}
+# syn_sent PORT: how many sockets of $NS are in SYN_SENT to PORT.
+syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$1 )" | wc -l; }
+# all_held PORT N: N or more of them.
+all_held() { [ "$(syn_sent "$1")" -ge "$2" ]; }
+# held_paced: how many paced connects the loadgen of hold_handshakes made (its report's).
+held_paced() { field "$(cat "$WORK/hold.lg")" connects; }
+# expect_held NAME PID N: one case: loadgen PID (from hold_handshakes) exits 0 having held N
+# handshakes and made paced connects meanwhile (its -p), which NAME's text is given.
+expect_held() {
+	local rc res loop
+	wait "$2"
+	rc=$?
+	res=$(cat "$WORK/hold.lg")
+	loop=$(held_paced)
+	expect "${1}loadgen held $3 and made $loop paced connects meanwhile" "status $rc: $res" \
+		test "$rc:$(field "$res" held)" = "0:$3" -a "${loop:-0}" -gt 0
+}
+
+# expect_prompt_exit CASE NAME PID SIG [MS]: one case: the tool NAME (started with start_until
+# as NAME, PID) exits with status 0 within MS (default 1000) ms of SIG. Killed if it has not
+# exited a second after that, so that the test goes on.
+expect_prompt_exit() {
+	local pid=$3 max=${5:-1000} start rc ms
+	start=${EPOCHREALTIME//[!0-9]/}
+	kill -"$4" "$pid"
+	wait_for $((max / 1000 + 1)) gone "$pid" || kill -9 "$pid"
+	wait "$pid"
+	rc=$?
+	ms=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
+	expect "$1: exit 0 within $max ms (took $ms ms)" \
+		"status $rc; $(tail -2 "$WORK/$2.err" | tr '\n' '|')" test "$rc" = 0 -a "$ms" -lt "$max"
 }

@@ -145,11 +145,7 @@ UID3=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
 CID1=$(printf "c1d%061x" 1) CID2=$(printf "c2d%061x" 2) CID3=$(printf "c3d%061x" 3)
 CID4=$(printf "c4d%061x" 4) CID5=$(printf "c5d%061x" 5)
 KP=tcl-kubepods-$$
-CGS=("$MNT/$KP/pod$UID1/$CID1" "$MNT/$KP/pod$UID2/$CID2" "$MNT/$KP/pod$UID2/$CID5"
-	"$MNT/$KP/pod$UID3/$CID3" "$MNT/$KP/pod$UID1" "$MNT/$KP/pod$UID2" "$MNT/$KP/pod$UID3" "$MNT/$KP")
-trap 'for d in "${CGS[@]}"; do
-	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
-done 2>/dev/null; cleanup' EXIT
+remove_cgroups "$MNT/$KP"
 mkdir -p "$MNT/$KP/pod$UID1/$CID1" "$MNT/$KP/pod$UID2/$CID2" "$MNT/$KP/pod$UID3/$CID3"
 # kubelet_container NAMESPACE POD UID CONTAINER [ID]: the container's log directory and, with
 # an id, the kubelet's link to its log in containers/ (next to pods/), as the kubelet makes them.

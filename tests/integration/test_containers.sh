@@ -103,9 +103,7 @@ expect "the initial namespace sees the outside and the nested connects too" "$(c
 MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 CTL=$(printf 'c\001x')
 CG=tcl-containers-$$
-trap 'for d in "$MNT/$CG/a/child" "$MNT/$CG/a" "$MNT/$CG/b" "$MNT/$CG/sp ace" "$MNT/$CG/$CTL" "$MNT/$CG/gone" "$MNT/$CG"; do
-	[ -d "$d" ] && { cat "$d/cgroup.procs" 2>/dev/null | while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done; rmdir "$d"; }
-done 2>/dev/null; ip netns del "$NS" 2>/dev/null; cleanup' EXIT
+remove_cgroups "$MNT/$CG"
 mkdir -p "$MNT/$CG/a/child" "$MNT/$CG/b" "$MNT/$CG/sp ace" "$MNT/$CG/$CTL" "$MNT/$CG/gone"
 start_tracer cg -G -L -P $PORT,$DROP_PORT || not_ok "-G tracer starts" "$(cat "$WORK/cg.err")"
 cg_tracer=$TRACER_PID

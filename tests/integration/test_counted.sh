@@ -30,11 +30,9 @@ LOOP_PORT=31831 # loadgen's paced connects meanwhile (refused a slot while the m
 # are in flight at once even when starting them takes seconds on a busy machine.
 own_netns 3
 LG=lc$$
-cp "$(dirname "$B")/bench/loadgen" "$WORK/$LG" ||
-	{ not_ok "bench/loadgen is built" "not in $(dirname "$B")/bench: make test-build"; exit 1; }
+private_loadgen "$LG"
 
 rows() { awk "NR > 1 && ($2)" "$1" | wc -l; }
-syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$HOLD_PORT )" | wc -l; }
 missed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) runs skipped by the kernel.*/\1/p' "$1.err" | grep . || echo 0; }
 # untimed_of NAME: the exit line's total of connects untimed (0 without the line).
 untimed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) connects untimed in total.*/\1/p' "$1.err" | grep . || echo 0; }
@@ -51,13 +49,9 @@ start_tracer fail -v -x -L --buffer-pages 1024 -n "$LG" || not_ok "the -x tracer
 fail_pid=$TRACER_PID
 
 # Held for 20 s after the last one started, longer than the handshakes take to time out.
-ip netns exec "$NS" "$WORK/$LG" -H $HOLD:$HOLD_PORT -s 20 -r 20 -p $LOOP_PORT \
-	>"$WORK/hold.lg" 2>&1 &
-lg_pid=$!
-BG_PIDS+=("$lg_pid")
-all_held() { [ "$(syn_sent)" -ge $HOLD ]; }
-wait_for 20 all_held
-synsent=$(syn_sent)
+hold_handshakes lg_pid "$LG" -H $HOLD:$HOLD_PORT -s 20 -r 20 -p $LOOP_PORT
+wait_for 20 all_held $HOLD_PORT $HOLD
+synsent=$(syn_sent $HOLD_PORT)
 # The -v lines come while it happens, before the tools exit.
 said_untimed() { grep -q 'more connects untimed: more than' "$WORK/$1.err"; }
 wait_for 5 said_untimed plain && wait_for 5 said_untimed fail
@@ -69,12 +63,8 @@ expect "-v: the untimed connects are said while they happen (plain $plain_v line
 	"plain: $(grep -v '^libbpf' "$WORK/plain.err" | tail -2 | tr '\n' '|')" \
 	test "$plain_v" -ge 1 -a "$fail_v" -ge 1
 
-wait "$lg_pid"
-lg_rc=$?
-res=$(cat "$WORK/hold.lg")
-loop=$(field "$res" connects)
-expect "loadgen held $HOLD and made $loop paced connects meanwhile" "status $lg_rc: $res" \
-	test "$lg_rc:$(field "$res" held)" = "0:$HOLD" -a "${loop:-0}" -gt 0
+expect_held "" "$lg_pid" $HOLD
+loop=$(held_paced)
 # loadgen held its sockets past their timeouts and has exited: every outcome is emitted.
 stop_tracer "$plain_pid" 5
 plain_rc=$?

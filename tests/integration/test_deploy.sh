@@ -20,20 +20,12 @@ done
 [ -x /bin/busybox ] || { not_ok "busybox is installed" "make test-deps installs busybox-static"; exit 1; }
 MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 [ -n "$MNT" ] || { not_ok "a cgroup v2 hierarchy is mounted" "the DaemonSet's labels need one"; exit 1; }
+# The test's cgroups, below one of its own: emptied (into the root) and removed at exit,
+# after podman's containers (the cleanups run last registered first).
+CG=$MNT/tcl-deploy-$$.slice
+remove_cgroups "$CG"
 private_podman
 own_netns 6
-# The test's cgroups, below one of its own: emptied (into the root) and removed at exit.
-CG=$MNT/tcl-deploy-$$.slice
-rm_cgroups() {
-	local d p
-	[ -d "$CG" ] || return 0
-	find "$CG" -mindepth 1 -depth -type d | while read -r d; do
-		while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"
-		rmdir "$d"
-	done 2>/dev/null
-	rmdir "$CG" 2>/dev/null
-}
-trap 'ip netns del "$NS" 2>/dev/null; podman_cleanup; cleanup; rm_cgroups' EXIT
 top=$(cd "$(dirname "$0")/../.." && pwd)
 D=$top/deploy
 version=$(sed -n 's/^VERSION := //p' "$top/Makefile")

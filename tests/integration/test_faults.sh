@@ -82,9 +82,6 @@ quiet_stderr() {
 	! grep -vqE '^tcpconnlat: (lost [0-9]+ events on CPU [0-9]+ \(output not read fast enough\)|[0-9]+ events lost in total)$' "$1"
 }
 
-# field LINE NAME: a field of loadgen's output ("connects=N errors=N secs=S ...").
-field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
-
 # lines_to FILE PORT: the tool's rows (default columns: DPORT is the 6th) for PORT.
 lines_to() { awk -v p="$2" 'NR > 1 && $6 == p' "$1" | wc -l; }
 

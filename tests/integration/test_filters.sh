@@ -19,11 +19,11 @@ cleanup_cg() {
 	rmdir "$CG/child" "$CG" 2>/dev/null
 	[ -n "${MOUNTED_CG2:-}" ] && umount "$CG2"
 }
+on_exit cleanup_cg
 # A network namespace of the test's own, whose lo has fd00::1: --daddr fd00::/8 has a connect
 # to keep (only loopback and the test's namespaces get test traffic).
 own_netns 6
 ip -n "$NS" addr add fd00::1/128 dev lo nodad || not_ok "fd00::1 on the namespace's lo" "ip addr failed"
-trap 'ip netns del "$NS" 2>/dev/null; cleanup; cleanup_cg' EXIT
 
 # One tracer per filter, all at once; then the connects; then each output is checked for
 # exactly the destination ports it should have kept.

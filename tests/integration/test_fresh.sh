@@ -36,7 +36,7 @@ for old in "$cache"/run.*; do
 done
 run=$(mktemp -d "$cache/run.XXXXXX")
 echo $$ >"$run/owner"
-trap 'rm -rf --one-file-system "$run"; cleanup' EXIT
+on_exit 'rm -rf --one-file-system "$run"'
 begin=$SECONDS
 
 start=$SECONDS

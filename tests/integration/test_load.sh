@@ -39,8 +39,7 @@ own_netns 2
 
 # A copy of loadgen under a name of this run's own (its comm), for the tools' -n.
 LG=lg$$
-cp "$(dirname "$B")/bench/loadgen" "$WORK/$LG" ||
-	{ not_ok "bench/loadgen is built" "not in $(dirname "$B")/bench: make test-build"; exit 1; }
+private_loadgen "$LG"
 
 # A second copy of loadgen under another name: the noise, which the tools must not print.
 NZ=nz$$
@@ -80,8 +79,6 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # rows FILE COND: how many lines after the header match the awk condition COND.
 rows() { awk "NR > 1 && ($2)" "$1" | wc -l; }
 some() { awk "NR > 1 && ($2)" "$1" | head -3 | tr '\n' '|'; }
-# Sockets in the namespace still in SYN_SENT to the held port.
-syn_sent() { ip netns exec "$NS" ss -Htn state syn-sent "( dport = :$HOLD_PORT )" | wc -l; }
 # The tool's exit line for runs of its programs the kernel skipped (nested on one CPU).
 missed_of() { sed -n 's/^tcpconnlat: \([0-9]*\) runs skipped by the kernel.*/\1/p' "$1.err" | grep . || echo 0; }
 # accounted PRINTED LOST UNSEEN MISSED MADE: every connect made is printed, reported lost or
@@ -165,20 +162,16 @@ noise_start
 # makes paced connects for 9 s, longer than the held ones take to time out (1 + 2 + 4 s with
 # two SYN retries; one retry would leave ~2 s for the map reads below, which take about 1 s
 # each on a busy 2-core machine).
-ip netns exec "$NS" "$WORK/$LG" -H $HOLD:$HOLD_PORT -s 9 -r 10 -p $LOOP_PORT \
-	>"$WORK/hold.lg" 2>&1 &
-lg_pid=$!
-BG_PIDS+=("$lg_pid")
-all_held() { [ "$(syn_sent)" -ge $HOLD ]; }
-wait_for 5 all_held
-synsent=$(syn_sent)
+hold_handshakes lg_pid "$LG" -H $HOLD:$HOLD_PORT -s 9 -r 10 -p $LOOP_PORT
+wait_for 5 all_held $HOLD_PORT $HOLD
+synsent=$(syn_sent $HOLD_PORT)
 # Both maps at once, while every handshake is still in SYN_SENT (checked after the reads).
 map_entries "$plain_pid" inflight >"$WORK/plain.held" &
 m1=$!
 map_entries "$fail_pid" inflight >"$WORK/fail.held" &
 m2=$!
 wait $m1 $m2
-synsent_after=$(syn_sent)
+synsent_after=$(syn_sent $HOLD_PORT)
 plain_held=$(cat "$WORK/plain.held") fail_held=$(cat "$WORK/fail.held")
 expect "in flight: the kernel held $HOLD handshakes ($synsent in SYN_SENT, $synsent_after after the map reads)" \
 	"$(cat "$WORK/hold.lg")" test "$synsent" -ge $HOLD -a "$synsent_after" -ge $HOLD
@@ -189,15 +182,11 @@ expect "in flight: map inflight holds them all: $plain_held (plain), $fail_held 
 	test "$plain_held" -ge $HOLD -a "$plain_held" -le "$MAX_INFLIGHT" -a \
 	"$fail_held" -ge $HOLD -a "$fail_held" -le "$MAX_INFLIGHT"
 
-wait "$lg_pid"
-lg_rc=$?
-res=$(cat "$WORK/hold.lg")
-loop=$(field "$res" connects)
-expect "in flight: loadgen held $HOLD and made $loop paced connects meanwhile" \
-	"status $lg_rc: $res" test "$lg_rc:$(field "$res" held)" = "0:$HOLD" -a "${loop:-0}" -gt 0
+expect_held "in flight: " "$lg_pid" $HOLD
+loop=$(held_paced)
 # The last timeouts come ~7 s after the last SYN, before loadgen's 9 s end; on a loaded
 # machine give them a few seconds more.
-none_held() { [ "$(syn_sent)" = 0 ]; }
+none_held() { [ "$(syn_sent $HOLD_PORT)" = 0 ]; }
 wait_for 10 none_held
 noise_stop
 # loadgen has exited: every held socket is closed, and its entry must be gone with it.

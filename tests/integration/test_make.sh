@@ -2,15 +2,12 @@
 # The build system: the architecture guard, header dependencies that really rebuild, the
 # arm64 cross build, install with DESTDIR/prefix, and clean. Works on a copy of the tree in
 # a temporary dir.
-set -u
+. "$(dirname "$0")/common.sh"
 # The copy builds into its own .output: nothing from the calling make may leak in.
 unset OUTPUT MAKEFLAGS MAKELEVEL MFLAGS
 top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1 # $2"; }
+work=$WORK/tree
+mkdir "$work"
 
 # The files make needs, as they are in the working tree.
 (cd "$top" && tar -cf - Makefile systemd src vmlinux libbpf bpftool cross docs completion tests/tests.mk tests/vm/vm.mk tests/fuzz/fuzz.mk bench/bench.mk) | tar -xf - -C "$work"

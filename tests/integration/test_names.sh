@@ -207,7 +207,7 @@ ip link add ${V}h type veth peer name ${V}n netns "$NS" &&
 	ip addr add 10.231.77.1/30 dev ${V}h && ip link set ${V}h up &&
 	ip -n "$NS" addr add 10.231.77.2/30 dev ${V}n && ip -n "$NS" link set ${V}n up ||
 	not_ok "veth to the test's namespace" "ip link failed"
-trap 'ip link del ${V}h 2>/dev/null; ip netns del "$NS" 2>/dev/null; cleanup' EXIT
+on_exit 'ip link del ${V}h 2>/dev/null'
 dnsmasq_on 10.231.77.1 --host-record=ready.test,10.231.77.1 --host-record=ns.test,10.231.77.1 ||
 	not_ok "dnsmasq answers on the veth" "$(cat "$WORK/dnsmasq-10.231.77.1.log")"
 printf 'nameserver 10.231.77.1\noptions timeout:1 attempts:2\n' >"$WORK/resolv-ns.conf"

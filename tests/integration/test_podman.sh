@@ -18,9 +18,7 @@ wait_for 5 grep -qs listening "$WORK/srv" || not_ok "the server listens" "$(cat 
 MNT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 CG=tcl-podman-$$
 GHOST_ID=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-trap 'for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG/libpod-$GHOST_ID" "$MNT/$CG"; do
-	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
-done 2>/dev/null; cleanup' EXIT
+remove_cgroups "$MNT/$CG"
 mkdir -p "$MNT/$CG/long"
 start_tracer cg -G -L -P $PORT || not_ok "-G tracer starts" "$(cat "$WORK/cg.err")"
 cg_tracer=$TRACER_PID
@@ -80,12 +78,9 @@ printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' 
 	not_ok "the busybox image builds" "$(tail -3 "$WORK/build.log")"
 # Storage and containers of the test's own, gone at exit (podman's processes are ended by
 # podman itself: rm -f of the containers this test started).
-trap '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; "${PM[@]}" image umount -af >/dev/null 2>&1
+on_exit '"${PM[@]}" rm -af -t 0 >/dev/null 2>&1; "${PM[@]}" image umount -af >/dev/null 2>&1
 awk -v w="$WORK/" "index(\$5, w) == 1 { print \$5 }" /proc/self/mountinfo | sort -r |
-	while read -r m; do umount -l "$m"; done 2>/dev/null
-for d in "$MNT/$CG/short" "$MNT/$CG/long" "$MNT/$CG"; do
-	[ -d "$d" ] && { while read -r p; do echo "$p" >"$MNT/cgroup.procs"; done <"$d/cgroup.procs"; rmdir "$d"; }
-done 2>/dev/null; cleanup' EXIT
+	while read -r m; do umount -l "$m"; done 2>/dev/null'
 
 # No container API here (a socket path that does not exist): ids only, and -v says why once.
 NOAPI=(--container-api "$WORK/absent.sock")

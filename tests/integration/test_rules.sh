@@ -6,17 +6,9 @@
 # with the per-container alert taking in processes outside pods, or with the per-container
 # records not by container, must each fail them. (test_deploy.sh has a real Prometheus
 # evaluate the same rules on real metrics.) Needs no root.
-set -u
+. "$(dirname "$0")/common.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1 # $2"; }
-expect() {
-	local name=$1 why=$2
-	shift 2
-	if "$@"; then ok "$name"; else not_ok "$name" "$why"; fi
-}
+work=$WORK
 command -v promtool >/dev/null || { not_ok "promtool is installed" "make test-deps installs prometheus"; exit 1; }
 
 out=$(promtool check rules "$top/deploy/prometheus/rules.yml" 2>&1)
