@@ -100,6 +100,7 @@ for mode in gone500 err500; do
 	sleep 0.5
 	id=$(printf "%s%061x" "$([ $mode = gone500 ] && echo a50 || echo b50)" $$)
 	cg=$MNT/tcl-$mode-$$/libpod-$id
+	remove_cgroups "${cg%/*}"
 	mkdir -p "$cg" &&
 		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c ${3}cli 127.0.0.1 "$4"' sh \
 			"$cg" "$B/tconn" $mode $PORT >/dev/null &&
