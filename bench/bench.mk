@@ -44,7 +44,7 @@ $(BENCH_OUT)/startup: $(BENCH_OUT)/startup.o
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The tool's own formatting and output modules, without BPF.
-$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o container.o hist.o uhist.o)
+$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o text.o cgtext.o format.o json.o output.o cgroup.o container.o hist.o uhist.o dhostid.o)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 

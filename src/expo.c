@@ -7,74 +7,7 @@
 #include "expo.h"
 #include "expo_pb.h"
 #include "format.h"
-
-void sb_printf(struct strbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t cap;
-	char *p;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += n;
-			return;
-		}
-		cap = b->cap ? b->cap * 2 : 64 * 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-void *sb_extend(struct strbuf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 64 * 1024;
-	char *p;
-
-	if (b->oom)
-		return NULL;
-	if (b->len + n + 1 <= b->cap) { /* the usual case: room left */
-		b->len += n;
-		b->p[b->len] = '\0';
-		return b->p + b->len - n;
-	}
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	if (cap != b->cap) {
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	b->len += n;
-	b->p[b->len] = '\0'; /* text stays a string */
-	return b->p + b->len - n;
-}
-
-void sb_free(struct strbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
+#include "text.h"
 
 int expo_series_init(struct expo_series *s, size_t max)
 {

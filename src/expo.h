@@ -12,18 +12,7 @@
 #include <stdint.h>
 #include "cgroup.h"
 #include "hist.h"
-
-/* A growing text buffer; oom is set (and text stops growing) when memory runs out. */
-struct strbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct strbuf *b);
-/* n more bytes at the end of b, for the caller to fill; NULL (and oom set) without memory. */
-void *sb_extend(struct strbuf *b, size_t n);
+#include "text.h"
 
 enum expo_format {
 	EXPO_TEXT,	  /* text format 0.0.4 */

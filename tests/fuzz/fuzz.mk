@@ -53,8 +53,8 @@ $(FUZZ_OUT)/%.o: tests/fuzz/%.c $(LIBBPF_DEP) | $(FUZZ_OUT)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # args.c parses --by with hist.c, which formats keys with format.c and json.c.
-$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o format.o json.o cgroup.o container.o)
-$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o uhist.o)
+$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o dhostid.o text.o cgtext.o format.o json.o cgroup.o container.o)
+$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o text.o cgtext.o format.o json.o cgroup.o container.o hist.o uhist.o dhostid.o)
 # -N's answer path: the DNS parser (libresolv) and the name cache.
 $(FUZZ_OUT)/fuzz_dns: $(FUZZ_OUT)/fuzz_dns.o $(addprefix $(FUZZ_OUT)/obj/,dns.o names.o)
 $(FUZZ_BINS):
