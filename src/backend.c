@@ -588,9 +588,16 @@ uint64_t tracer_events_lost(const struct tracer *t)
 
 void tracer_untracked(const struct tracer *t, struct untracked *u)
 {
-	u->inflight_full = __atomic_load_n(&t->skel->bss->inflight_full, __ATOMIC_RELAXED);
-	u->pending_full = __atomic_load_n(&t->skel->bss->pending_full, __ATOMIC_RELAXED);
-	u->outcome_unseen = __atomic_load_n(&t->skel->bss->outcome_unseen, __ATOMIC_RELAXED);
+	const __u64 *bss[UNCOUNTED_REASONS] = {
+		[UNCOUNTED_INFLIGHT_FULL] = &t->skel->bss->inflight_full,
+		[UNCOUNTED_PENDING_FULL] = &t->skel->bss->pending_full,
+		[UNCOUNTED_OUTCOME_UNSEEN] = &t->skel->bss->outcome_unseen,
+	};
+	int i;
+
+	for (i = 0; i < UNCOUNTED_REASONS; i++)
+		if (bss[i])
+			u->n[i] = __atomic_load_n(bss[i], __ATOMIC_RELAXED);
 }
 
 uint64_t tracer_runs_missed(const struct tracer *t)

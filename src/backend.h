@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include "args.h"
 #include "backend_kind.h"
+#include "counters.h"
 #include "events.h"
-#include "expo.h"
 #include "hist.h"
 
 enum load_stage {
@@ -83,7 +83,7 @@ size_t tracer_read_hists(struct tracer *t, struct hist_entry *v, size_t max, uin
 uint64_t tracer_dns_lost(const struct tracer *t);
 /* Events dropped so far because a perf buffer was full, counted by the BPF programs. */
 uint64_t tracer_events_lost(const struct tracer *t);
-/* The BPF side's counts of connects it could not follow (see struct untracked). */
+/* The BPF side's counts of connects it could not follow into u (all but keys_full). */
 void tracer_untracked(const struct tracer *t, struct untracked *u);
 /*
  * Hands the cgroups made or renamed since the last call to the reader's cgroup_named; a

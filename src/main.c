@@ -254,7 +254,7 @@ static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 /* Once per poll: the connects the BPF side could not follow; -v says when there are more. */
 static void check_untracked(struct run *r)
 {
-	struct untracked now;
+	struct untracked now = {};
 
 	tracer_untracked(r->t, &now);
 	if (verbose)
