@@ -49,7 +49,7 @@ $(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o t
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The exporter's rendering (--metrics's three formats), without BPF.
-$(BENCH_OUT)/scrapebench: $(BENCH_OUT)/scrapebench.o $(filter-out $(OUTPUT)/backend.o $(OUTPUT)/checks.o,$(LIB_OBJS))
+$(BENCH_OUT)/scrapebench: $(BENCH_OUT)/scrapebench.o $(filter-out $(OUTPUT)/tracer.o $(OUTPUT)/checks.o,$(LIB_OBJS))
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
