@@ -78,7 +78,7 @@ LDLIBS += $(LIB_LDLIBS)
 APP_LDLIBS := -levent -lhttp_parser -ljson-c
 
 # User-space modules; everything but main.o is linked into the unit tests too.
-LIB_OBJS := $(addprefix $(OUTPUT)/,args.o format.o json.o hist.o output.o checks.o backend.o events.o cgroup.o container.o podlogs.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o dns.o names.o namer.o uhist.o)
+LIB_OBJS := $(addprefix $(OUTPUT)/,args.o text.o counters.o cgtext.o dhostid.o format.o json.o hist.o output.o checks.o backend.o tracer.o events.o cgroup.o container.o podlogs.o pidns.o expo.o expo_pb.o metrics.pb-c.o textfile.o dns.o names.o namer.o uhist.o)
 # exporter.o and dockerapi.o use libevent (and the latter http-parser and json-c): the unit
 # tests and fuzzers link without them.
 APP_OBJS := $(LIB_OBJS) $(OUTPUT)/exporter.o $(OUTPUT)/dockerapi.o $(OUTPUT)/main.o
@@ -98,9 +98,9 @@ $(SKEL): $(BPF_OBJ) $(BPFTOOL_DEP)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(APP)_bpf > $@.tmp && mv $@.tmp $@
 
-# backend.c is the only user of the skeleton; naming it here makes sure it exists
+# tracer.c is the only user of the skeleton; naming it here makes sure it exists
 # before the first compile, and -MMD records it for rebuilds afterwards.
-$(OUTPUT)/backend.o: $(SKEL)
+$(OUTPUT)/tracer.o: $(SKEL)
 
 $(OUTPUT)/%.o: src/%.c $(LIBBPF_DEP) | $(OUTPUT)
 	$(call msg,CC,$@)

@@ -48,12 +48,12 @@ $(BENCH_OUT)/syscalls: $(BENCH_OUT)/syscalls.o
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The tool's own formatting and output modules, without BPF.
-$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o format.o json.o output.o cgroup.o container.o hist.o uhist.o)
+$(BENCH_OUT)/fmtbench: $(BENCH_OUT)/fmtbench.o $(addprefix $(OUTPUT)/,events.o text.o cgtext.o format.o json.o output.o cgroup.o container.o hist.o uhist.o dhostid.o)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The exporter's rendering (--metrics's three formats), without BPF.
-$(BENCH_OUT)/scrapebench: $(BENCH_OUT)/scrapebench.o $(filter-out $(OUTPUT)/backend.o $(OUTPUT)/checks.o,$(LIB_OBJS))
+$(BENCH_OUT)/scrapebench: $(BENCH_OUT)/scrapebench.o $(filter-out $(OUTPUT)/tracer.o $(OUTPUT)/checks.o,$(LIB_OBJS))
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

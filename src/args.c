@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -379,25 +380,73 @@ static int usage_error(struct parse_state *st, const char *fmt, const char *valu
 	return EINVAL;
 }
 
+#define CONFIG_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
 /*
- * A whole number in [min, max] for an option: on bad input prints one line naming what
- * the value is ("PID", "count"), its range (with unit, e.g. " seconds") or what was expected.
+ * The options that take a whole number in [min, max]: on bad input, one line names what the
+ * value is ("PID", "count"), its range (with unit, e.g. " seconds") or what was expected.
  */
-static int number_opt(struct parse_state *st, const char *arg, uint64_t min, uint64_t max,
-		      const char *what, const char *unit, const char *expected, uint64_t *out)
+static const struct number_option {
+	int key;
+	uint64_t min, max;
+	const char *what, *unit, *expected;
+	bool pow2;	     /* a power of two only */
+	size_t offset, size; /* the field of struct config it sets */
+} number_options[] = {
+	{'p', 1, PID_MAX, "PID", "", "a number", false, CONFIG_FIELD(pid)},
+	/* (uid_t)-1 means "no user" to the kernel: not a user id to match. */
+	{'u', 0, 4294967294u, "UID", "", "a number", false, CONFIG_FIELD(uid)},
+	{'i', 1, INTERVAL_MAX, "interval", " seconds", "whole seconds", false,
+	 CONFIG_FIELD(interval)},
+	{OPT_MAX_SERIES, 1, MAX_SERIES_MAX, "--max-series", "", "a number", false,
+	 CONFIG_FIELD(max_series)},
+	{'c', 1, COUNT_MAX, "count", "", "a number", false, CONFIG_FIELD(count)},
+	{'d', 1, DURATION_MAX, "duration", " seconds", "whole seconds", false,
+	 CONFIG_FIELD(duration)},
+	/* perf_buffer__new() takes only powers of two. */
+	{OPT_BUFFER_PAGES, 1, BUFFER_PAGES_MAX, "buffer size", " pages", "a number of pages", true,
+	 CONFIG_FIELD(buffer_pages)},
+};
+
+static int number_opt(struct parse_state *st, const struct number_option *o, const char *arg)
 {
 	char fmt[128];
-	int err = parse_uint(arg, min, max, out);
+	void *field = (char *)st->cfg + o->offset;
+	uint64_t v;
+	int err = parse_uint(arg, o->min, o->max, &v);
 
-	if (!err)
-		return 0;
+	if (!err && o->pow2 && (v & (v - 1)))
+		err = -EDOM;
 	if (err == -ERANGE)
-		snprintf(fmt, sizeof(fmt), "%s '%%s' out of range (%llu..%llu%s)", what,
-			 (unsigned long long)min, (unsigned long long)max, unit);
+		snprintf(fmt, sizeof(fmt), "%s '%%s' out of range (%llu..%llu%s)", o->what,
+			 (unsigned long long)o->min, (unsigned long long)o->max, o->unit);
+	else if (err == -EDOM)
+		snprintf(fmt, sizeof(fmt), "%s '%%s' is not a power of two", o->what);
+	else if (err)
+		snprintf(fmt, sizeof(fmt), "invalid %s '%%s': expected %s", o->what, o->expected);
+	if (err)
+		return usage_error(st, fmt, arg);
+	if (o->size == sizeof(uint32_t))
+		*(uint32_t *)field = v;
 	else
-		snprintf(fmt, sizeof(fmt), "invalid %s '%%s': expected %s", what, expected);
-	return usage_error(st, fmt, arg);
+		*(uint64_t *)field = v;
+	return 0;
 }
+
+/* The options that take a path (or a name), which must not be empty. */
+static const struct path_option {
+	int key;
+	const char *empty; /* the message for an empty one */
+	size_t offset, size;
+} path_options[] = {
+	{OPT_CONTAINER_API, "empty --container-api path", CONFIG_FIELD(container_api)},
+	{OPT_POD_LOGS, "empty --pod-logs directory", CONFIG_FIELD(pod_logs)},
+	{OPT_CGROUP, "empty --cgroup path", CONFIG_FIELD(cgroup_path)},
+	{OPT_TEXTFILE, "empty --textfile path", CONFIG_FIELD(textfile)},
+	{OPT_BTF, "empty --btf path", CONFIG_FIELD(btf_path)},
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int option_index(int key)
 {
@@ -427,6 +476,7 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	struct config *cfg = st->cfg;
 	int i = option_index(key);
 	uint64_t v;
+	size_t n;
 	int err;
 
 	if (arg) {
@@ -440,13 +490,23 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		st->given[i] = true;
 	}
 
-	switch (key) {
-	case 'p':
-		err = number_opt(st, arg, 1, PID_MAX, "PID", "", "a number", &v);
+	/* The value first (from the tables), then what else the option does (the switch). */
+	for (n = 0; n < ARRAY_LEN(number_options); n++) {
+		if (number_options[n].key != key)
+			continue;
+		err = number_opt(st, &number_options[n], arg);
 		if (err)
 			return err;
-		cfg->pid = v;
-		break;
+	}
+	for (n = 0; n < ARRAY_LEN(path_options); n++) {
+		if (path_options[n].key != key)
+			continue;
+		if (!*arg)
+			return usage_error(st, "%s", path_options[n].empty);
+		*(const char **)((char *)cfg + path_options[n].offset) = arg;
+	}
+
+	switch (key) {
 	case 't':
 		cfg->timestamp = true;
 		break;
@@ -456,7 +516,7 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case '4':
 	case '6':
 		if (cfg->af && cfg->af != (key == '4' ? AF_INET : AF_INET6))
-			return usage_error(st, "options -4 and -6 exclude each other%s", "");
+			return usage_error(st, "%s", "options -4 and -6 exclude each other");
 		cfg->af = key == '4' ? AF_INET : AF_INET6;
 		break;
 	case 'v':
@@ -485,12 +545,7 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 	case OPT_DADDR:
 		return parse_daddr(st, arg);
 	case 'u':
-		/* (uid_t)-1 means "no user" to the kernel: not a user id to match. */
-		err = number_opt(st, arg, 0, 4294967294u, "UID", "", "a number", &v);
-		if (err)
-			return err;
 		cfg->filter_uid = true;
-		cfg->uid = v;
 		break;
 	case 'n':
 		if (!*arg || strlen(arg) >= TASK_COMM_LEN)
@@ -498,30 +553,8 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 					   arg);
 		cfg->comm = arg;
 		break;
-	case OPT_CONTAINER_API:
-		if (!*arg)
-			return usage_error(st, "empty --container-api path%s", "");
-		cfg->container_api = arg;
-		break;
-	case OPT_POD_LOGS:
-		if (!*arg)
-			return usage_error(st, "empty --pod-logs directory%s", "");
-		cfg->pod_logs = arg;
-		break;
-	case OPT_CGROUP:
-		if (!*arg)
-			return usage_error(st, "empty --cgroup path%s", "");
-		cfg->cgroup_path = arg;
-		break;
 	case 'H':
 		cfg->hist = true;
-		break;
-	case 'i':
-		err = number_opt(st, arg, 1, INTERVAL_MAX, "interval", " seconds", "whole seconds",
-				 &v);
-		if (err)
-			return err;
-		cfg->interval = v;
 		break;
 	case OPT_BY:
 		err = hist_by_parse(arg);
@@ -545,45 +578,13 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 		cfg->exporter = true;
 		break;
 	case OPT_TEXTFILE:
-		if (!*arg)
-			return usage_error(st, "empty --textfile path%s", "");
 		if (arg[strlen(arg) - 1] == '/')
 			return usage_error(
 				st, "invalid --textfile '%s': a file name, not a directory", arg);
-		cfg->textfile = arg;
 		cfg->exporter = true;
-		break;
-	case OPT_MAX_SERIES:
-		err = number_opt(st, arg, 1, MAX_SERIES_MAX, "--max-series", "", "a number", &v);
-		if (err)
-			return err;
-		cfg->max_series = v;
 		break;
 	case OPT_BUCKETS:
 		return parse_buckets(st, arg);
-	case 'c':
-		err = number_opt(st, arg, 1, COUNT_MAX, "count", "", "a number", &v);
-		if (err)
-			return err;
-		cfg->count = v;
-		break;
-	case 'd':
-		err = number_opt(st, arg, 1, DURATION_MAX, "duration", " seconds", "whole seconds",
-				 &v);
-		if (err)
-			return err;
-		cfg->duration = v;
-		break;
-	case OPT_BUFFER_PAGES:
-		err = number_opt(st, arg, 1, BUFFER_PAGES_MAX, "buffer size", " pages",
-				 "a number of pages", &v);
-		if (err)
-			return err;
-		/* perf_buffer__new() takes only powers of two. */
-		if (v & (v - 1))
-			return usage_error(st, "buffer size '%s' is not a power of two", arg);
-		cfg->buffer_pages = v;
-		break;
 	case OPT_BACKEND:
 		for (v = 0; v <= BACKEND_TRACEPOINT; v++)
 			if (!strcmp(arg, backend_name(v)))
@@ -594,11 +595,6 @@ static int parse_opt(struct parse_state *st, int key, char *arg)
 					   "tracepoint",
 					   arg);
 		cfg->backend = v;
-		break;
-	case OPT_BTF:
-		if (!*arg)
-			return usage_error(st, "empty --btf path%s", "");
-		cfg->btf_path = arg;
 		break;
 	case 'h':
 		st->help = true;
@@ -688,18 +684,53 @@ static int exporter_conflicts(struct parse_state *st, const struct config *cfg)
 	const bool set[] = {cfg->hist,	cfg->json,	  cfg->count != 0,    cfg->timestamp,
 			    cfg->lport, cfg->show_cgroup, cfg->show_container};
 	const char *what = cfg->metrics_text ? "--metrics" : "--textfile";
-	char fmt[128];
+	char msg[128];
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(names); i++) {
 		if (!set[i])
 			continue;
-		snprintf(fmt, sizeof(fmt), "%s does not go with %s (metrics replace the output)%%s",
+		snprintf(msg, sizeof(msg), "%s does not go with %s (metrics replace the output)",
 			 names[i], what);
-		return usage_error(st, fmt, "");
+		return usage_error(st, "%s", msg);
 	}
-	if (cfg->interval && !cfg->textfile)
-		return usage_error(st, "-i needs -H/--histogram or --textfile%s", "");
+	return 0;
+}
+
+/* Options that need another or exclude one, checked in this order once the line parsed. */
+static int option_conflicts(struct parse_state *st, const struct config *cfg)
+{
+	const bool lines = !cfg->hist && !cfg->exporter;
+	const struct {
+		bool broken;
+		const char *msg;
+	} rules[] = {
+		{cfg->exporter && cfg->interval && !cfg->textfile,
+		 "-i needs -H/--histogram or --textfile"},
+		{lines && cfg->interval, "-i needs -H/--histogram"},
+		{lines && cfg->hist_by, "--by needs -H/--histogram"},
+		{cfg->max_series && !cfg->exporter, "--max-series needs --metrics or --textfile"},
+		/* -N is a column of lines; -H and metrics name by --by dhost (it sets -N). */
+		{cfg->names && !lines && !hist_by_has(cfg->hist_by, HIST_BY_DHOST),
+		 "-N adds a column to lines: with -H or metrics, use --by dhost"},
+		{cfg->buckets_max_us && !cfg->exporter, "--buckets needs --metrics or --textfile"},
+		{cfg->hist && cfg->show_cgroup,
+		 "-G adds a column to lines: with -H, use --by cgroup"},
+		{cfg->hist && cfg->show_container,
+		 "-C adds a column to lines: with -H, use --by container"},
+		{cfg->hist && cfg->count, "-c counts printed connects: it does not go with -H"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(rules); i++)
+		if (rules[i].broken)
+			return usage_error(st, "%s", rules[i].msg);
+	if (cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)
+		return usage_error(st,
+				   cfg->af == AF_INET
+					   ? "--daddr '%s' is not IPv4, but -4 was given"
+					   : "--daddr '%s' is not IPv6, but -6 was given",
+				   cfg->daddr_text);
 	return 0;
 }
 
@@ -726,29 +757,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, FILE *ou
 		e = parse_positional(&st, argv[optind]);
 	if (!e && cfg->exporter)
 		e = exporter_conflicts(&st, cfg);
-	if (!e && !cfg->hist && !cfg->exporter && (cfg->interval || cfg->hist_by))
-		e = usage_error(&st, "%s needs -H/--histogram", cfg->interval ? "-i" : "--by");
-	if (!e && cfg->max_series && !cfg->exporter)
-		e = usage_error(&st, "--max-series needs --metrics or --textfile%s", "");
-	/* -N is a column of lines; -H and metrics name by --by dhost (which turns it on). */
-	if (!e && cfg->names && (cfg->hist || cfg->exporter) &&
-	    !hist_by_has(cfg->hist_by, HIST_BY_DHOST))
-		e = usage_error(
-			&st, "-N adds a column to lines: with -H or metrics, use --by dhost%s", "");
-	if (!e && cfg->buckets_max_us && !cfg->exporter)
-		e = usage_error(&st, "--buckets needs --metrics or --textfile%s", "");
-	if (!e && cfg->hist && cfg->show_cgroup)
-		e = usage_error(&st, "-G adds a column to lines: with -H, use --by cgroup%s", "");
-	if (!e && cfg->hist && cfg->show_container)
-		e = usage_error(&st, "-C adds a column to lines: with -H, use --by container%s",
-				"");
-	if (!e && cfg->hist && cfg->count)
-		e = usage_error(&st, "-c counts printed connects: it does not go with -H%s", "");
-	if (!e && cfg->af && cfg->daddr_af && cfg->af != cfg->daddr_af)
-		e = usage_error(&st,
-				cfg->af == AF_INET ? "--daddr '%s' is not IPv4, but -4 was given"
-						   : "--daddr '%s' is not IPv6, but -6 was given",
-				cfg->daddr_text);
+	if (!e)
+		e = option_conflicts(&st, cfg);
 	if (e)
 		return PARSE_USAGE;
 	if (hist_by_has(cfg->hist_by, HIST_BY_DHOST))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
- * The attach backends by name: backend.c runs them, the option parser names them. Inline,
+ * The attach backends by name: tracer.c runs them, the option parser names them. Inline,
  * so that naming one links no libbpf.
  */
 #ifndef TCPCONNLAT_BACKEND_KIND_H

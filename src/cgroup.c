@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include "cgroup.h"
 #include "container.h"
-#include "format.h"
 
 /*
  * A cgroup v2 id is the kernfs id of its directory, and kernfs takes it back as a file
@@ -319,17 +318,6 @@ int cgroups_scan(struct cgroups *c)
 	err = nftw(c->mount, scan_one, 16, FTW_PHYS | FTW_MOUNT);
 	scanning = NULL;
 	return err ? -errno : scanned;
-}
-
-size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len)
-{
-	const char *path = cgroup_path(c, id);
-	int n;
-
-	if (path)
-		return escape_word(path, CGROUP_PATH_MAX, buf, len);
-	n = snprintf(buf, len, "id:%llu", (unsigned long long)id);
-	return fmt_len(n, len);
 }
 
 bool cgroup_container(struct cgroups *c, uint64_t id, struct container_ref *ref,

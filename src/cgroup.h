@@ -11,8 +11,6 @@
 
 /* Bytes of a cgroup path kept; a longer path is cut (Kubernetes paths are ~200 bytes). */
 #define CGROUP_PATH_MAX 1024
-/* Its text (escape_word(): up to 4 bytes per byte), or "id:N". */
-#define CGROUP_TEXT_MAX (CGROUP_PATH_MAX * 4 + 1)
 
 struct cgroup_slot;
 struct containers;
@@ -82,8 +80,5 @@ int cgroups_scan(struct cgroups *c);
  */
 bool cgroup_container(struct cgroups *c, uint64_t id, struct container_ref *ref,
 		      struct container_info *info);
-
-/* cgroup_path() as one word (escape_word()), or "id:N"; returns the length. */
-size_t cgroup_text(struct cgroups *c, uint64_t id, char *buf, size_t len);
 
 #endif

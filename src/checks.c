@@ -127,7 +127,7 @@ int preflight(const struct config *cfg, FILE *err)
 	return 0;
 }
 
-int cgroup_open(const char *path, FILE *err)
+int cgroup_filter_open(const char *path, FILE *err)
 {
 	struct statfs fs;
 	int fd, e;

@@ -32,7 +32,7 @@ int syscall_events(bool verbose, FILE *err, char *why, size_t len);
  * caller's to close. Otherwise prints one line naming the path and the reason and returns a
  * negative errno.
  */
-int cgroup_open(const char *path, FILE *err);
+int cgroup_filter_open(const char *path, FILE *err);
 
 /* -p against the running system: 0 (perhaps with a warning on err) or -EINVAL (a thread's id;
  * one error line on err). */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "container.h"
-#include "format.h"
+#include "text.h"
 
 static bool all_hex(const char *s, size_t n)
 {

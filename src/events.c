@@ -69,35 +69,3 @@ int events_cgroup_record(const struct perf_event_header *h, struct cgroup_record
 	out->path[n] = '\0';
 	return 0;
 }
-
-void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *err)
-{
-	if (now->inflight_full > seen->inflight_full)
-		fprintf(err,
-			"tcpconnlat: %llu more connects untimed: more than %d handshakes in flight "
-			"(%llu so far)\n",
-			(unsigned long long)(now->inflight_full - seen->inflight_full),
-			MAX_INFLIGHT, (unsigned long long)now->inflight_full);
-	if (now->outcome_unseen > seen->outcome_unseen)
-		fprintf(err,
-			"tcpconnlat: %llu more connects ended unseen: the kernel ran none of our "
-			"programs for their outcome (%llu so far)\n",
-			(unsigned long long)(now->outcome_unseen - seen->outcome_unseen),
-			(unsigned long long)now->outcome_unseen);
-	*seen = *now;
-}
-
-void untracked_report(const struct untracked *u, FILE *err)
-{
-	if (u->inflight_full)
-		fprintf(err,
-			"tcpconnlat: %llu connects untimed in total: more than %d handshakes in "
-			"flight at once (neither printed nor counted in -H)\n",
-			(unsigned long long)u->inflight_full, MAX_INFLIGHT);
-	if (u->outcome_unseen)
-		fprintf(err,
-			"tcpconnlat: %llu connects ended unseen in total: the kernel ran none of "
-			"our "
-			"programs for their outcome (neither printed nor counted in -H)\n",
-			(unsigned long long)u->outcome_unseen);
-}

@@ -57,20 +57,4 @@ int events_record(const struct event_sink *s, int cpu, const struct perf_event_h
  */
 int events_cgroup_record(const struct perf_event_header *h, struct cgroup_record *out);
 
-/*
- * Connects the BPF side could not follow, counted there. inflight_full: handshakes past
- * MAX_INFLIGHT at once (an insert the in-flight map refused), never timed (no line, not in
- * -H).
- */
-struct untracked {
-	uint64_t inflight_full;
-	uint64_t outcome_unseen; /* ended with no run of ours seeing it (BPF: outcome_unseen) */
-};
-
-/* -v: one line to err for each count that grew since *seen; *seen becomes *now. */
-void untracked_grew(struct untracked *seen, const struct untracked *now, FILE *err);
-
-/* At exit: one line to err for each count that is not 0. */
-void untracked_report(const struct untracked *u, FILE *err);
-
 #endif

@@ -7,74 +7,7 @@
 #include "expo.h"
 #include "expo_pb.h"
 #include "format.h"
-
-void sb_printf(struct strbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t cap;
-	char *p;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += n;
-			return;
-		}
-		cap = b->cap ? b->cap * 2 : 64 * 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-void *sb_extend(struct strbuf *b, size_t n)
-{
-	size_t cap = b->cap ? b->cap : 64 * 1024;
-	char *p;
-
-	if (b->oom)
-		return NULL;
-	if (b->len + n + 1 <= b->cap) { /* the usual case: room left */
-		b->len += n;
-		b->p[b->len] = '\0';
-		return b->p + b->len - n;
-	}
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	if (cap != b->cap) {
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	b->len += n;
-	b->p[b->len] = '\0'; /* text stays a string */
-	return b->p + b->len - n;
-}
-
-void sb_free(struct strbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
+#include "text.h"
 
 int expo_series_init(struct expo_series *s, size_t max)
 {
@@ -482,8 +415,8 @@ static void failures(struct out *b, const struct series *sv, size_t n, bool om)
 
 static void self_metrics(struct out *b, const struct expo_self *self, size_t folded, bool om)
 {
-	char extra[128], val[48], esc[64];
-	size_t i;
+	char extra[128], val[48], esc[64], help[512];
+	size_t i, pos;
 
 	family(b, "tcpconnlat_build_info", "gauge",
 	       "Always 1: the tool's version and the attach backend it runs with.", om);
@@ -497,17 +430,18 @@ static void self_metrics(struct out *b, const struct expo_self *self, size_t fol
 	       "are unavailable (tracefs cannot be mounted, or no CONFIG_FTRACE_SYSCALLS).",
 	       om);
 	sample(b, "tcpconnlat_presyn_failures_counted", "", "", self->no_presyn ? "0" : "1");
-	family(b, "tcpconnlat_uncounted_connects_total", "counter",
-	       "Connects missing from the metrics: keys_full (the kernel's map of label sets "
-	       "was full), inflight_full (too many handshakes at once, never timed), "
-	       "unseen (the kernel ran none of our programs for the outcome).",
-	       om);
-	u64(val, sizeof(val), self->keys_full);
-	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"keys_full\"", val);
-	u64(val, sizeof(val), self->inflight_full);
-	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"inflight_full\"", val);
-	u64(val, sizeof(val), self->unseen);
-	sample(b, "tcpconnlat_uncounted_connects_total", "", "reason=\"unseen\"", val);
+	pos = snprintf(help, sizeof(help), "Connects missing from the metrics: ");
+	for (i = 0; i < UNCOUNTED_REASONS; i++)
+		pos += fmt_len(snprintf(help + pos, sizeof(help) - pos, "%s (%s)%s",
+					uncounted_counters[i].reason, uncounted_counters[i].help,
+					i + 1 < UNCOUNTED_REASONS ? ", " : "."),
+			       sizeof(help) - pos);
+	family(b, "tcpconnlat_uncounted_connects_total", "counter", help, om);
+	for (i = 0; i < UNCOUNTED_REASONS; i++) {
+		snprintf(extra, sizeof(extra), "reason=\"%s\"", uncounted_counters[i].reason);
+		u64(val, sizeof(val), self->uncounted.n[i]);
+		sample(b, "tcpconnlat_uncounted_connects_total", "", extra, val);
+	}
 	family(b, "tcpconnlat_bpf_runs_missed_total", "counter",
 	       "Runs of the tool's BPF programs the kernel skipped (one already running on that "
 	       "CPU): up to as many connects unseen.",

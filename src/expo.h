@@ -11,19 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup.h"
+#include "counters.h"
 #include "hist.h"
-
-/* A growing text buffer; oom is set (and text stops growing) when memory runs out. */
-struct strbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct strbuf *b);
-/* n more bytes at the end of b, for the caller to fill; NULL (and oom set) without memory. */
-void *sb_extend(struct strbuf *b, size_t n);
+#include "text.h"
 
 enum expo_format {
 	EXPO_TEXT,	  /* text format 0.0.4 */
@@ -31,23 +21,15 @@ enum expo_format {
 	EXPO_PROTOBUF,	  /* delimited io.prometheus.client.MetricFamily messages */
 };
 
-/* One BPF program's run statistics (kernel.bpf_stats_enabled=1). */
-struct prog_stat {
-	char name[32];
-	uint64_t run_ns, runs;
-};
-
 #define EXPO_MAX_PROGS 32
 
 /* What the tool knows about itself, exported next to the connects. */
 struct expo_self {
 	const char *version, *backend;
-	uint64_t keys_full;	/* connects not counted: the kernel's key map was full */
-	uint64_t inflight_full; /* handshakes never timed: too many at once */
-	uint64_t unseen;	/* connects whose outcome no run of ours saw */
-	uint64_t runs_missed;	/* runs of our programs the kernel skipped */
-	bool no_presyn;		/* failures before any SYN go uncounted (no syscall events) */
-	bool bpf_stats;		/* kernel.bpf_stats_enabled: progs[] are meaningful */
+	struct untracked uncounted; /* connects missing from the metrics, by why */
+	uint64_t runs_missed;	    /* runs of our programs the kernel skipped */
+	bool no_presyn;		    /* failures before any SYN go uncounted (no syscall events) */
+	bool bpf_stats;		    /* kernel.bpf_stats_enabled: progs[] are meaningful */
 	struct prog_stat progs[EXPO_MAX_PROGS];
 	size_t nprogs;
 };

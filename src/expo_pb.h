@@ -7,7 +7,8 @@
 #ifndef TCPCONNLAT_EXPO_PB_H
 #define TCPCONNLAT_EXPO_PB_H
 
-#include "expo.h"
+#include "hist.h"
+#include "text.h"
 
 struct pbenc;
 

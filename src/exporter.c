@@ -107,19 +107,17 @@ static void render(struct exporter *ex, struct strbuf *b, enum expo_format fmt)
 {
 	static struct hist_entry v[MAX_HIST_KEYS];
 	struct expo_self self = {.version = TCPCONNLAT_VERSION};
-	struct untracked u;
+	uint64_t *keys_full = &self.uncounted.n[UNCOUNTED_KEYS_FULL];
 	size_t n;
 
 	if (ex->src) {
 		ex->src->pump(ex->src->ctx);
-		n = ex->src->read(ex->src->ctx, v, MAX_HIST_KEYS, &self.keys_full);
+		n = ex->src->read(ex->src->ctx, v, MAX_HIST_KEYS, keys_full);
 	} else {
-		n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, &self.keys_full);
+		n = tracer_read_hists(ex->t, v, MAX_HIST_KEYS, keys_full);
 	}
 	self.backend = backend_name(tracer_backend(ex->t));
-	tracer_untracked(ex->t, &u);
-	self.inflight_full = u.inflight_full;
-	self.unseen = u.outcome_unseen;
+	tracer_untracked(ex->t, &self.uncounted);
 	self.runs_missed = tracer_runs_missed(ex->t);
 	self.no_presyn = ex->cfg->no_presyn;
 	self.bpf_stats = bpf_stats_enabled();

@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include "args.h"
-#include "backend.h"
+#include "tracer.h"
 #include "cgroup.h"
 
 /*

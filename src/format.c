@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "cgtext.h"
 #include "format.h"
-#include "hist.h"
 
 struct column {
 	const char *title;
@@ -219,37 +219,6 @@ size_t fmt_event(struct formatter *f, const struct event *e, char *buf, size_t l
 	return fmt_line(f, e, buf, len);
 }
 
-size_t escape_word(const char *s, size_t n, char *out, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, pos = 0;
-
-	for (i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-		bool plain = c > ' ' && c < 0x7f && c != '\\';
-
-		/* Room for this byte's text and the final NUL, or stop here. */
-		if (pos + (plain ? 1 : 4) + 1 > len)
-			break;
-		if (plain) {
-			out[pos++] = c;
-			continue;
-		}
-		out[pos++] = '\\';
-		out[pos++] = 'x';
-		out[pos++] = hex[c >> 4];
-		out[pos++] = hex[c & 0xf];
-	}
-	if (len)
-		out[pos] = '\0';
-	return pos;
-}
-
-size_t escape_comm(const char *comm, char *out, size_t len)
-{
-	return escape_word(comm, TASK_COMM_LEN, out, len);
-}
-
 /* fail_reason_of() spells these errnos as numbers, for the BPF side. */
 _Static_assert(ECONNREFUSED == 111 && ETIMEDOUT == 110 && EHOSTUNREACH == 113 && ENETUNREACH == 101,
 	       "fail_reason_of() in tcpconnlat.h assumes Linux's generic errno values");
@@ -284,21 +253,4 @@ size_t fmt_result(const struct event *e, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "error:%u", e->err);
 	return fmt_len(n, len);
-}
-
-size_t fmt_addr(int af, const void *addr, char *buf, size_t len)
-{
-	if ((af != AF_INET && af != AF_INET6) || !inet_ntop(af, addr, buf, len))
-		return fmt_len(snprintf(buf, len, "?"), len);
-	return strlen(buf);
-}
-
-const char *fmt_ip_version(int af)
-{
-	return af == AF_INET ? "4" : af == AF_INET6 ? "6" : NULL;
-}
-
-size_t fmt_len(int n, size_t len)
-{
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "format.h"
+#include "cgtext.h"
 #include "container.h"
+#include "dhostid.h"
 #include "hist.h"
 #include "json.h"
-#include "uhist.h"
+#include "text.h"
 
 /* The --by keys; adding one is a row here (and its text in key_text()). */
 static const struct by_key {
@@ -252,10 +253,10 @@ static int key_text(enum hist_by by, struct cgroups *cg, const struct hist_key *
 		n = (int)container_key_text(by, cg, k->cgroup_id, buf, len);
 		break;
 	case HIST_BY_DHOST:
-		if (!uhist_name(k->dhost_id))
+		if (!dhost_name(k->dhost_id))
 			n = snprintf(buf, len, "-");
 		else
-			n = escape_word(uhist_name(k->dhost_id), DNS_NAME_MAX, buf, len);
+			n = escape_word(dhost_name(k->dhost_id), DNS_NAME_MAX, buf, len);
 		break;
 	default:
 		n = snprintf(buf, len, "?");
@@ -279,22 +280,6 @@ size_t hist_key_text(int by, struct cgroups *cg, const struct hist_key *k, char 
 	}
 	buf[pos] = '\0';
 	return pos;
-}
-
-size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
-			  size_t len)
-{
-	struct container_ref ref;
-	struct container_info info;
-	const char *v;
-
-	cgroup_container(cg, cgroup_id, &ref, &info);
-	if (by == HIST_BY_CONTAINER)
-		return container_text(&ref, &info, buf, len);
-	v = by == HIST_BY_POD ? info.pod : info.namespace;
-	if (!v[0])
-		return fmt_len(snprintf(buf, len, "-"), len);
-	return escape_word(v, CONTAINER_NAME_MAX, buf, len);
 }
 
 /* Entries whose key text is the same, for hist_group(). */
@@ -486,8 +471,8 @@ size_t hist_json(int by, struct cgroups *cg, const struct hist_entry *e, const c
 		snprintf(key, sizeof(key), "null");
 	} else if (by == HIST_BY_COMM) {
 		json_comm(e->key.comm, key, sizeof(key));
-	} else if (by == HIST_BY_DHOST && uhist_name(e->key.dhost_id)) {
-		json_string(uhist_name(e->key.dhost_id), DNS_NAME_MAX, key, sizeof(key));
+	} else if (by == HIST_BY_DHOST && dhost_name(e->key.dhost_id)) {
+		json_string(dhost_name(e->key.dhost_id), DNS_NAME_MAX, key, sizeof(key));
 	} else if ((by == HIST_BY_POD || by == HIST_BY_NAMESPACE || by == HIST_BY_CONTAINER) &&
 		   key_value(by, cg, e->key.cgroup_id, key, sizeof(key))) {
 	} else if (by == HIST_BY_CGROUP && cgroup_path(cg, e->key.cgroup_id)) {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "cgroup.h"
+#include "cgtext.h"
 #include "container.h"
 #include "dns.h"
 #include "tcpconnlat.h"
@@ -72,10 +72,6 @@ bool hist_by_grouped(int by);
  * Returns how many are left. Lists without such a key: n, untouched.
  */
 size_t hist_group(int by, struct cgroups *cg, struct hist_entry *v, size_t n);
-
-/* The text of a container, pod or namespace key of cgroup_id: "-" for none. */
-size_t container_key_text(enum hist_by by, struct cgroups *cg, uint64_t cgroup_id, char *buf,
-			  size_t len);
 
 /* Most connects first (then the key, so that the order is stable). */
 void hist_sort(struct hist_entry *v, size_t n);

@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 #include "args.h"
-#include "backend.h"
+#include "tracer.h"
 #include "cgroup.h"
 #include "checks.h"
 #include "container.h"
@@ -55,7 +55,7 @@ struct run {
 	const struct config *cfg;
 	const struct printer *print;
 	struct tracer *t;
-	int cgroup_fd; /* --cgroup's directory (cgroup_open()), or -1 */
+	int cgroup_fd; /* --cgroup's directory (cgroup_filter_open()), or -1 */
 	int listen_fd; /* --metrics's socket until the exporter takes it over, or -1 */
 	struct formatter fmt;
 	struct json_ctx json;
@@ -254,7 +254,7 @@ static void handle_lost(void *ctx, int cpu, uint64_t cnt)
 /* Once per poll: the connects the BPF side could not follow; -v says when there are more. */
 static void check_untracked(struct run *r)
 {
-	struct untracked now;
+	struct untracked now = {};
 
 	tracer_untracked(r->t, &now);
 	if (verbose)
@@ -471,7 +471,7 @@ static bool names_hook_possible(void)
 static int check_machine(struct run *r, struct config *cfg)
 {
 	if (cfg->cgroup_path) {
-		r->cgroup_fd = cgroup_open(cfg->cgroup_path, stderr);
+		r->cgroup_fd = cgroup_filter_open(cfg->cgroup_path, stderr);
 		if (r->cgroup_fd < 0)
 			return 2;
 	}

@@ -2,14 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dhostid.h"
 #include "uhist.h"
-
-/*
- * Names handed a number, for the run: one reader thread, and at most MAX_HIST_KEYS of them
- * (each names at least one key). Numbered from 1; 0 is "no name".
- */
-static char *names[MAX_HIST_KEYS + 1];
-static uint32_t nnames;
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -19,29 +13,6 @@ static uint64_t hash_bytes(const void *p, size_t n)
 	while (n--)
 		h = (h ^ *b++) * 1099511628211ull;
 	return h;
-}
-
-/* Linear: a handful of names in practice, and bounded; a hash if this ever shows. */
-static uint32_t name_id(const char *name)
-{
-	uint32_t i;
-
-	if (!name)
-		return 0;
-	for (i = 1; i <= nnames; i++)
-		if (!strcmp(names[i], name))
-			return i;
-	if (nnames == MAX_HIST_KEYS)
-		return UINT32_MAX;
-	names[nnames + 1] = strdup(name);
-	if (!names[nnames + 1])
-		return UINT32_MAX;
-	return ++nnames;
-}
-
-const char *uhist_name(uint32_t id)
-{
-	return id && id <= nnames ? names[id] : NULL;
 }
 
 int uhist_init(struct uhist *u, int by, size_t max)
@@ -66,14 +37,10 @@ int uhist_init(struct uhist *u, int by, size_t max)
 
 void uhist_free(struct uhist *u)
 {
-	uint32_t i;
-
 	free(u->v);
 	free(u->slot);
 	memset(u, 0, sizeof(*u));
-	for (i = 1; i <= nnames; i++)
-		free(names[i]);
-	nnames = 0;
+	dhost_ids_free();
 }
 
 static uint32_t log2_slot(uint64_t v)
@@ -121,7 +88,7 @@ void uhist_add(struct uhist *u, const struct event *e, const char *dhost)
 	if (u->fields & HIST_F_CGROUP)
 		k.cgroup_id = e->cgroup_id;
 	if (u->dhost)
-		k.dhost_id = name_id(dhost);
+		k.dhost_id = dhost_id(dhost);
 	h = k.dhost_id == UINT32_MAX ? NULL : find(u, &k);
 	if (!h) {
 		u->lost++;

@@ -27,7 +27,5 @@ void uhist_free(struct uhist *u);
 void uhist_add(struct uhist *u, const struct event *e, const char *dhost);
 /* As tracer_read_hists(): the cumulative histograms into v (at most max); *lost as there. */
 size_t uhist_read(const struct uhist *u, struct hist_entry *v, size_t max, uint64_t *lost);
-/* The name behind a hist_key's dhost_id, NULL for 0 or one not handed out. */
-const char *uhist_name(uint32_t id);
 
 #endif

@@ -29,7 +29,7 @@ $(SAN_OUT)/%.o: src/%.c $(LIBBPF_DEP) | $(SAN_OUT)
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(SAN_OUT)/backend.o: $(SKEL)
+$(SAN_OUT)/tracer.o: $(SKEL)
 $(SAN_OUT)/expo_pb.o: $(OUTPUT)/metrics.pb-c.h
 
 $(SAN_OUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c $(LIBBPF_DEP) | $(SAN_OUT)
@@ -52,9 +52,9 @@ $(FUZZ_OUT)/%.o: tests/fuzz/%.c $(LIBBPF_DEP) | $(FUZZ_OUT)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# args.c parses --by with hist.c, which formats keys with format.c and json.c.
-$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o format.o json.o cgroup.o container.o)
-$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o format.o json.o cgroup.o container.o hist.o uhist.o)
+# args.c parses --by with hist.c, which formats keys with text.c, cgtext.c and json.c.
+$(FUZZ_OUT)/fuzz_args: $(FUZZ_OUT)/fuzz_args.o $(addprefix $(FUZZ_OUT)/obj/,args.o hist.o uhist.o dhostid.o text.o cgtext.o format.o json.o cgroup.o container.o)
+$(FUZZ_OUT)/fuzz_event: $(FUZZ_OUT)/fuzz_event.o $(addprefix $(FUZZ_OUT)/obj/,events.o text.o cgtext.o format.o json.o cgroup.o container.o hist.o uhist.o dhostid.o)
 # -N's answer path: the DNS parser (libresolv) and the name cache.
 $(FUZZ_OUT)/fuzz_dns: $(FUZZ_OUT)/fuzz_dns.o $(addprefix $(FUZZ_OUT)/obj/,dns.o names.o)
 $(FUZZ_BINS):

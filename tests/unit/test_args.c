@@ -1166,6 +1166,59 @@ static void test_pid_check_thread(void **state)
 	close(tid_pipe[1]);
 }
 
+/*
+ * The whole line of each refusal that the option tables (numbers, paths) and the rules
+ * between options print: the same words as before they were tables.
+ */
+static void test_refusals_whole_line(void **state)
+{
+	static const struct {
+		const char *args[6];
+		const char *line;
+	} cases[] = {
+		{{"--btf="}, "empty --btf path"},
+		{{"--container-api="}, "empty --container-api path"},
+		{{"--pod-logs="}, "empty --pod-logs directory"},
+		{{"--cgroup="}, "empty --cgroup path"},
+		{{"--textfile="}, "empty --textfile path"},
+		{{"-4", "-6"}, "options -4 and -6 exclude each other"},
+		{{"-p", "0"}, "PID '0' out of range (1..4194304)"},
+		{{"-u", "x"}, "invalid UID 'x': expected a number"},
+		{{"-u", "4294967295"}, "UID '4294967295' out of range (0..4294967294)"},
+		{{"-H", "-i", "0"}, "interval '0' out of range (1..86400 seconds)"},
+		{{"-H", "-i", "1s"}, "invalid interval '1s': expected whole seconds"},
+		{{"--max-series", "0"}, "--max-series '0' out of range (1..10240)"},
+		{{"-c", "x"}, "invalid count 'x': expected a number"},
+		{{"-d", "0"}, "duration '0' out of range (1..604800 seconds)"},
+		{{"--buffer-pages", "x"}, "invalid buffer size 'x': expected a number of pages"},
+		{{"--buffer-pages", "0"}, "buffer size '0' out of range (1..4096 pages)"},
+		{{"--buffer-pages", "3"}, "buffer size '3' is not a power of two"},
+		{{"-i", "5"}, "-i needs -H/--histogram"},
+		{{"--by", "dport"}, "--by needs -H/--histogram"},
+		{{"--textfile", "/tmp/f", "-j"},
+		 "-j does not go with --textfile (metrics replace the output)"},
+		{{"--metrics", "9190", "-i", "5"}, "-i needs -H/--histogram or --textfile"},
+		{{"--max-series", "5"}, "--max-series needs --metrics or --textfile"},
+		{{"-N", "-H"}, "-N adds a column to lines: with -H or metrics, use --by dhost"},
+		{{"--buckets", "1ms,1s"}, "--buckets needs --metrics or --textfile"},
+		{{"-H", "-G"}, "-G adds a column to lines: with -H, use --by cgroup"},
+		{{"-H", "-C"}, "-C adds a column to lines: with -H, use --by container"},
+		{{"-H", "-c", "5"}, "-c counts printed connects: it does not go with -H"},
+		{{"-6", "--daddr", "1.2.3.4"}, "--daddr '1.2.3.4' is not IPv6, but -6 was given"},
+	};
+	char want[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_list(cases[i].args);
+		snprintf(want, sizeof(want), "tcpconnlat: %s (try 'tcpconnlat --help')\n",
+			 cases[i].line);
+		assert_int_equal(P.res, PARSE_USAGE);
+		assert_string_equal(P.err, want);
+	}
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 /* ---- --metrics, --textfile, --max-series ---- */
@@ -1423,6 +1476,7 @@ int main(void)
 		T(test_metrics_implies),
 		T(test_metrics_conflicts),
 		T(test_buckets),
+		T(test_refusals_whole_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
  * Unit tests for backend.c: candidates, failure reasons and preflight (no BPF is loaded),
- * and, as root, one tracer_start() with the automatic choice.
+ * and, as root, one tracer_start() (tracer.c) with the automatic choice.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include "unit.h"
 #include "backend.h"
 #include "checks.h"
+#include "tracer.h"
 
 /* The kernel-internal errno that libbpf passes on for "not supported". */
 #define ENOTSUPP_KERNEL 524

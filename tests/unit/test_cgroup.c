@@ -9,7 +9,7 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "cgroup.h"
+#include "cgtext.h"
 #include "format.h"
 #include "json.h"
 

@@ -137,22 +137,22 @@ static void test_pid_check_not_running(void **state)
 	free(c.text);
 }
 
-/* ---- cgroup_open: --cgroup ---- */
+/* ---- cgroup_filter_open: --cgroup ---- */
 
-static void test_cgroup_open_missing(void **state)
+static void test_cgroup_filter_open_missing(void **state)
 {
 	struct capture c;
 	int r;
 
 	(void)state;
-	r = cgroup_open("/nonexistent/tcpconnlat-test", capture_start(&c));
+	r = cgroup_filter_open("/nonexistent/tcpconnlat-test", capture_start(&c));
 	capture_end(&c);
 	assert_int_equal(r, -ENOENT);
 	assert_one_line(c.text, "'/nonexistent/tcpconnlat-test'", strerror(ENOENT), NULL);
 	free(c.text);
 }
 
-static void test_cgroup_open_not_cgroup2(void **state)
+static void test_cgroup_filter_open_not_cgroup2(void **state)
 {
 	char dir[] = "/tmp/tcl-checks-XXXXXX";
 	struct capture c;
@@ -160,7 +160,7 @@ static void test_cgroup_open_not_cgroup2(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	r = cgroup_open(dir, capture_start(&c));
+	r = cgroup_filter_open(dir, capture_start(&c));
 	capture_end(&c);
 	rmdir(dir);
 	assert_int_equal(r, -ENOTDIR);
@@ -297,8 +297,8 @@ int main(void)
 		cmocka_unit_test(test_pid_check_process),
 		cmocka_unit_test(test_pid_check_thread),
 		cmocka_unit_test(test_pid_check_not_running),
-		cmocka_unit_test(test_cgroup_open_missing),
-		cmocka_unit_test(test_cgroup_open_not_cgroup2),
+		cmocka_unit_test(test_cgroup_filter_open_missing),
+		cmocka_unit_test(test_cgroup_filter_open_not_cgroup2),
 		cmocka_unit_test(test_preflight_btf_files),
 		cmocka_unit_test(test_pidns_check),
 		cmocka_unit_test(test_pidns_self),

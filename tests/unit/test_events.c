@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "counters.h"
 #include "events.h"
 
 struct seen {
@@ -149,7 +150,7 @@ static char *text_of(FILE *f, char **buf)
 /* -v: a line per count that grew, with how many more and the total; nothing otherwise. */
 static void test_untracked_grew(void **state)
 {
-	struct untracked seen = {}, now = {.inflight_full = 5};
+	struct untracked seen = {}, now = {.n[UNCOUNTED_INFLIGHT_FULL] = 5};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -158,31 +159,32 @@ static void test_untracked_grew(void **state)
 	f = open_memstream(&buf, &len);
 	untracked_grew(&seen, &now, f);
 	untracked_grew(&seen, &now, f); /* no growth: no line */
-	now.inflight_full = 7;
+	now.n[UNCOUNTED_INFLIGHT_FULL] = 7;
 	untracked_grew(&seen, &now, f);
 	assert_string_equal(text_of(f, &buf),
 			    "tcpconnlat: 5 more connects untimed: more than 16384 handshakes in "
 			    "flight (5 so far)\n"
 			    "tcpconnlat: 2 more connects untimed: more than 16384 handshakes in "
 			    "flight (7 so far)\n");
-	assert_int_equal(seen.inflight_full, 7);
+	assert_int_equal(seen.n[UNCOUNTED_INFLIGHT_FULL], 7);
 	free(buf);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	now.outcome_unseen = 249;
+	now.n[UNCOUNTED_OUTCOME_UNSEEN] = 249;
 	untracked_grew(&seen, &now, f);
 	assert_string_equal(
 		text_of(f, &buf),
 		"tcpconnlat: 249 more connects ended unseen: the kernel ran none of our "
 		"programs for their outcome (249 so far)\n");
-	assert_int_equal(seen.outcome_unseen, 249);
+	assert_int_equal(seen.n[UNCOUNTED_OUTCOME_UNSEEN], 249);
 	free(buf);
 }
 
 /* At exit: one line per count that is not 0, none when nothing was missed. */
 static void test_untracked_report(void **state)
 {
-	struct untracked none = {}, some = {.inflight_full = 1068, .outcome_unseen = 3};
+	struct untracked none = {}, some = {.n[UNCOUNTED_INFLIGHT_FULL] = 1068,
+					    .n[UNCOUNTED_OUTCOME_UNSEEN] = 3};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -204,7 +206,7 @@ static void test_untracked_report(void **state)
 	free(buf);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	some = (struct untracked){.outcome_unseen = 420};
+	some = (struct untracked){.n[UNCOUNTED_OUTCOME_UNSEEN] = 420};
 	untracked_report(&some, f);
 	assert_string_equal(
 		text_of(f, &buf),

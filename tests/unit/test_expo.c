@@ -356,9 +356,9 @@ static void test_bpf_stats(void **state)
 	self.progs[0].run_ns = 1500000001;
 	self.progs[0].runs = 42;
 	strcpy(self.progs[1].name, "sys_exit_connect");
-	self.keys_full = 3;
-	self.inflight_full = 4;
-	self.unseen = 7;
+	self.uncounted.n[UNCOUNTED_KEYS_FULL] = 3;
+	self.uncounted.n[UNCOUNTED_INFLIGHT_FULL] = 4;
+	self.uncounted.n[UNCOUNTED_OUTCOME_UNSEEN] = 7;
 	self.runs_missed = 6;
 	assert_int_equal(expo_series_init(&s, 10), 0);
 	t = render(HIST_BY_NONE, &s, NULL, 0, &self, false);
@@ -369,6 +369,11 @@ static void test_bpf_stats(void **state)
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"inflight_full\"} 4");
 	assert_null(strstr(t, "pending_full"));
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"unseen\"} 7");
+	assert_line(t,
+		    "# HELP tcpconnlat_uncounted_connects_total Connects missing from the "
+		    "metrics: keys_full (the kernel's map of label sets was full), inflight_full "
+		    "(too many handshakes at once, never timed), unseen (the kernel ran none of our "
+		    "programs for the outcome).");
 	assert_line(t, "tcpconnlat_bpf_runs_missed_total 6");
 	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
 	assert_grammar(t);
