@@ -369,11 +369,11 @@ static void test_bpf_stats(void **state)
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"inflight_full\"} 4");
 	assert_null(strstr(t, "pending_full"));
 	assert_line(t, "tcpconnlat_uncounted_connects_total{reason=\"unseen\"} 7");
-	assert_line(t,
-		    "# HELP tcpconnlat_uncounted_connects_total Connects missing from the "
-		    "metrics: keys_full (the kernel's map of label sets was full), inflight_full "
-		    "(too many handshakes at once, never timed), unseen (the kernel ran none of our "
-		    "programs for the outcome).");
+	assert_line(
+		t, "# HELP tcpconnlat_uncounted_connects_total Connects missing from the "
+		   "metrics: keys_full (the kernel's map of label sets was full), inflight_full "
+		   "(too many handshakes at once, never timed), unseen (the kernel ran none of our "
+		   "programs for the outcome).");
 	assert_line(t, "tcpconnlat_bpf_runs_missed_total 6");
 	assert_line(t, "tcpconnlat_presyn_failures_counted 1");
 	assert_grammar(t);
