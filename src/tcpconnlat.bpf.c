@@ -7,12 +7,13 @@
  *
  * Three attach backends share the bodies below; user space enables one set of programs:
  *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
- *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
+ *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.9+: fentry came in
+ *               5.5, bpf_skc_to_tcp_sock() for tracing programs in 5.9)
  *   kprobe:     the same functions through kprobes
- *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+), else the raw one (4.16+);
- *               neither needs tracefs nor formats a trace record per state change. No
- *               tracepoint marks the SYN: its send time is read from the socket (see
- *               syn_sent_ns()).
+ *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+, as fentry), else the raw one
+ *               (4.16+); neither needs tracefs nor formats a trace record per state
+ *               change. No tracepoint marks the SYN: its send time is read from the socket
+ *               (see syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
  *   -x: raw tracepoint sock:inet_sock_set_state with fentry/kprobe too (a socket leaving
  *       SYN_SENT for CLOSE failed), and syscalls:sys_exit_connect (the errno of a connect()
@@ -62,12 +63,15 @@ __u64 inflight_full = 0;
 /*
  * In-flight entries still there when their socket is destroyed, where every end of a
  * connect is watched (the tracepoint backend, and -x): connects whose end no run of ours
- * saw (neither printed nor lost). The kernel skips a tracing program's run, without counting
- * a recursion miss, when a softirq interrupts the same program on that CPU (a burst of SYN
- * timeouts, say). With -x, also a connect made without a connect() call (io_uring,
- * sendto(MSG_FASTOPEN)) that failed before its SYN or inside the call (no connect() return
- * to report it). Without -x, fentry/kprobe entries may end this way normally: their entry is
- * made before tcp_v4_connect() may fail without reaching SYN_SENT.
+ * saw (neither printed nor lost). The kernel skips a run of a program already running on that
+ * CPU (a softirq interrupting it) and counts it in the program's recursion_misses (raw and BTF
+ * tracepoints since Linux 6.1, "bpf: Prevent bpf program recursion for raw tracepoint
+ * probes"); but it was also seen to run none of our programs for a whole timer-softirq burst
+ * of SYN timeouts, counting nothing (docs/reliability.md). With -x, also a connect made
+ * without a connect() call (io_uring, sendto(MSG_FASTOPEN)) that failed before its SYN or
+ * inside the call (no connect() return to report it). Without -x, fentry/kprobe entries may
+ * end this way normally: their entry is made before tcp_v4_connect() may fail without
+ * reaching SYN_SENT.
  */
 __u64 outcome_unseen = 0;
 
@@ -93,7 +97,7 @@ struct inflight_entry {
 };
 
 /*
- * Connects in flight, by socket address: the fentry, kprobe and raw tracepoint programs'.
+ * Connects in flight, by socket address, on every backend.
  * A plain hash, not an LRU: an LRU map evicts live entries silently, even well below its
  * capacity (free slots sit in per-CPU lists), and an eviction cannot be counted.
  */
@@ -273,10 +277,9 @@ static __always_inline bool dest_wanted(const struct event *e)
  * end finds on the socket the destination, the SYN's departure (tcp_wstamp_ns, Linux 4.20:
  * without it entries are made as elsewhere) and the SYN-ACK's arrival (synack_ns()). Only a
  * connect whose SYN was retransmitted gets an entry, at the first retransmission
- * (retransmit()): the first SYN's time and the count. An end the kernel skipped (a softirq
- * interrupting this program on its CPU) leaves no entry behind to count at the socket's end:
- * the kernel counts the skipped run instead (recursion_misses, since Linux 6.2 "bpf: Prevent
- * bpf program recursion for raw tracepoint probes"; before it no run is skipped).
+ * (retransmit()): the first SYN's time and the count. An end the kernel skipped leaves no
+ * entry behind to count at the socket's end (outcome_unseen): only a skip the kernel counts
+ * itself, as a recursion miss, is reported.
  */
 static __always_inline bool no_inflight(void)
 {
@@ -892,7 +895,7 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	if (targ_cfg.state_timing && !no_inflight() && oldstate == TCP_CLOSE &&
 	    newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
-		 * 16-bit value"); the BTF tracepoint needs 5.11. */
+		 * 16-bit value"); the BTF tracepoint programs need 5.9 (see btf_set_state). */
 		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
 		    IPPROTO_TCP)
 			return 0;
@@ -909,9 +912,9 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 }
 
 /*
- * A connect still in flight when its socket goes ended unseen (see outcome_unseen); so did a
- * failure inside the connect call that no connect() return collected. A reported failure's
- * entry just goes.
+ * An entry still there when its socket goes is a connect that ended unseen (see
+ * outcome_unseen), or a failure inside the connect call that no connect() return collected. A
+ * reported failure's entry just goes.
  */
 static __always_inline int destroy_sock(const struct sock *sk)
 {
@@ -983,7 +986,11 @@ int BPF_PROG(tp_retransmit, struct sock *sk)
 	return retransmit(sk, false);
 }
 
-/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
+/*
+ * The tracepoint backend where the kernel has BTF tracepoints (Linux 5.5) and lets them call
+ * bpf_skc_to_tcp_sock() (5.9, "bpf: Add bpf_skc_to_{tcp,tcp_timewait,tcp_request}_sock()
+ * helpers"): 5.9.
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
 {
