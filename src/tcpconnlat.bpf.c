@@ -76,27 +76,6 @@ __u64 inflight_full = 0;
 __u64 outcome_unseen = 0;
 
 /*
- * A connect in flight: from its start (connect_start()) to its end, where it is claimed
- * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
- * that name. With -x an entry may also outlive its connect's end, for connect() to collect
- * at its return (see "-x: failed connects" below): `state`.
- */
-enum inflight_state {
-	INFLIGHT_TIMING,      /* connecting */
-	INFLIGHT_FAILED_CALL, /* failed inside the connect call: its return reports it */
-	INFLIGHT_REPORTED,    /* failed and reported: a connect() waiting on it returns an error */
-};
-
-struct inflight_entry {
-	__u64 ts_ns;
-	__u64 cgroup_id;
-	__u32 tgid;
-	char comm[TASK_COMM_LEN];
-	__u8 syn_retrans;
-	__u8 state; /* enum inflight_state */
-};
-
-/*
  * Connects in flight, by socket address, on every backend.
  * A plain hash, not an LRU: an LRU map evicts live entries silently, even well below its
  * capacity (free slots sit in per-CPU lists), and an eviction cannot be counted.
@@ -466,18 +445,6 @@ static __always_inline void fill_addrs(struct event *e, const struct sock *sk, b
 	}
 }
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 slot = 0;
-	int i;
-
-	for (i = 0; i < HIST_SLOTS - 1 && v > 1; i++) {
-		v >>= 1;
-		slot++;
-	}
-	return slot;
-}
-
 /* -H: one more connect in the histogram of its key; nothing crosses to user space. */
 static __always_inline void hist_add(const struct event *e, __u64 ns)
 {
@@ -516,7 +483,7 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 		__sync_fetch_and_add(&h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS], 1);
 		return;
 	}
-	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->slots[hist_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->nslots[native_slot(ns) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_us, e->delta_us);
