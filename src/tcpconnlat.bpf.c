@@ -319,47 +319,10 @@ static __always_inline bool connect_take(const struct sock *sk, struct inflight_
 	return true;
 }
 
-static __always_inline int connect_start(const struct sock *sk, bool btf)
+/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
+static __always_inline bool seq_after(__u32 a, __u32 b)
 {
-	__u64 key = (__u64)sk;
-	struct inflight_entry s = {};
-	__u32 tgid;
-
-	/*
-	 * A connect we do not time must not complete an older entry of the same socket: one
-	 * left by a connect that ended unseen (fentry/kprobe without -x do not see a socket
-	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
-	 * absurd latency and another process's PID. With filters on, drop any such entry.
-	 */
-	if (!task_wanted(&tgid, s.comm) ||
-	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
-		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
-		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
-			connect_forget(sk);
-		return 0;
-	}
-	s.ts_ns = bpf_ktime_get_ns();
-	s.tgid = tgid;
-	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
-	if (targ_cfg.cgroup_id)
-		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
-		__sync_fetch_and_add(&inflight_full, 1);
-	return 0;
-}
-
-/*
- * fentry/kprobe: tcp_connect() builds and sends the SYN, inside connect() or, for a Fast
- * Open connect with a cookie, inside the first write. The connect is timed from here.
- */
-static __always_inline int syn_send(const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
-
-	if (s)
-		s->ts_ns = bpf_ktime_get_ns();
-	return 0;
+	return (__s32)(b - a) < 0;
 }
 
 /*
@@ -420,6 +383,23 @@ static __always_inline void syn_first_sent(const struct sock *sk, struct infligh
 	first = now - (__u64)ago * unit;
 	if (first > s->ts_ns + NSEC_PER_MSEC && first <= now)
 		s->ts_ns = first;
+}
+
+/*
+ * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
+ * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
+ * load costs less than the helper. Not for fentry: it runs before that refresh.
+ */
+static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			return tp->tcp_mstamp * 1000;
+	}
+	return bpf_ktime_get_ns();
 }
 
 static __always_inline void fill_addrs(struct event *e, const struct sock *sk, bool btf)
@@ -524,6 +504,49 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
+static __always_inline int connect_start(const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry s = {};
+	__u32 tgid;
+
+	/*
+	 * A connect we do not time must not complete an older entry of the same socket: one
+	 * left by a connect that ended unseen (fentry/kprobe without -x do not see a socket
+	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
+	 * absurd latency and another process's PID. With filters on, drop any such entry.
+	 */
+	if (!task_wanted(&tgid, s.comm) ||
+	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
+		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
+		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
+			connect_forget(sk);
+		return 0;
+	}
+	s.ts_ns = bpf_ktime_get_ns();
+	s.tgid = tgid;
+	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
+	if (targ_cfg.cgroup_id)
+		s.cgroup_id = bpf_get_current_cgroup_id();
+	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
+		__sync_fetch_and_add(&inflight_full, 1);
+	return 0;
+}
+
+/*
+ * fentry/kprobe: tcp_connect() builds and sends the SYN, inside connect() or, for a Fast
+ * Open connect with a cookie, inside the first write. The connect is timed from here.
+ */
+static __always_inline int syn_send(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
+
+	if (s)
+		s->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 /* The connect completed at now_ns. */
 static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
 {
@@ -532,6 +555,51 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
 	if (connect_take(sk, &s, btf) && s.state == INFLIGHT_TIMING)
 		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
 	return 0;
+}
+
+/*
+ * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
+ * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
+ * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
+ */
+static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 ack, una, nxt;
+	unsigned char *head;
+	struct tcphdr th;
+	__u16 thoff;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	head = SK_READ(btf, skb, head);
+	thoff = SK_READ(btf, skb, transport_header);
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
+		return 0;
+	if (!th.ack)
+		return 0;
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		una = tp->snd_una;
+		nxt = tp->snd_nxt;
+	} else {
+		una = BPF_CORE_READ(tp, snd_una);
+		nxt = BPF_CORE_READ(tp, snd_nxt);
+	}
+	ack = bpf_ntohl(th.ack_seq);
+	if (!seq_after(ack, una) || seq_after(ack, nxt))
+		return 0;
+	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
+	if (th.rst) {
+		if (!targ_cfg.report_failed)
+			connect_forget(sk);
+		return 0;
+	}
+	if (!th.syn)
+		return 0;
+	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
 }
 
 /*
@@ -556,44 +624,6 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
  * (the failure of a connect made without a connect() call, or of one interrupted by a
  * signal) goes with its socket (destroy_sock()).
  */
-
-/* The socket left SYN_SENT for CLOSE: report the failure, or leave it to connect(). */
-static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
-{
-	__u64 key = (__u64)sk;
-	struct inflight_entry s, *sp;
-	struct socket *so;
-	struct file *f;
-
-	if (!targ_cfg.report_failed) {
-		connect_forget(sk);
-		return;
-	}
-	so = SK_READ(btf, sk, sk_socket);
-	/*
-	 * Still SS_UNCONNECTED: inside the protocol's connect call, which returns the error
-	 * (__inet_stream_connect() marks the socket SS_CONNECTING once that call succeeds). The
-	 * socket is its caller's until then: nothing else can claim the entry meanwhile.
-	 */
-	if (targ_cfg.presyn && so &&
-	    (btf ? so->state : BPF_CORE_READ(so, state)) == SS_UNCONNECTED) {
-		sp = bpf_map_lookup_elem(&inflight, &key);
-		if (sp)
-			sp->state = INFLIGHT_FAILED_CALL;
-		return;
-	}
-	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
-		return;
-	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
-	/* A blocking connect() may be waiting: it returns this failure's error. */
-	f = so ? (btf ? so->file : BPF_CORE_READ(so, file)) : NULL;
-	if (targ_cfg.presyn && f &&
-	    !((btf ? f->f_flags : BPF_CORE_READ(f, f_flags)) & O_NONBLOCK)) {
-		struct inflight_entry reported = {.state = INFLIGHT_REPORTED};
-
-		bpf_map_update_elem(&inflight, &key, &reported, BPF_NOEXIST);
-	}
-}
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
 static __always_inline struct sock *tcp_sock_of_fd(int fd)
@@ -673,6 +703,44 @@ static __always_inline struct pt_regs *connect_regs(void)
 	return regs;
 }
 
+/* The socket left SYN_SENT for CLOSE: report the failure, or leave it to connect(). */
+static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry s, *sp;
+	struct socket *so;
+	struct file *f;
+
+	if (!targ_cfg.report_failed) {
+		connect_forget(sk);
+		return;
+	}
+	so = SK_READ(btf, sk, sk_socket);
+	/*
+	 * Still SS_UNCONNECTED: inside the protocol's connect call, which returns the error
+	 * (__inet_stream_connect() marks the socket SS_CONNECTING once that call succeeds). The
+	 * socket is its caller's until then: nothing else can claim the entry meanwhile.
+	 */
+	if (targ_cfg.presyn && so &&
+	    (btf ? so->state : BPF_CORE_READ(so, state)) == SS_UNCONNECTED) {
+		sp = bpf_map_lookup_elem(&inflight, &key);
+		if (sp)
+			sp->state = INFLIGHT_FAILED_CALL;
+		return;
+	}
+	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
+		return;
+	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
+	/* A blocking connect() may be waiting: it returns this failure's error. */
+	f = so ? (btf ? so->file : BPF_CORE_READ(so, file)) : NULL;
+	if (targ_cfg.presyn && f &&
+	    !((btf ? f->f_flags : BPF_CORE_READ(f, f_flags)) & O_NONBLOCK)) {
+		struct inflight_entry reported = {.state = INFLIGHT_REPORTED};
+
+		bpf_map_update_elem(&inflight, &key, &reported, BPF_NOEXIST);
+	}
+}
+
 /* connect() returned the error ret (see "-x: failed connects" above). */
 static __always_inline int connect_returned(void *ctx, long ret)
 {
@@ -713,137 +781,6 @@ static __always_inline int connect_returned(void *ctx, long ret)
 		fill_daddr_from_user(&e, PT_REGS_PARM2_CORE_SYSCALL(regs));
 	emit(ctx, &e, start_ns, now);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	long ret = ctx->ret;
-
-	/* Connected, or connecting in the background: the state changes tell the outcome. */
-	if (ret == 0 || ret == -EINPROGRESS)
-		return 0;
-	return connect_returned(ctx, ret);
-}
-
-/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
-
-/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
-static __always_inline bool seq_after(__u32 a, __u32 b)
-{
-	return (__s32)(b - a) < 0;
-}
-
-/*
- * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
- * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
- * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
- */
-static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u32 ack, una, nxt;
-	unsigned char *head;
-	struct tcphdr th;
-	__u16 thoff;
-
-	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	head = SK_READ(btf, skb, head);
-	thoff = SK_READ(btf, skb, transport_header);
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
-		return 0;
-	if (!th.ack)
-		return 0;
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock(sk);
-		if (!tp)
-			return 0;
-		una = tp->snd_una;
-		nxt = tp->snd_nxt;
-	} else {
-		una = BPF_CORE_READ(tp, snd_una);
-		nxt = BPF_CORE_READ(tp, snd_nxt);
-	}
-	ack = bpf_ntohl(th.ack_seq);
-	if (!seq_after(ack, una) || seq_after(ack, nxt))
-		return 0;
-	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
-	if (th.rst) {
-		if (!targ_cfg.report_failed)
-			connect_forget(sk);
-		return 0;
-	}
-	if (!th.syn)
-		return 0;
-	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
-}
-
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, true);
-}
-
-SEC("fentry/tcp_connect")
-int BPF_PROG(fentry_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_connect")
-int BPF_KPROBE(kprobe_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, false);
-}
-
-/* The tracepoint backend (and -x on every backend): the socket's state changes. */
-
-/*
- * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
- * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
- * load costs less than the helper. Not for fentry: it runs before that refresh.
- */
-static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
-{
-	struct tcp_sock *tp;
-
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (tp)
-			return tp->tcp_mstamp * 1000;
-	}
-	return bpf_ktime_get_ns();
 }
 
 /*
@@ -935,23 +872,83 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 	return 0;
 }
 
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+/*
+ * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
+ * 0; v1 hierarchies number their directories independently) and its path from the root,
+ * which the kernel formats only while a program is attached. Runs once per directory made,
+ * never on a connect.
+ */
+static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
 {
-	return set_state(ctx, sk, oldstate, newstate, false);
+	struct cgroup_record *r;
+	__u32 zero = 0;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
+	if (!r)
+		return 0;
+	r->id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
+	if (n <= 0 || n > CGROUP_RECORD_PATH)
+		return 0;
+	/* The record up to the path's NUL: most paths are far shorter than the room. */
+	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
+	return 0;
 }
 
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(tp_destroy_sock, struct sock *sk)
+/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
+
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(fentry_v4_connect, struct sock *sk)
 {
-	return destroy_sock(sk);
+	return connect_start(sk, true);
 }
 
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tp_retransmit, struct sock *sk)
+SEC("fentry/tcp_v6_connect")
+int BPF_PROG(fentry_v6_connect, struct sock *sk)
 {
-	return retransmit(sk, false);
+	return connect_start(sk, true);
 }
+
+SEC("fentry/tcp_rcv_state_process")
+int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, true);
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_rcv_state_process")
+int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, false);
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+/* The tracepoint backend (and -x on every backend): the socket's state changes. */
 
 /*
  * The tracepoint backend where the kernel has BTF tracepoints (Linux 5.5) and lets them call
@@ -974,6 +971,47 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
 	return retransmit(sk, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, false);
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(tp_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, struct sock *sk)
+{
+	return retransmit(sk, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+
+	/* Connected, or connecting in the background: the state changes tell the outcome. */
+	if (ret == 0 || ret == -EINPROGRESS)
+		return 0;
+	return connect_returned(ctx, ret);
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
+}
+
+SEC("raw_tp/cgroup_rename")
+int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_named(ctx, cgrp, path);
 }
 
 /*
@@ -1057,44 +1095,6 @@ int dns_ingress(struct __sk_buff *skb)
 				  sizeof(r)))
 		__sync_fetch_and_add(&dns_lost, 1);
 	return 1;
-}
-
-/*
- * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
- * 0; v1 hierarchies number their directories independently) and its path from the root,
- * which the kernel formats only while a program is attached. Runs once per directory made,
- * never on a connect.
- */
-static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
-{
-	struct cgroup_record *r;
-	__u32 zero = 0;
-	long n;
-
-	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
-		return 0;
-	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
-	if (!r)
-		return 0;
-	r->id = BPF_CORE_READ(cgrp, kn, id);
-	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
-	if (n <= 0 || n > CGROUP_RECORD_PATH)
-		return 0;
-	/* The record up to the path's NUL: most paths are far shorter than the room. */
-	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
-	return 0;
-}
-
-SEC("raw_tp/cgroup_mkdir")
-int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
-{
-	return cgroup_named(ctx, cgrp, path);
-}
-
-SEC("raw_tp/cgroup_rename")
-int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
-{
-	return cgroup_named(ctx, cgrp, path);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
