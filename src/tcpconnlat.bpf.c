@@ -129,6 +129,8 @@ struct {
 /* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
 
+/* Helpers: the filters, the in-flight map, the socket's times and addresses, the output. */
+
 /*
  * The number of a struct pid in the tool's PID namespace, as pid_nr_ns() finds it:
  * pid->numbers[level] belongs to the namespace at that depth, and the task is visible in the
@@ -276,6 +278,29 @@ static __always_inline bool syn_retransmitted(const struct sock *sk, bool btf)
 		return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	return !tp || tp->total_retrans;
+}
+
+/*
+ * The value of key in map, made from init if there is none; NULL when the map is full. Of two
+ * CPUs making the same key at once, one's insert fails (BPF_NOEXIST) and it finds the other's.
+ */
+static __always_inline void *map_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Makes (or replaces) the in-flight entry of sk; counts an insert the full map refuses. */
+static __always_inline void inflight_put(const struct sock *sk, const struct inflight_entry *s)
+{
+	__u64 key = (__u64)sk;
+
+	if (bpf_map_update_elem(&inflight, &key, s, BPF_ANY))
+		__sync_fetch_and_add(&inflight_full, 1);
 }
 
 /* Drops the in-flight entry of sk, if any, unreported. */
@@ -444,16 +469,10 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 		k.tgid = e->tgid;
 	if (targ_cfg.hist_fields & HIST_F_CGROUP)
 		k.cgroup_id = e->cgroup_id;
-	h = bpf_map_lookup_elem(&hists, &k);
+	h = map_lookup_or_init(&hists, &k, &zero);
 	if (!h) {
-		if (bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&hists, &k)) {
-			__sync_fetch_and_add(&hist_lost, 1);
-			return;
-		}
-		h = bpf_map_lookup_elem(&hists, &k);
-		if (!h)
-			return;
+		__sync_fetch_and_add(&hist_lost, 1);
+		return;
 	}
 	/* Counted only where tp_retransmit is loaded (-r, -j, the tracepoint backend, metrics). */
 	if (e->syn_retrans)
@@ -504,9 +523,14 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
+/*
+ * The bodies the programs share, each taking `btf` (SK_READ()): the fentry and kprobe programs,
+ * and the BTF and raw tracepoint ones, are thin wrappers around them.
+ */
+
+/* A connect starts: the in-flight entry of its socket, unless a filter drops it. */
 static __always_inline int connect_start(const struct sock *sk, bool btf)
 {
-	__u64 key = (__u64)sk;
 	struct inflight_entry s = {};
 	__u32 tgid;
 
@@ -528,8 +552,7 @@ static __always_inline int connect_start(const struct sock *sk, bool btf)
 	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
 	if (targ_cfg.cgroup_id)
 		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
-		__sync_fetch_and_add(&inflight_full, 1);
+	inflight_put(sk, &s);
 	return 0;
 }
 
@@ -859,8 +882,7 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 		syn_first_sent(sk, &n, bpf_ktime_get_ns());
 		if (!n.ts_ns)
 			n.ts_ns = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&inflight, &key, &n, BPF_ANY))
-			__sync_fetch_and_add(&inflight_full, 1);
+		inflight_put(sk, &n);
 		return 0;
 	}
 	if (!s)
@@ -897,6 +919,8 @@ static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const ch
 	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
 	return 0;
 }
+
+/* The programs, by backend: user space enables one backend's set (see the top). */
 
 /* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
 
@@ -973,6 +997,10 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 	return retransmit(sk, true);
 }
 
+/*
+ * The same as raw tracepoints: where the BTF ones fail (older kernels, no BTF), and with
+ * fentry or kprobe (their destroy program, -x, -r).
+ */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -991,6 +1019,7 @@ int BPF_PROG(tp_retransmit, struct sock *sk)
 	return retransmit(sk, false);
 }
 
+/* -x on every backend: what connect() returned. */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
