@@ -17,27 +17,19 @@
 #define TCP_CLOSE	7
 #define IPPROTO_TCP	6
 
-/* The same size as the tracer's in-flight entry. */
-struct start_like {
-	__u64 ts_ns;
-	__u64 cgroup_id;
-	__u32 tgid;
-	char comm[TASK_COMM_LEN];
-	__u8 syn_retrans;
-};
-
+/* The tracer's in-flight map, and socket storage of the same entry (struct inflight_entry). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u64);
-	__type(value, struct start_like);
+	__type(value, struct inflight_entry);
 } inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct start_like);
+	__type(value, struct inflight_entry);
 } inflight_sk SEC(".maps");
 
 struct {
@@ -186,7 +178,7 @@ int BPF_PROG(p_direct, const struct sock *sk, int o, int n)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(p_hash, const struct sock *sk, int o, int n)
 {
-	struct start_like v = {}, *p;
+	struct inflight_entry v = {}, *p;
 	__u64 key = (__u64)sk;
 
 	if (IS_START(o, n)) {
@@ -206,7 +198,7 @@ int BPF_PROG(p_hash, const struct sock *sk, int o, int n)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(p_sk_storage, const struct sock *sk, int o, int n)
 {
-	struct start_like *p;
+	struct inflight_entry *p;
 
 	if (IS_START(o, n)) {
 		p = bpf_sk_storage_get(&inflight_sk, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);

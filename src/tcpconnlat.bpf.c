@@ -7,12 +7,13 @@
  *
  * Three attach backends share the bodies below; user space enables one set of programs:
  *   fentry:     fentry/tcp_v{4,6}_connect (who connects) + fentry/tcp_connect (the SYN
- *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.5+)
+ *               leaves) + fentry/tcp_rcv_state_process (the SYN-ACK) (5.9+: fentry came in
+ *               5.5, bpf_skc_to_tcp_sock() for tracing programs in 5.9)
  *   kprobe:     the same functions through kprobes
- *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+), else the raw one (4.16+);
- *               neither needs tracefs nor formats a trace record per state change. No
- *               tracepoint marks the SYN: its send time is read from the socket (see
- *               syn_sent_ns()).
+ *   tracepoint: BTF tracepoint sock:inet_sock_set_state (5.9+, as fentry), else the raw one
+ *               (4.16+); neither needs tracefs nor formats a trace record per state
+ *               change. No tracepoint marks the SYN: its send time is read from the socket
+ *               (see syn_sent_ns()).
  * Every backend also clears the in-flight map on tcp:tcp_destroy_sock. Options add:
  *   -x: raw tracepoint sock:inet_sock_set_state with fentry/kprobe too (a socket leaving
  *       SYN_SENT for CLOSE failed), and syscalls:sys_exit_connect (the errno of a connect()
@@ -62,38 +63,20 @@ __u64 inflight_full = 0;
 /*
  * In-flight entries still there when their socket is destroyed, where every end of a
  * connect is watched (the tracepoint backend, and -x): connects whose end no run of ours
- * saw (neither printed nor lost). The kernel skips a tracing program's run, without counting
- * a recursion miss, when a softirq interrupts the same program on that CPU (a burst of SYN
- * timeouts, say). With -x, also a connect made without a connect() call (io_uring,
- * sendto(MSG_FASTOPEN)) that failed before its SYN or inside the call (no connect() return
- * to report it). Without -x, fentry/kprobe entries may end this way normally: their entry is
- * made before tcp_v4_connect() may fail without reaching SYN_SENT.
+ * saw (neither printed nor lost). The kernel skips a run of a program already running on that
+ * CPU (a softirq interrupting it) and counts it in the program's recursion_misses (raw and BTF
+ * tracepoints since Linux 6.1, "bpf: Prevent bpf program recursion for raw tracepoint
+ * probes"); but it was also seen to run none of our programs for a whole timer-softirq burst
+ * of SYN timeouts, counting nothing (docs/reliability.md). With -x, also a connect made
+ * without a connect() call (io_uring, sendto(MSG_FASTOPEN)) that failed before its SYN or
+ * inside the call (no connect() return to report it). Without -x, fentry/kprobe entries may
+ * end this way normally: their entry is made before tcp_v4_connect() may fail without
+ * reaching SYN_SENT.
  */
 __u64 outcome_unseen = 0;
 
 /*
- * A connect in flight: from its start (connect_start()) to its end, where it is claimed
- * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
- * that name. With -x an entry may also outlive its connect's end, for connect() to collect
- * at its return (see "-x: failed connects" below): `state`.
- */
-enum inflight_state {
-	INFLIGHT_TIMING,      /* connecting */
-	INFLIGHT_FAILED_CALL, /* failed inside the connect call: its return reports it */
-	INFLIGHT_REPORTED,    /* failed and reported: a connect() waiting on it returns an error */
-};
-
-struct inflight_entry {
-	__u64 ts_ns;
-	__u64 cgroup_id;
-	__u32 tgid;
-	char comm[TASK_COMM_LEN];
-	__u8 syn_retrans;
-	__u8 state; /* enum inflight_state */
-};
-
-/*
- * Connects in flight, by socket address: the fentry, kprobe and raw tracepoint programs'.
+ * Connects in flight, by socket address, on every backend.
  * A plain hash, not an LRU: an LRU map evicts live entries silently, even well below its
  * capacity (free slots sit in per-CPU lists), and an eviction cannot be counted.
  */
@@ -145,6 +128,8 @@ struct {
 
 /* Depth of targ_cfg.pidns_ino below the initial namespace, plus one, once found (0: not yet). */
 __u32 pidns_level = 0;
+
+/* Helpers: the filters, the in-flight map, the socket's times and addresses, the output. */
 
 /*
  * The number of a struct pid in the tool's PID namespace, as pid_nr_ns() finds it:
@@ -273,10 +258,9 @@ static __always_inline bool dest_wanted(const struct event *e)
  * end finds on the socket the destination, the SYN's departure (tcp_wstamp_ns, Linux 4.20:
  * without it entries are made as elsewhere) and the SYN-ACK's arrival (synack_ns()). Only a
  * connect whose SYN was retransmitted gets an entry, at the first retransmission
- * (retransmit()): the first SYN's time and the count. An end the kernel skipped (a softirq
- * interrupting this program on its CPU) leaves no entry behind to count at the socket's end:
- * the kernel counts the skipped run instead (recursion_misses, since Linux 6.2 "bpf: Prevent
- * bpf program recursion for raw tracepoint probes"; before it no run is skipped).
+ * (retransmit()): the first SYN's time and the count. An end the kernel skipped leaves no
+ * entry behind to count at the socket's end (outcome_unseen): only a skip the kernel counts
+ * itself, as a recursion miss, is reported.
  */
 static __always_inline bool no_inflight(void)
 {
@@ -294,6 +278,29 @@ static __always_inline bool syn_retransmitted(const struct sock *sk, bool btf)
 		return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	return !tp || tp->total_retrans;
+}
+
+/*
+ * The value of key in map, made from init if there is none; NULL when the map is full. Of two
+ * CPUs making the same key at once, one's insert fails (BPF_NOEXIST) and it finds the other's.
+ */
+static __always_inline void *map_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Makes (or replaces) the in-flight entry of sk; counts an insert the full map refuses. */
+static __always_inline void inflight_put(const struct sock *sk, const struct inflight_entry *s)
+{
+	__u64 key = (__u64)sk;
+
+	if (bpf_map_update_elem(&inflight, &key, s, BPF_ANY))
+		__sync_fetch_and_add(&inflight_full, 1);
 }
 
 /* Drops the in-flight entry of sk, if any, unreported. */
@@ -337,47 +344,10 @@ static __always_inline bool connect_take(const struct sock *sk, struct inflight_
 	return true;
 }
 
-static __always_inline int connect_start(const struct sock *sk, bool btf)
+/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
+static __always_inline bool seq_after(__u32 a, __u32 b)
 {
-	__u64 key = (__u64)sk;
-	struct inflight_entry s = {};
-	__u32 tgid;
-
-	/*
-	 * A connect we do not time must not complete an older entry of the same socket: one
-	 * left by a connect that ended unseen (fentry/kprobe without -x do not see a socket
-	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
-	 * absurd latency and another process's PID. With filters on, drop any such entry.
-	 */
-	if (!task_wanted(&tgid, s.comm) ||
-	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
-		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
-		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
-			connect_forget(sk);
-		return 0;
-	}
-	s.ts_ns = bpf_ktime_get_ns();
-	s.tgid = tgid;
-	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
-	if (targ_cfg.cgroup_id)
-		s.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&inflight, &key, &s, BPF_ANY))
-		__sync_fetch_and_add(&inflight_full, 1);
-	return 0;
-}
-
-/*
- * fentry/kprobe: tcp_connect() builds and sends the SYN, inside connect() or, for a Fast
- * Open connect with a cookie, inside the first write. The connect is timed from here.
- */
-static __always_inline int syn_send(const struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
-
-	if (s)
-		s->ts_ns = bpf_ktime_get_ns();
-	return 0;
+	return (__s32)(b - a) < 0;
 }
 
 /*
@@ -440,6 +410,23 @@ static __always_inline void syn_first_sent(const struct sock *sk, struct infligh
 		s->ts_ns = first;
 }
 
+/*
+ * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
+ * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
+ * load costs less than the helper. Not for fentry: it runs before that refresh.
+ */
+static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp;
+
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			return tp->tcp_mstamp * 1000;
+	}
+	return bpf_ktime_get_ns();
+}
+
 static __always_inline void fill_addrs(struct event *e, const struct sock *sk, bool btf)
 {
 	e->af = SK_READ(btf, sk, __sk_common.skc_family);
@@ -463,18 +450,6 @@ static __always_inline void fill_addrs(struct event *e, const struct sock *sk, b
 	}
 }
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 slot = 0;
-	int i;
-
-	for (i = 0; i < HIST_SLOTS - 1 && v > 1; i++) {
-		v >>= 1;
-		slot++;
-	}
-	return slot;
-}
-
 /* -H: one more connect in the histogram of its key; nothing crosses to user space. */
 static __always_inline void hist_add(const struct event *e, __u64 ns)
 {
@@ -494,16 +469,10 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 		k.tgid = e->tgid;
 	if (targ_cfg.hist_fields & HIST_F_CGROUP)
 		k.cgroup_id = e->cgroup_id;
-	h = bpf_map_lookup_elem(&hists, &k);
+	h = map_lookup_or_init(&hists, &k, &zero);
 	if (!h) {
-		if (bpf_map_update_elem(&hists, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&hists, &k)) {
-			__sync_fetch_and_add(&hist_lost, 1);
-			return;
-		}
-		h = bpf_map_lookup_elem(&hists, &k);
-		if (!h)
-			return;
+		__sync_fetch_and_add(&hist_lost, 1);
+		return;
 	}
 	/* Counted only where tp_retransmit is loaded (-r, -j, the tracepoint backend, metrics). */
 	if (e->syn_retrans)
@@ -513,7 +482,7 @@ static __always_inline void hist_add(const struct event *e, __u64 ns)
 		__sync_fetch_and_add(&h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS], 1);
 		return;
 	}
-	__sync_fetch_and_add(&h->slots[log2_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
+	__sync_fetch_and_add(&h->slots[hist_slot(e->delta_us) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->nslots[native_slot(ns) & (HIST_SLOTS - 1)], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_us, e->delta_us);
@@ -554,6 +523,53 @@ static __always_inline void emit_from_start(void *ctx, const struct sock *sk,
 	emit(ctx, &e, syn_sent_ns(sk, s, now_ns, btf), now_ns);
 }
 
+/*
+ * The bodies the programs share, each taking `btf` (SK_READ()): the fentry and kprobe programs,
+ * and the BTF and raw tracepoint ones, are thin wrappers around them.
+ */
+
+/* A connect starts: the in-flight entry of its socket, unless a filter drops it. */
+static __always_inline int connect_start(const struct sock *sk, bool btf)
+{
+	struct inflight_entry s = {};
+	__u32 tgid;
+
+	/*
+	 * A connect we do not time must not complete an older entry of the same socket: one
+	 * left by a connect that ended unseen (fentry/kprobe without -x do not see a socket
+	 * leave SYN_SENT for CLOSE, e.g. connect(AF_UNSPEC)), which would give this connect an
+	 * absurd latency and another process's PID. With filters on, drop any such entry.
+	 */
+	if (!task_wanted(&tgid, s.comm) ||
+	    (targ_cfg.af && SK_READ(btf, sk, __sk_common.skc_family) != targ_cfg.af)) {
+		if (targ_cfg.tgid || targ_cfg.filter_uid || targ_cfg.filter_cgroup ||
+		    targ_cfg.filter_comm || targ_cfg.af || targ_cfg.pidns_ino)
+			connect_forget(sk);
+		return 0;
+	}
+	s.ts_ns = bpf_ktime_get_ns();
+	s.tgid = tgid;
+	/* Where the caller lives now: the --cgroup filter above looked at the same moment. */
+	if (targ_cfg.cgroup_id)
+		s.cgroup_id = bpf_get_current_cgroup_id();
+	inflight_put(sk, &s);
+	return 0;
+}
+
+/*
+ * fentry/kprobe: tcp_connect() builds and sends the SYN, inside connect() or, for a Fast
+ * Open connect with a cookie, inside the first write. The connect is timed from here.
+ */
+static __always_inline int syn_send(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry *s = bpf_map_lookup_elem(&inflight, &key);
+
+	if (s)
+		s->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 /* The connect completed at now_ns. */
 static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 now_ns, bool btf)
 {
@@ -562,6 +578,51 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
 	if (connect_take(sk, &s, btf) && s.state == INFLIGHT_TIMING)
 		emit_from_start(ctx, sk, &s, now_ns, false, 0, btf);
 	return 0;
+}
+
+/*
+ * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
+ * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
+ * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
+ */
+static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 ack, una, nxt;
+	unsigned char *head;
+	struct tcphdr th;
+	__u16 thoff;
+
+	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	head = SK_READ(btf, skb, head);
+	thoff = SK_READ(btf, skb, transport_header);
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
+		return 0;
+	if (!th.ack)
+		return 0;
+	if (btf) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return 0;
+		una = tp->snd_una;
+		nxt = tp->snd_nxt;
+	} else {
+		una = BPF_CORE_READ(tp, snd_una);
+		nxt = BPF_CORE_READ(tp, snd_nxt);
+	}
+	ack = bpf_ntohl(th.ack_seq);
+	if (!seq_after(ack, una) || seq_after(ack, nxt))
+		return 0;
+	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
+	if (th.rst) {
+		if (!targ_cfg.report_failed)
+			connect_forget(sk);
+		return 0;
+	}
+	if (!th.syn)
+		return 0;
+	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
 }
 
 /*
@@ -586,44 +647,6 @@ static __always_inline int connect_done(void *ctx, const struct sock *sk, __u64 
  * (the failure of a connect made without a connect() call, or of one interrupted by a
  * signal) goes with its socket (destroy_sock()).
  */
-
-/* The socket left SYN_SENT for CLOSE: report the failure, or leave it to connect(). */
-static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
-{
-	__u64 key = (__u64)sk;
-	struct inflight_entry s, *sp;
-	struct socket *so;
-	struct file *f;
-
-	if (!targ_cfg.report_failed) {
-		connect_forget(sk);
-		return;
-	}
-	so = SK_READ(btf, sk, sk_socket);
-	/*
-	 * Still SS_UNCONNECTED: inside the protocol's connect call, which returns the error
-	 * (__inet_stream_connect() marks the socket SS_CONNECTING once that call succeeds). The
-	 * socket is its caller's until then: nothing else can claim the entry meanwhile.
-	 */
-	if (targ_cfg.presyn && so &&
-	    (btf ? so->state : BPF_CORE_READ(so, state)) == SS_UNCONNECTED) {
-		sp = bpf_map_lookup_elem(&inflight, &key);
-		if (sp)
-			sp->state = INFLIGHT_FAILED_CALL;
-		return;
-	}
-	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
-		return;
-	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
-	/* A blocking connect() may be waiting: it returns this failure's error. */
-	f = so ? (btf ? so->file : BPF_CORE_READ(so, file)) : NULL;
-	if (targ_cfg.presyn && f &&
-	    !((btf ? f->f_flags : BPF_CORE_READ(f, f_flags)) & O_NONBLOCK)) {
-		struct inflight_entry reported = {.state = INFLIGHT_REPORTED};
-
-		bpf_map_update_elem(&inflight, &key, &reported, BPF_NOEXIST);
-	}
-}
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
 static __always_inline struct sock *tcp_sock_of_fd(int fd)
@@ -703,6 +726,44 @@ static __always_inline struct pt_regs *connect_regs(void)
 	return regs;
 }
 
+/* The socket left SYN_SENT for CLOSE: report the failure, or leave it to connect(). */
+static __always_inline void connect_failed(void *ctx, const struct sock *sk, bool btf)
+{
+	__u64 key = (__u64)sk;
+	struct inflight_entry s, *sp;
+	struct socket *so;
+	struct file *f;
+
+	if (!targ_cfg.report_failed) {
+		connect_forget(sk);
+		return;
+	}
+	so = SK_READ(btf, sk, sk_socket);
+	/*
+	 * Still SS_UNCONNECTED: inside the protocol's connect call, which returns the error
+	 * (__inet_stream_connect() marks the socket SS_CONNECTING once that call succeeds). The
+	 * socket is its caller's until then: nothing else can claim the entry meanwhile.
+	 */
+	if (targ_cfg.presyn && so &&
+	    (btf ? so->state : BPF_CORE_READ(so, state)) == SS_UNCONNECTED) {
+		sp = bpf_map_lookup_elem(&inflight, &key);
+		if (sp)
+			sp->state = INFLIGHT_FAILED_CALL;
+		return;
+	}
+	if (!connect_take(sk, &s, btf) || s.state != INFLIGHT_TIMING)
+		return;
+	emit_from_start(ctx, sk, &s, bpf_ktime_get_ns(), true, SK_READ(btf, sk, sk_err), btf);
+	/* A blocking connect() may be waiting: it returns this failure's error. */
+	f = so ? (btf ? so->file : BPF_CORE_READ(so, file)) : NULL;
+	if (targ_cfg.presyn && f &&
+	    !((btf ? f->f_flags : BPF_CORE_READ(f, f_flags)) & O_NONBLOCK)) {
+		struct inflight_entry reported = {.state = INFLIGHT_REPORTED};
+
+		bpf_map_update_elem(&inflight, &key, &reported, BPF_NOEXIST);
+	}
+}
+
 /* connect() returned the error ret (see "-x: failed connects" above). */
 static __always_inline int connect_returned(void *ctx, long ret)
 {
@@ -745,137 +806,6 @@ static __always_inline int connect_returned(void *ctx, long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_connect")
-int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	long ret = ctx->ret;
-
-	/* Connected, or connecting in the background: the state changes tell the outcome. */
-	if (ret == 0 || ret == -EINPROGRESS)
-		return 0;
-	return connect_returned(ctx, ret);
-}
-
-/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
-
-/* Sequence-number comparison as the kernel's after(): wraps modulo 2^32. */
-static __always_inline bool seq_after(__u32 a, __u32 b)
-{
-	return (__s32)(b - a) < 0;
-}
-
-/*
- * fentry/kprobe see every segment a SYN_SENT socket receives. Only an acceptable SYN-ACK
- * completes the connect (tcp_rcv_synsent_state_process()): a RST+ACK is a refusal, and a
- * SYN-ACK whose ACK is outside (snd_una, snd_nxt] is answered with a reset, not accepted.
- */
-static __always_inline int rcv_state(void *ctx, struct sock *sk, struct sk_buff *skb, bool btf)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u32 ack, una, nxt;
-	unsigned char *head;
-	struct tcphdr th;
-	__u16 thoff;
-
-	if (SK_READ(btf, sk, __sk_common.skc_state) != TCP_SYN_SENT)
-		return 0;
-	head = SK_READ(btf, skb, head);
-	thoff = SK_READ(btf, skb, transport_header);
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + thoff))
-		return 0;
-	if (!th.ack)
-		return 0;
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock(sk);
-		if (!tp)
-			return 0;
-		una = tp->snd_una;
-		nxt = tp->snd_nxt;
-	} else {
-		una = BPF_CORE_READ(tp, snd_una);
-		nxt = BPF_CORE_READ(tp, snd_nxt);
-	}
-	ack = bpf_ntohl(th.ack_seq);
-	if (!seq_after(ack, una) || seq_after(ack, nxt))
-		return 0;
-	/* With -x, the reset's CLOSE transition (tp_set_state) reports the refusal. */
-	if (th.rst) {
-		if (!targ_cfg.report_failed)
-			connect_forget(sk);
-		return 0;
-	}
-	if (!th.syn)
-		return 0;
-	return connect_done(ctx, sk, bpf_ktime_get_ns(), btf);
-}
-
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, true);
-}
-
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, true);
-}
-
-SEC("fentry/tcp_connect")
-int BPF_PROG(fentry_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	return connect_start(sk, false);
-}
-
-SEC("kprobe/tcp_connect")
-int BPF_KPROBE(kprobe_syn, struct sock *sk)
-{
-	return syn_send(sk);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
-{
-	return rcv_state(ctx, sk, skb, false);
-}
-
-/* The tracepoint backend (and -x on every backend): the socket's state changes. */
-
-/*
- * When the SYN-ACK that completes a connect arrived: tcp_rcv_state_process() refreshed
- * tcp_mstamp (us, the clock of bpf_ktime_get_ns()) before the socket left SYN_SENT, and a
- * load costs less than the helper. Not for fentry: it runs before that refresh.
- */
-static __always_inline __u64 synack_ns(const struct sock *sk, bool btf)
-{
-	struct tcp_sock *tp;
-
-	if (btf) {
-		tp = bpf_skc_to_tcp_sock((void *)sk);
-		if (tp)
-			return tp->tcp_mstamp * 1000;
-	}
-	return bpf_ktime_get_ns();
-}
-
 /*
  * CLOSE->SYN_SENT happens inside tcp_v{4,6}_connect(), in the caller's context, so pid and
  * comm are the connecting process's. SYN_SENT->ESTABLISHED is tcp_finish_connect(), and
@@ -892,7 +822,7 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 	if (targ_cfg.state_timing && !no_inflight() && oldstate == TCP_CLOSE &&
 	    newstate == TCP_SYN_SENT) {
 		/* sk_protocol was a bitfield until Linux 5.6 ("sock: Make sk_protocol a
-		 * 16-bit value"); the BTF tracepoint needs 5.11. */
+		 * 16-bit value"); the BTF tracepoint programs need 5.9 (see btf_set_state). */
 		if ((btf ? sk->sk_protocol : BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) !=
 		    IPPROTO_TCP)
 			return 0;
@@ -909,9 +839,9 @@ static __always_inline int set_state(void *ctx, const struct sock *sk, int oldst
 }
 
 /*
- * A connect still in flight when its socket goes ended unseen (see outcome_unseen); so did a
- * failure inside the connect call that no connect() return collected. A reported failure's
- * entry just goes.
+ * An entry still there when its socket goes is a connect that ended unseen (see
+ * outcome_unseen), or a failure inside the connect call that no connect() return collected. A
+ * reported failure's entry just goes.
  */
 static __always_inline int destroy_sock(const struct sock *sk)
 {
@@ -952,8 +882,7 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 		syn_first_sent(sk, &n, bpf_ktime_get_ns());
 		if (!n.ts_ns)
 			n.ts_ns = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&inflight, &key, &n, BPF_ANY))
-			__sync_fetch_and_add(&inflight_full, 1);
+		inflight_put(sk, &n);
 		return 0;
 	}
 	if (!s)
@@ -965,6 +894,113 @@ static __always_inline int retransmit(const struct sock *sk, bool btf)
 	return 0;
 }
 
+/*
+ * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
+ * 0; v1 hierarchies number their directories independently) and its path from the root,
+ * which the kernel formats only while a program is attached. Runs once per directory made,
+ * never on a connect.
+ */
+static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
+{
+	struct cgroup_record *r;
+	__u32 zero = 0;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
+	if (!r)
+		return 0;
+	r->id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
+	if (n <= 0 || n > CGROUP_RECORD_PATH)
+		return 0;
+	/* The record up to the path's NUL: most paths are far shorter than the room. */
+	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
+	return 0;
+}
+
+/* The programs, by backend: user space enables one backend's set (see the top). */
+
+/* fentry and kprobe: who connects, the SYN, and every segment a connecting socket gets. */
+
+SEC("fentry/tcp_v4_connect")
+int BPF_PROG(fentry_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_v6_connect")
+int BPF_PROG(fentry_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, true);
+}
+
+SEC("fentry/tcp_rcv_state_process")
+int BPF_PROG(fentry_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, true);
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(fentry_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+{
+	return connect_start(sk, false);
+}
+
+SEC("kprobe/tcp_rcv_state_process")
+int BPF_KPROBE(kprobe_rcv_state, struct sock *sk, struct sk_buff *skb)
+{
+	return rcv_state(ctx, sk, skb, false);
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(kprobe_syn, struct sock *sk)
+{
+	return syn_send(sk);
+}
+
+/* The tracepoint backend (and -x on every backend): the socket's state changes. */
+
+/*
+ * The tracepoint backend where the kernel has BTF tracepoints (Linux 5.5) and lets them call
+ * bpf_skc_to_tcp_sock() (5.9, "bpf: Add bpf_skc_to_{tcp,tcp_timewait,tcp_request}_sock()
+ * helpers"): 5.9.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(ctx, sk, oldstate, newstate, true);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(btf_destroy_sock, struct sock *sk)
+{
+	return destroy_sock(sk);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(btf_retransmit, const struct sock *sk)
+{
+	return retransmit(sk, true);
+}
+
+/*
+ * The same as raw tracepoints: where the BTF ones fail (older kernels, no BTF), and with
+ * fentry or kprobe (their destroy program, -x, -r).
+ */
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tp_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -983,23 +1019,28 @@ int BPF_PROG(tp_retransmit, struct sock *sk)
 	return retransmit(sk, false);
 }
 
-/* The tracepoint backend where the kernel has BTF tracepoints and socket storage for them. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(btf_set_state, const struct sock *sk, int oldstate, int newstate)
+/* -x on every backend: what connect() returned. */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	return set_state(ctx, sk, oldstate, newstate, true);
+	long ret = ctx->ret;
+
+	/* Connected, or connecting in the background: the state changes tell the outcome. */
+	if (ret == 0 || ret == -EINPROGRESS)
+		return 0;
+	return connect_returned(ctx, ret);
 }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(btf_destroy_sock, struct sock *sk)
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	return destroy_sock(sk);
+	return cgroup_named(ctx, cgrp, path);
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(btf_retransmit, const struct sock *sk)
+SEC("raw_tp/cgroup_rename")
+int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
 {
-	return retransmit(sk, true);
+	return cgroup_named(ctx, cgrp, path);
 }
 
 /*
@@ -1083,44 +1124,6 @@ int dns_ingress(struct __sk_buff *skb)
 				  sizeof(r)))
 		__sync_fetch_and_add(&dns_lost, 1);
 	return 1;
-}
-
-/*
- * cgroup:cgroup_mkdir and cgroup:cgroup_rename: a cgroup of the v2 hierarchy (hierarchy id
- * 0; v1 hierarchies number their directories independently) and its path from the root,
- * which the kernel formats only while a program is attached. Runs once per directory made,
- * never on a connect.
- */
-static __always_inline int cgroup_named(void *ctx, struct cgroup *cgrp, const char *path)
-{
-	struct cgroup_record *r;
-	__u32 zero = 0;
-	long n;
-
-	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
-		return 0;
-	r = bpf_map_lookup_elem(&cgroup_scratch, &zero);
-	if (!r)
-		return 0;
-	r->id = BPF_CORE_READ(cgrp, kn, id);
-	n = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
-	if (n <= 0 || n > CGROUP_RECORD_PATH)
-		return 0;
-	/* The record up to the path's NUL: most paths are far shorter than the room. */
-	bpf_perf_event_output(ctx, &cgroup_paths, BPF_F_CURRENT_CPU, r, sizeof(r->id) + n);
-	return 0;
-}
-
-SEC("raw_tp/cgroup_mkdir")
-int BPF_PROG(tp_cgroup_mkdir, struct cgroup *cgrp, const char *path)
-{
-	return cgroup_named(ctx, cgrp, path);
-}
-
-SEC("raw_tp/cgroup_rename")
-int BPF_PROG(tp_cgroup_rename, struct cgroup *cgrp, const char *path)
-{
-	return cgroup_named(ctx, cgrp, path);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -75,10 +75,45 @@ struct bpf_config {
 	char comm[TASK_COMM_LEN];
 };
 
+/*
+ * A connect in flight, the value of tcpconnlat.bpf.c's in-flight map (bench/parts.bpf.c times
+ * the same): from its start (connect_start()) to its end, where it is claimed
+ * (connect_claim()). Not "start_info": kernels with CONFIG_XEN (arm64 cloud) have a struct of
+ * that name. With -x an entry may also outlive its connect's end, for connect() to collect
+ * at its return (tcpconnlat.bpf.c's "-x: failed connects"): `state`.
+ */
+enum inflight_state {
+	INFLIGHT_TIMING,      /* connecting */
+	INFLIGHT_FAILED_CALL, /* failed inside the connect call: its return reports it */
+	INFLIGHT_REPORTED,    /* failed and reported: a connect() waiting on it returns an error */
+};
+
+struct inflight_entry {
+	__u64 ts_ns;
+	__u64 cgroup_id;
+	__u32 tgid;
+	char comm[TASK_COMM_LEN];
+	__u8 syn_retrans;
+	__u8 state; /* enum inflight_state */
+};
+
 /* -H: log2 buckets of latency in microseconds; slot i counts [2^i, 2^(i+1)) (slot 0: 0-1). */
 #define HIST_SLOTS 32
 /* -H --by: distinct keys kept at most (a hash map; past it new keys are counted as lost). */
 #define MAX_HIST_KEYS 10240
+
+/* The -H slot of a latency of us microseconds: its log2, slot 0 also holding 0 us. */
+static inline __u32 hist_slot(__u64 us)
+{
+	__u32 slot = 0;
+	int i;
+
+	for (i = 0; i < HIST_SLOTS - 1 && us > 1; i++) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
 
 /*
  * One --by key. --by takes a list of them (hist.h packs it into an int, HIST_BY_BITS a key,

@@ -16,16 +16,9 @@
 /* Adds n connects of latency us to h, as the kernel's hist_add() does. */
 static inline void add(struct hist *h, uint64_t us, uint64_t n)
 {
-	int slot = 0;
-	uint64_t v = us;
-
 	if (!n)
 		return;
-	while (v > 1 && slot < HIST_SLOTS - 1) {
-		v >>= 1;
-		slot++;
-	}
-	h->slots[slot] += n;
+	h->slots[hist_slot(us)] += n;
 	h->count += n;
 	h->sum_us += us * n;
 	if (us > h->max_us)
