@@ -43,17 +43,6 @@ void uhist_free(struct uhist *u)
 	dhost_ids_free();
 }
 
-static uint32_t log2_slot(uint64_t v)
-{
-	uint32_t slot = 0;
-
-	while (slot < HIST_SLOTS - 1 && v > 1) {
-		v >>= 1;
-		slot++;
-	}
-	return slot;
-}
-
 /* The histogram of key k, made if new; NULL when there is no room. */
 static struct hist *find(struct uhist *u, const struct hist_key *k)
 {
@@ -100,7 +89,7 @@ void uhist_add(struct uhist *u, const struct event *e, const char *dhost)
 		h->fail_reasons[fail_reason_of(e->err) % FAIL_REASONS]++;
 		return;
 	}
-	h->slots[log2_slot(e->delta_us)]++;
+	h->slots[hist_slot(e->delta_us)]++;
 	/* The exact duration, as the kernel's hist_add() has it, for the native histogram. */
 	h->nslots[native_slot(e->delta_us * 1000 + (e->delta_ns < 1000 ? e->delta_ns : 0))]++;
 	h->count++;
