@@ -134,8 +134,9 @@ static const struct argp_option options[] = {
 	{"buffer-pages", OPT_BUFFER_PAGES, "N", 0,
 	 "Per-CPU event buffer, in pages (a power of two, 1..4096; default 64)", 0},
 	{"backend", OPT_BACKEND, "NAME", 0,
-	 "How to attach: auto (default: fentry, then kprobe, then tracepoint), fentry, kprobe "
-	 "or tracepoint",
+	 "How to attach: auto (default: fentry, then kprobe, then tracepoint; tracepoint first "
+	 "for -H and the exporter without process keys or filters), fentry, kprobe or "
+	 "tracepoint",
 	 0},
 	{"btf", OPT_BTF, "FILE", 0,
 	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux (kernels without built-in BTF)", 0},
