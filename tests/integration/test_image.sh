@@ -98,7 +98,7 @@ without "CAP_BPF" 'not enough privileges' --cap-add=PERFMON --security-opt secco
 without "CAP_PERFMON" 'not enough privileges' --cap-add=BPF --security-opt seccomp=unconfined "${TRACEFS[@]}"
 without "seccomp=unconfined (podman's default profile allows bpf() with CAP_SYS_ADMIN only)" \
 	'refused .*EPERM' --cap-add=BPF,PERFMON "${TRACEFS[@]}"
-without "the tracefs mount (-x and --metrics need the syscalls events)" 'trace events' \
+without "the tracefs mount (-x and --metrics need the syscalls events)" 'trace event' \
 	--cap-add=BPF,PERFMON --security-opt seccomp=unconfined
-without "uid 0 (a non-root user: capabilities not effective, tracefs unreadable)" 'trace events|privileges' \
+without "uid 0 (a non-root user: capabilities not effective, tracefs unreadable)" 'trace event|privileges' \
 	--user 65534:65534 --cap-add=BPF,PERFMON,DAC_READ_SEARCH --security-opt seccomp=unconfined "${TRACEFS[@]}"
