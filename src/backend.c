@@ -194,7 +194,8 @@ bool backend_cgroup_names(const struct config *cfg)
 bool by_socket(const struct config *cfg)
 {
 	return (cfg->hist || cfg->exporter) &&
-	       !(hist_by_fields(cfg->hist_by) & (HIST_F_COMM | HIST_F_PID | HIST_F_CGROUP)) &&
+	       !(hist_by_fields(cfg->hist_by) & (HIST_F_COMM | HIST_F_PID)) &&
+	       /* the cgroup keys, and whatever else records cgroup ids */
 	       !backend_cgroup_names(cfg) && !cfg->pid && !cfg->filter_uid && !cfg->comm &&
 	       !cfg->cgroup_path && !cfg->pidns_ino && !cfg->af;
 }

@@ -43,11 +43,13 @@ api_server() {
 	        if req.startswith(b"GET /events"):
 	            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
 	            held.append(c)
+	            open(path + ".stream", "w").close()
 	            continue
 	        cause = b"no such container" if mode == "gone500" else b"database is locked"
 	        body = b'{"cause":"' + cause + b'","message":"' + cause + b'","response":500}'
 	        c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
 	                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+	        open(path + ".answered", "w").close()
 	        c.close()
 	    elif mode == "garbage":
 	        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage\r\n\r\n")
@@ -97,7 +99,8 @@ for mode in gone500 err500; do
 	start_tracer $mode -C -v --container-api "$WORK/$mode.sock" -P $PORT ||
 		not_ok "-C with a $mode API starts" "$(cat "$WORK/$mode.err")"
 	tr=$TRACER_PID
-	sleep 0.5
+	# Lookups are made only while the event stream is up.
+	wait_for 5 test -e "$WORK/$mode.sock.stream" || not_ok "$mode: the tool opens the event stream" ""
 	id=$(printf "%s%061x" "$([ $mode = gone500 ] && echo a50 || echo b50)" $$)
 	cg=$MNT/tcl-$mode-$$/libpod-$id
 	remove_cgroups "${cg%/*}"
@@ -106,7 +109,8 @@ for mode in gone500 err500; do
 			"$cg" "$B/tconn" $mode $PORT >/dev/null &&
 		rmdir "$cg" "${cg%/*}" || not_ok "a process of $cg connects" ""
 	wait_line "$WORK/$mode.out" "\$2 == \"${mode}cli\""
-	sleep 0.5
+	wait_for 5 test -e "$WORK/$mode.sock.answered" || not_ok "$mode: the tool looked the id up" ""
+	sleep 0.2 # the answer read by the tool
 	stop_tracer $tr
 	expect "$mode: the row shows the id, ${id:0:12}" "$(cat "$WORK/$mode.out")" \
 		[ "$(awk -v c=${mode}cli '$2 == c { print $NF }' "$WORK/$mode.out")" = "${id:0:12}" ]
